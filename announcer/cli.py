@@ -1,0 +1,284 @@
+"""Command line: parses arguments and calls library functions, nothing more.
+
+One top-level handler (``main``) turns the AnnouncerError family into one line
+on stderr and an exit code; ``--debug`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from announcer import __version__
+from announcer.errors import AnnouncerError
+
+log = logging.getLogger("announcer")
+
+
+def _setup_logging(verbose: int, debug: bool) -> None:
+    level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s" if not debug else
+                                           "%(asctime)s %(name)s %(levelname)s: %(message)s"))
+    root = logging.getLogger("announcer")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    root.propagate = False
+
+
+def _utf8_stdio() -> None:
+    # Windows consoles default to a code page that cannot print Vietnamese.
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            try:
+                reconfigure(encoding="utf-8", errors="replace")
+            except (ValueError, OSError):
+                pass
+
+
+class Context:
+    def __init__(self, station_dir: Path, debug: bool) -> None:
+        self.station_dir = station_dir
+        self.debug = debug
+
+    def station(self, **overrides: object):  # noqa: ANN201 - Station, imported lazily
+        from announcer.config import load_station
+
+        return load_station(self.station_dir, {k: v for k, v in overrides.items() if v is not None})
+
+
+pass_context = click.make_pass_decorator(Context)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="announcer")
+@click.option("--station", "station_dir", type=click.Path(file_okay=False, path_type=Path), default=".",
+              show_default=True, help="Station folder (holds station.toml).")
+@click.option("--debug", is_flag=True, help="Show tracebacks and debug logs.")
+@click.option("-v", "--verbose", count=True, help="More progress messages.")
+@click.pass_context
+def cli(ctx: click.Context, station_dir: Path, debug: bool, verbose: int) -> None:
+    """Vietnamese ward-radio notices to broadcast-ready MP3s, played on schedule."""
+    _setup_logging(verbose, debug)
+    ctx.obj = Context(station_dir, debug)
+
+
+# --- rendering -------------------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("scripts", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--engine", help="Use only this engine (no fallback).")
+@click.option("--force", is_flag=True, help="Render even if the output is up to date.")
+@click.option("--wav/--no-wav", default=None, help="Also write a WAV file.")
+@pass_context
+def build(obj: Context, scripts: tuple[Path, ...], engine: str | None, force: bool, wav: bool | None) -> None:
+    """Render scripts (all of scripts/*.md when none is named) to audio_out/."""
+    from announcer.render import build_station, format_build_table
+
+    station = obj.station()
+    if wav is not None:
+        station.audio.write_wav = wav
+    results = build_station(station, list(scripts), engine=engine, force=force, progress=_progress_bar)
+    click.echo(format_build_table(results))
+    if any(r.error for r in results):
+        sys.exit(1)
+
+
+def _progress_bar(total: int, label: str):  # noqa: ANN202 - a click progress bar
+    return click.progressbar(length=total, label=label, file=sys.stderr, show_pos=True)
+
+
+@cli.command()
+@click.argument("text")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="MP3 (or .wav) file to write.")
+@click.option("--engine", help="Use only this engine (no fallback).")
+@click.option("--voice", help="Voice of the engine.")
+@pass_context
+def say(obj: Context, text: str, output: Path, engine: str | None, voice: str | None) -> None:
+    """Speak TEXT into an audio file (normalized, loudness-matched, no jingles)."""
+    from announcer.render import say_text
+
+    result = say_text(obj.station(), text, output, engine=engine, voice=voice)
+    click.echo(f"{result.path}  {result.duration_s:.1f} s  {result.loudness_lufs:.1f} LUFS  "
+               f"{', '.join(result.engines)}")
+
+
+@cli.command()
+@click.argument("script", type=click.Path(path_type=Path))
+@pass_context
+def preview(obj: Context, script: Path) -> None:
+    """Print the text exactly as it will be spoken, with pause marks."""
+    from announcer.render import preview_script
+
+    click.echo(preview_script(obj.station(), script))
+
+
+@cli.command()
+@pass_context
+def engines(obj: Context) -> None:
+    """List the engines, their voices and whether they work here."""
+    from announcer.engines import describe_engines
+
+    for row in describe_engines(obj.station()):
+        state = "available" if row["available"] else f"unavailable: {row['reason']}"
+        kind = "online" if row["online"] else "offline"
+        click.echo(f"{row['name']:8} {kind:8} voices: {', '.join(row['voices'])}  (default {row['voice']})  "
+                   f"{state}")
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+def init(directory: Path) -> None:
+    """Create a new station folder with the standard layout."""
+    from announcer.station_init import init_station
+
+    created = init_station(directory)
+    click.echo(f"created station in {directory}:")
+    for path in created:
+        click.echo(f"  {path}")
+
+
+# --- Vietnamese text -------------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("source", default="-", type=click.Path(allow_dash=True, path_type=Path))
+@pass_context
+def normalize(obj: Context, source: Path) -> None:
+    """Print the spoken form of FILE (or standard input), one line out per line in."""
+    from announcer.textnorm import load_lexicon, normalize as normalize_text
+
+    station = obj.station()
+    lexicon = load_lexicon(station.lexicon_path)
+    if str(source) == "-":
+        text = sys.stdin.buffer.read().decode("utf-8-sig", errors="replace")
+    else:
+        from announcer.script import read_text_file
+
+        text = read_text_file(source, what="text file")
+    sys.stdout.write(normalize_text(text, dialect=station.dialect, lexicon=lexicon))
+    if text and not text.endswith("\n"):
+        sys.stdout.write("\n")
+
+
+@cli.command(name="import")
+@click.argument("source", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Script to write.")
+@click.option("--force", is_flag=True, help="Overwrite an existing script.")
+@pass_context
+def import_(obj: Context, source: Path, output: Path | None, force: bool) -> None:
+    """Turn a notice (.docx, .txt, .md; any Vietnamese encoding) into a script."""
+    from announcer.importer import import_notice
+
+    station = obj.station()
+    result = import_notice(source, station.scripts_dir, dest=output, force=force)
+    click.echo(f"read {source} as {result.encoding}")
+    if result.removed:
+        click.echo("removed (never read on air):")
+        for item in result.removed:
+            click.echo(f"  - {item}")
+    click.echo(f"wrote {result.dest}  (title: {result.title})")
+
+
+# --- schedule and playback -------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--date", "day", help="First day, YYYY-MM-DD (default: today at the station).")
+@click.option("--days", default=1, show_default=True, help="How many days.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_context
+def plan(obj: Context, day: str | None, days: int, as_json: bool) -> None:
+    """Show the rundown: each slot and time with its items."""
+    from announcer.schedule.planner import plan_command
+
+    click.echo(plan_command(obj.station_dir, day, days, as_json))
+
+
+@cli.command()
+@pass_context
+def check(obj: Context) -> None:
+    """Validate station.toml, every script and the schedule."""
+    from announcer.schedule.check import check_command
+
+    report, ok = check_command(obj.station_dir)
+    click.echo(report)
+    if not ok:
+        sys.exit(1)
+
+
+@cli.command()
+@click.option("--sink", help="soundcard, command:ARGV or file:DIR (default from station.toml).")
+@pass_context
+def run(obj: Context, sink: str | None) -> None:
+    """Play the schedule unattended (Ctrl-C stops)."""
+    from announcer.schedule.runner import run_command
+
+    sys.exit(run_command(obj.station_dir, sink))
+
+
+@cli.command()
+@click.argument("target", type=click.Path(path_type=Path))
+@click.option("--sink", help="soundcard, command:ARGV or file:DIR.")
+@pass_context
+def play(obj: Context, target: Path, sink: str | None) -> None:
+    """Play a script's render or an audio file now."""
+    from announcer.schedule.runner import play_command
+
+    sys.exit(play_command(obj.station_dir, target, sink))
+
+
+@cli.command(name="log")
+@click.option("--date", "day", help="Only this day, YYYY-MM-DD.")
+@click.option("--csv", "as_csv", is_flag=True, help="CSV output.")
+@pass_context
+def log_(obj: Context, day: str | None, as_csv: bool) -> None:
+    """Report the as-run log."""
+    from announcer.schedule.asrun import log_command
+
+    click.echo(log_command(obj.station_dir, day, as_csv), nl=False)
+
+
+# --- the one top-level handler ---------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in args
+    _utf8_stdio()
+    try:
+        cli.main(args=args, prog_name="announcer", standalone_mode=False)
+    except AnnouncerError as exc:
+        if debug:
+            raise
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+    except OSError as exc:
+        if debug:
+            raise
+        where = f"{exc.filename}: " if exc.filename else ""
+        hint = " — free some disk space and run it again" if exc.errno == errno.ENOSPC else ""
+        click.echo(f"error: {where}{exc.strerror or exc}{hint}", err=True)
+        sys.exit(74)
+    except Exception as exc:  # noqa: BLE001 - the last line of defence for staff
+        if debug:
+            raise
+        click.echo(f"internal error: {type(exc).__name__}: {exc} — run again with --debug and report it",
+                   err=True)
+        sys.exit(70)

@@ -1,0 +1,47 @@
+"""The small interface every speech engine implements."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+from pydub import AudioSegment
+
+
+@dataclass(frozen=True)
+class Availability:
+    ok: bool
+    reason: str = ""
+
+
+class Engine(ABC):
+    """A text-to-speech engine. One instance serves one build.
+
+    ``synthesize`` raises ``SynthesisError`` when one piece of text fails (the
+    engine may still work for the next piece) and ``EngineUnavailable`` when the
+    engine cannot work at all here (no network, no library): the chain then
+    stops asking it for the rest of the run.
+    """
+
+    name: str = ""
+    online: bool = False
+    voices: tuple[str, ...] = ()
+
+    @abstractmethod
+    def availability(self) -> Availability:
+        """Cheap check (no network round trip longer than a short timeout)."""
+
+    @abstractmethod
+    def synthesize(self, text: str) -> AudioSegment:
+        """Speak one sentence-sized piece of already-normalized text."""
+
+    @abstractmethod
+    def fingerprint(self) -> str:
+        """Everything besides the text that changes the audio (voice, rate, tld...).
+
+        Part of the cache key: engine name + fingerprint + text.
+        """
+
+    @property
+    def voice(self) -> str:
+        return ""

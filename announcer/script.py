@@ -1,0 +1,327 @@
+"""Script files: ``scripts/*.md`` with YAML front matter, then the text to read.
+
+Front matter is parsed with every scalar kept as text (PyYAML's BaseLoader), so
+YAML 1.1's traps never apply: ``17:30`` is not the base-60 integer 1050 and
+``2021-06-17`` is not a date object. We convert each field ourselves and every
+error names the file and the line.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from announcer.config import parse_days, parse_hhmm
+from announcer.errors import ScriptError
+
+FIELDS = {
+    "title": "the title read in tags and listings",
+    "intro": "opening jingle file, or 'none'",
+    "outro": "closing jingle file, or 'none'",
+    "repeat": "how many times the text is read (1-10)",
+    "engine": "speech engine: gtts or espeak",
+    "voice": "engine voice, e.g. vi-vn-x-south",
+    "slots": "slot names from station.toml, e.g. [sang, chieu]",
+    "times": "own air times outside slots, e.g. [\"06:30\"]",
+    "from": "first day of the campaign, e.g. 17/6/2021",
+    "until": "last day of the campaign, e.g. 24/6/2021",
+    "days": "daily, weekdays or a list such as [mon, wed]",
+    "priority": "higher airs first within a slot (integer)",
+    "every": "urgent repeat interval, e.g. 30m",
+    "between": "window for 'every', e.g. \"06:00-20:00\"",
+}
+_NONE_WORDS = {"none", "no", "false", "off", "không", ""}
+_DATE_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+_DATE_VN = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
+_EVERY = re.compile(r"^(\d+)\s*(m|min|phút|h|giờ|g)?$")
+
+
+@dataclass
+class Script:
+    path: Path
+    """The script file."""
+    title: str
+    """Title for tags, listings and the as-run log."""
+    body: str
+    """The text to read, as written (not yet normalized)."""
+    body_line: int = 1
+    """File line of the body's first line, so body errors can name the file line."""
+    intro: str | None = None
+    """Jingle path; None means the station default; '' means no jingle."""
+    outro: str | None = None
+    """Closing jingle, same convention as intro."""
+    repeat: int = 1
+    """How many times the text is read."""
+    engine: str | None = None
+    """Engine override (no fallback); None uses the station chain."""
+    voice: str | None = None
+    """Voice override for the engine."""
+    slots: list[str] = field(default_factory=list)
+    """Station slots the script airs in."""
+    times: list[str] = field(default_factory=list)
+    """Own air times, HH:MM."""
+    date_from: date | None = None
+    """First campaign day (inclusive)."""
+    date_until: date | None = None
+    """Last campaign day (inclusive)."""
+    days: list[str] | None = None
+    """Weekdays it airs; None means every day."""
+    priority: int = 0
+    """Order within a slot, higher first."""
+    every_minutes: int | None = None
+    """Urgent repeat interval in minutes."""
+    between: tuple[str, str] | None = None
+    """Window (HH:MM, HH:MM) for the urgent repeat."""
+    lines: dict[str, int] = field(default_factory=dict)
+    """Front matter key -> file line, for messages."""
+
+    @property
+    def stem(self) -> str:
+        return self.path.stem
+
+    def line_of(self, key: str) -> int | None:
+        return self.lines.get(key)
+
+
+def read_text_file(path: Path, what: str = "script") -> str:
+    """Read UTF-8 text (BOM allowed) or fail with a message staff can act on."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ScriptError(f"{what} not found", file=path, hint="check the file name (announcer build lists scripts/)") from None
+    except IsADirectoryError:
+        raise ScriptError(f"{what} is a folder, not a file", file=path) from None
+    except OSError as exc:
+        raise ScriptError(f"cannot read {what}: {exc.strerror}", file=path) from None
+    if raw.startswith(b"\xff\xfe") or raw.startswith(b"\xfe\xff"):
+        raw_text = raw.decode("utf-16")
+    else:
+        try:
+            raw_text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            line = raw[: exc.start].count(b"\n") + 1
+            raise ScriptError(
+                "the file is not UTF-8 text",
+                file=path,
+                line=line,
+                hint=f"convert it with: announcer import {path} --force -o {path}  (or save it as UTF-8)",
+            ) from None
+    return unicodedata.normalize("NFC", raw_text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+def parse_script(path: Path) -> Script:
+    text = read_text_file(path)
+    lines = text.split("\n")
+    meta: dict[str, Any] = {}
+    key_lines: dict[str, int] = {}
+    body_line = 1
+    if lines and lines[0].strip() == "---":
+        try:
+            end = next(i for i in range(1, len(lines)) if lines[i].strip() in ("---", "..."))
+        except StopIteration:
+            raise ScriptError(
+                "front matter starts with --- but never ends",
+                file=path,
+                line=1,
+                hint="add a line with --- after the last setting, before the text",
+            ) from None
+        meta, key_lines = _parse_front_matter("\n".join(lines[1:end]), path, first_line=2)
+        body_line = end + 2
+        body = "\n".join(lines[end + 1 :])
+    else:
+        body = text
+    if not body.strip():
+        raise ScriptError(
+            "the script has no text to read",
+            file=path,
+            line=body_line,
+            hint="write the notice text after the closing --- line",
+        )
+    # Strip leading blank lines but keep line numbers right.
+    while body.startswith("\n"):
+        body = body[1:]
+        body_line += 1
+    script = Script(path=path, title=path.stem, body=body.rstrip() + "\n", body_line=body_line, lines=key_lines)
+    _fill_fields(script, meta, path)
+    return script
+
+
+def _parse_front_matter(source: str, path: Path, first_line: int) -> tuple[dict[str, Any], dict[str, int]]:
+    try:
+        node = yaml.compose(source, Loader=yaml.BaseLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line = first_line + mark.line if mark is not None else None
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ScriptError(
+            f"front matter is not valid: {problem}",
+            file=path,
+            line=line,
+            hint="write one 'key: value' per line; put text with ':' or '#' in quotes",
+        ) from None
+    if node is None:
+        return {}, {}
+    if not isinstance(node, yaml.MappingNode):
+        raise ScriptError(
+            "front matter must be 'key: value' lines",
+            file=path,
+            line=first_line,
+            hint="for example   title: Thông báo lịch tiêm chủng",
+        )
+    meta: dict[str, Any] = {}
+    key_lines: dict[str, int] = {}
+    for key_node, value_node in node.value:
+        key = str(key_node.value).strip().lower()
+        line = first_line + key_node.start_mark.line
+        if key not in FIELDS:
+            raise ScriptError(
+                f"unknown setting {key!r}",
+                file=path,
+                line=line,
+                hint="known settings: " + ", ".join(FIELDS),
+            )
+        if key in meta:
+            raise ScriptError(f"{key!r} is set twice", file=path, line=line, hint="keep only one")
+        meta[key] = _plain(value_node, path, line)
+        key_lines[key] = line
+    return meta, key_lines
+
+
+def _plain(node: yaml.Node, path: Path, line: int) -> Any:
+    if isinstance(node, yaml.ScalarNode):
+        return str(node.value)
+    if isinstance(node, yaml.SequenceNode):
+        items = []
+        for item in node.value:
+            if not isinstance(item, yaml.ScalarNode):
+                raise ScriptError("lists may hold only plain values", file=path, line=line)
+            items.append(str(item.value))
+        return items
+    raise ScriptError("this setting cannot hold 'key: value' pairs", file=path, line=line,
+                      hint="write it on one line, e.g. slots: [sang, chieu]")
+
+
+def _as_list(value: Any) -> list[str]:
+    if isinstance(value, list):
+        return [v.strip() for v in value if v.strip()]
+    return [part.strip() for part in str(value).strip("[] ").split(",") if part.strip()]
+
+
+def parse_date(text: str) -> date:
+    """2021-06-17 or the Vietnamese 17/6/2021 (also 17-6-2021, 17.6.2021)."""
+    value = text.strip()
+    match = _DATE_ISO.match(value)
+    if match:
+        year, month, day = (int(g) for g in match.groups())
+    else:
+        match = _DATE_VN.match(value)
+        if not match:
+            raise ValueError(f"{text!r} is not a date; write 17/6/2021 or 2021-06-17")
+        day, month, year = (int(g) for g in match.groups())
+    try:
+        return date(year, month, day)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a real date") from None
+
+
+def parse_every(text: str) -> int:
+    match = _EVERY.match(text.strip().lower())
+    if not match:
+        raise ValueError(f"{text!r} is not an interval; write e.g. 30m or 1h")
+    amount = int(match.group(1))
+    minutes = amount * 60 if match.group(2) in ("h", "giờ", "g") else amount
+    if minutes < 5:
+        raise ValueError("the repeat interval must be at least 5 minutes")
+    return minutes
+
+
+def _fill_fields(script: Script, meta: dict[str, Any], path: Path) -> None:
+    def fail(key: str, message: str) -> None:
+        raise ScriptError(f"{key}: {message}", file=path, line=script.lines.get(key),
+                          hint=f"expected {FIELDS[key]}")
+
+    def scalar(key: str) -> str | None:
+        value = meta.get(key)
+        if value is None:
+            return None
+        if isinstance(value, list):
+            fail(key, "must be a single value, not a list")
+        return str(value).strip()
+
+    title = scalar("title")
+    if title:
+        script.title = title
+    for key in ("intro", "outro"):
+        value = scalar(key)
+        if value is not None:
+            setattr(script, key, "" if value.lower() in _NONE_WORDS else value)
+    repeat = scalar("repeat")
+    if repeat is not None:
+        if not repeat.isdigit() or not 1 <= int(repeat) <= 10:
+            fail("repeat", f"{repeat!r} is not a whole number from 1 to 10")
+        script.repeat = int(repeat)  # type: ignore[arg-type]
+    script.engine = scalar("engine") or None
+    script.voice = scalar("voice") or None
+    if "slots" in meta:
+        script.slots = _as_list(meta["slots"])
+    if "times" in meta:
+        script.times = _as_list(meta["times"])
+        for item in script.times:
+            try:
+                parse_hhmm(item)
+            except ValueError as exc:
+                fail("times", f"{exc}; write times in quotes, e.g. [\"06:30\"]")
+    for key, attr in (("from", "date_from"), ("until", "date_until")):
+        value = scalar(key)
+        if value:
+            try:
+                setattr(script, attr, parse_date(value))
+            except ValueError as exc:
+                fail(key, str(exc))
+    if script.date_from and script.date_until and script.date_until < script.date_from:
+        raise ScriptError(
+            f"until ({script.date_until:%d/%m/%Y}) is before from ({script.date_from:%d/%m/%Y})",
+            file=path,
+            line=script.lines.get("until"),
+            hint="swap the two dates or correct the year",
+        )
+    if "days" in meta:
+        try:
+            script.days = parse_days(meta["days"])
+        except ValueError as exc:
+            fail("days", str(exc))
+    priority = scalar("priority")
+    if priority is not None:
+        if not re.fullmatch(r"-?\d+", priority):
+            fail("priority", f"{priority!r} is not a whole number")
+        script.priority = int(priority)  # type: ignore[arg-type]
+    every = scalar("every")
+    if every:
+        try:
+            script.every_minutes = parse_every(every)
+        except ValueError as exc:
+            fail("every", str(exc))
+    between = scalar("between")
+    if between:
+        parts = [p.strip() for p in between.replace("–", "-").split("-")]
+        try:
+            if len(parts) != 2:
+                raise ValueError(f"{between!r} is not a window like 06:00-20:00")
+            start, end = parse_hhmm(parts[0]), parse_hhmm(parts[1])
+            if end <= start:
+                raise ValueError("the window must end after it starts")
+        except ValueError as exc:
+            fail("between", str(exc))
+        script.between = (parts[0], parts[1])
+    if script.between and not script.every_minutes:
+        fail("between", "'between' needs 'every', e.g. every: 30m")
+
+
+def list_scripts(scripts_dir: Path) -> list[Path]:
+    return sorted(p for p in scripts_dir.glob("*.md") if p.is_file() and not p.name.startswith("."))
