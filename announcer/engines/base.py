@@ -5,7 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
-from pydub import AudioSegment
+from announcer.audio.pydub_compat import AudioSegment
 
 
 @dataclass(frozen=True)

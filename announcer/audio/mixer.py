@@ -1,0 +1,107 @@
+"""Assemble a program into one WAV file, streaming: each piece is converted to the
+program's format and appended once, so memory stays flat and the work stays linear
+(pydub's ``a + b`` in a loop copies the whole program every time)."""
+
+from __future__ import annotations
+
+import subprocess
+import wave
+from math import gcd
+from pathlib import Path
+
+import numpy as np
+from announcer.audio.pydub_compat import AudioSegment
+from scipy.signal import resample_poly
+
+from announcer.audio.ffmpeg import ffmpeg_exe
+from announcer.errors import RenderError
+
+FloatArray = np.ndarray
+
+
+def segment_to_float(clip: AudioSegment) -> tuple[FloatArray, int]:
+    """Mono float samples in -1..1 and their rate."""
+    if clip.channels != 1:
+        clip = clip.set_channels(1)
+    if clip.sample_width != 2:
+        clip = clip.set_sample_width(2)
+    samples = np.frombuffer(clip.raw_data, dtype="<i2").astype(np.float32) / 32768.0
+    return samples, clip.frame_rate
+
+
+def resample(samples: FloatArray, source_rate: int, target_rate: int) -> FloatArray:
+    if source_rate == target_rate or samples.size == 0:
+        return samples
+    factor = gcd(source_rate, target_rate)
+    return resample_poly(samples, target_rate // factor, source_rate // factor).astype(np.float32)
+
+
+def decode_audio_file(path: Path, rate: int) -> FloatArray:
+    """Decode any audio file ffmpeg reads (WAV, MP3, OGG...) to mono float at ``rate``."""
+    if not path.is_file():
+        raise RenderError("audio file not found", file=path, hint="check the path, relative to the station folder")
+    proc = subprocess.run(
+        [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-i", str(path), "-f", "s16le", "-ac", "1",
+         "-ar", str(rate), "-"],
+        capture_output=True,
+    )
+    if proc.returncode != 0 or not proc.stdout:
+        detail = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no audio in it"]
+        raise RenderError(f"cannot read audio file: {detail[0]}", file=path,
+                          hint="use a WAV or MP3 file that plays in a media player")
+    return np.frombuffer(proc.stdout, dtype="<i2").astype(np.float32) / 32768.0
+
+
+class ProgramWriter:
+    """Appends pieces to a mono 16-bit WAV file and keeps the running position."""
+
+    def __init__(self, path: Path, rate: int) -> None:
+        self.path = path
+        self.rate = rate
+        self.frames = 0
+        self._out = wave.open(str(path), "wb")
+        self._out.setnchannels(1)
+        self._out.setsampwidth(2)
+        self._out.setframerate(rate)
+
+    @property
+    def position_s(self) -> float:
+        return self.frames / self.rate
+
+    def add(self, samples: FloatArray, gain_db: float = 0.0) -> tuple[float, float]:
+        start = self.position_s
+        if gain_db:
+            samples = samples * np.float32(10 ** (gain_db / 20))
+        pcm = np.clip(samples * 32768.0, -32768, 32767).astype("<i2")
+        self._out.writeframes(pcm.tobytes())
+        self.frames += pcm.size
+        return start, self.position_s
+
+    def add_clip(self, clip: AudioSegment, gain_db: float = 0.0) -> tuple[float, float]:
+        samples, rate = segment_to_float(clip)
+        return self.add(resample(samples, rate, self.rate), gain_db)
+
+    def add_silence(self, ms: int) -> None:
+        frames = int(self.rate * ms / 1000)
+        if frames > 0:
+            self._out.writeframes(b"\0\0" * frames)
+            self.frames += frames
+
+    def close(self) -> None:
+        self._out.close()
+
+    def __enter__(self) -> ProgramWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def loudness_lufs(samples: FloatArray, rate: int) -> float | None:
+    """Integrated loudness (BS.1770) of a short excerpt, or None if too short/silent."""
+    import pyloudnorm
+
+    if samples.size < int(0.5 * rate):
+        return None
+    value = pyloudnorm.Meter(rate).integrated_loudness(samples.astype(np.float64))
+    return float(value) if np.isfinite(value) else None

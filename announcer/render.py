@@ -1,0 +1,503 @@
+"""Render scripts to broadcast-ready audio: the main job.
+
+script ─parse─> reading plan ─engine chain + cache─> clips ─mixer─> program WAV
+       ─master (gain + limiter + MP3, measured)─> audio_out/<stem>.mp3 + .json + .txt
+
+Outputs are written to temporary files and renamed into place only when all of
+them are complete, manifest last: a failed or interrupted build never touches the
+last good render, and a render counts as up to date only when its manifest says so.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from announcer import __version__
+from announcer.audio.loudness import Loudness, MasterSettings, master_to_mp3, measure_file
+from announcer.audio.mixer import ProgramWriter, decode_audio_file, loudness_lufs, resample, segment_to_float
+from announcer.cache import SpeechCache
+from announcer.config import Station, find_line
+from announcer.errors import AnnouncerError, EngineError, RenderError, ScriptError
+from announcer.script import Script, list_scripts, parse_script
+from announcer.speech import Piece, Speech, format_preview, plan_reading
+from announcer.synth import EngineChain
+
+log = logging.getLogger(__name__)
+
+ProgressFactory = Callable[[int, str], AbstractContextManager[Any]]
+JINGLE_BELOW_SPEECH_LU = 1.0
+"""Jingles sit this much below the speech, so they are never louder than it."""
+SPEECH_SAMPLE_S = 90.0
+"""How much speech is measured to set the jingle level (speech loudness is steady)."""
+
+
+@dataclass
+class BuildResult:
+    script: Path
+    output: Path | None = None
+    skipped: bool = False
+    error: str | None = None
+    title: str = ""
+    duration_s: float = 0.0
+    loudness_lufs: float = 0.0
+    true_peak_db: float = 0.0
+    engines: list[str] = field(default_factory=list)
+    engine_calls: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+# --- locations and freshness -----------------------------------------------------------------------------
+
+
+def output_paths(station: Station, script_path: Path) -> dict[str, Path]:
+    stem = script_path.stem
+    out = station.audio_out
+    return {"mp3": out / f"{stem}.mp3", "json": out / f"{stem}.json", "txt": out / f"{stem}.txt",
+            "wav": out / f"{stem}.wav"}
+
+
+def _file_digest(path: Path) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    except OSError:
+        return "missing"
+
+
+def render_fingerprint(station: Station, script_path: Path, engine: str | None = None) -> str:
+    """Everything that changes the render: script bytes, station audio/engine settings,
+    lexicon, jingle files and the program version."""
+    parts: dict[str, Any] = {
+        "version": __version__,
+        "script": _file_digest(script_path),
+        "engines": [engine] if engine else station.engines,
+        "espeak": vars(station.espeak),
+        "gtts": {k: v for k, v in vars(station.gtts).items() if k in ("tld", "slow")},
+        "audio": vars(station.audio),
+        "name": station.name,
+        "dialect": station.dialect,
+        "lexicon": _file_digest(station.lexicon_path) if station.lexicon_path.exists() else "",
+    }
+    for jingle in (station.intro, station.outro):
+        if jingle:
+            parts[f"jingle:{jingle}"] = _file_digest(station.resolve(jingle))
+    try:
+        script = parse_script(script_path)
+        for jingle in (script.intro, script.outro):
+            if jingle:
+                parts[f"jingle:{jingle}"] = _file_digest(station.resolve(jingle))
+    except AnnouncerError:
+        parts["invalid"] = True
+    blob = json.dumps(parts, sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:24]
+
+
+def read_manifest(station: Station, script_path: Path) -> dict[str, Any] | None:
+    paths = output_paths(station, script_path)
+    try:
+        data = json.loads(paths["json"].read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def render_status(station: Station, script_path: Path, engine: str | None = None) -> str:
+    """'fresh' (render matches the script and settings), 'stale' or 'missing'."""
+    manifest = read_manifest(station, script_path)
+    if manifest is None or not output_paths(station, script_path)["mp3"].is_file():
+        return "missing"
+    if manifest.get("fingerprint") != render_fingerprint(station, script_path, engine):
+        return "stale"
+    return "fresh"
+
+
+# --- engines, normalizer, jingles ------------------------------------------------------------------------
+
+
+def make_chain(station: Station, engine: str | None, voice: str | None) -> EngineChain:
+    from announcer.engines import ENGINES, create_engine
+
+    names = [engine] if engine else list(station.engines)
+    for name in names:
+        if name not in ENGINES:
+            raise EngineError(
+                f"unknown engine {name!r}",
+                file=None if engine else station.config_path,
+                line=None if engine else find_line(_station_source(station), "engines"),
+                hint=f"use one of: {', '.join(ENGINES)}",
+            )
+    engines = []
+    for name in names:
+        wanted = voice if voice and (engine or voice in ENGINES[name].voices) else None
+        engines.append(create_engine(name, station, wanted))
+    if voice and not any(e.voice == voice for e in engines):
+        raise EngineError(f"unknown voice {voice!r}", hint="`announcer engines` lists the voices")
+    return EngineChain(engines, SpeechCache(station.cache_dir / "speech"))
+
+
+def _station_source(station: Station) -> str:
+    try:
+        return station.config_path.read_text(encoding="utf-8-sig")
+    except OSError:
+        return ""
+
+
+def make_normalizer(station: Station) -> Callable[[str], str]:
+    from announcer.textnorm import load_lexicon, normalize
+
+    lexicon = load_lexicon(station.lexicon_path)
+
+    def run(text: str) -> str:
+        return normalize(text, dialect=station.dialect, lexicon=lexicon)
+
+    return run
+
+
+def plan_script(station: Station, script: Script) -> list[Piece]:
+    audio = station.audio
+    pieces = plan_reading(script.body, script.body_line, make_normalizer(station), audio.sentence_pause_ms,
+                          audio.paragraph_pause_ms)
+    if not any(isinstance(p, Speech) for p in pieces):
+        raise ScriptError("the script has nothing to read aloud", file=script.path, line=script.body_line,
+                          hint="write the notice text after the front matter")
+    return pieces
+
+
+def _jingle_path(station: Station, script: Script, which: str) -> tuple[Path | None, str]:
+    own = getattr(script, which)
+    if own == "":
+        return None, ""
+    if own is not None:
+        path = station.resolve(own)
+        if not path.is_file():
+            raise RenderError(f"{which} jingle {own!r} not found", file=script.path, line=script.line_of(which),
+                              hint=f"put the file at {path} or write '{which}: none'")
+        return path, own
+    default = station.intro if which == "intro" else station.outro
+    if not default:
+        return None, ""
+    path = station.resolve(default)
+    if not path.is_file():
+        raise RenderError(f"default {which} jingle {default!r} not found", file=station.config_path,
+                          line=find_line(_station_source(station), which),
+                          hint=f"put the file at {path}, fix the path, or set {which} = \"\" for none")
+    return path, default
+
+
+# --- building --------------------------------------------------------------------------------------------
+
+
+@contextmanager
+def _staging(folder: Path) -> Iterator[Path]:
+    """A private temp folder inside ``folder`` (same filesystem, so rename is atomic)."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=folder))
+    except OSError as exc:
+        raise RenderError(f"cannot write to {folder}: {exc.strerror}", file=folder,
+                          hint="check that the folder exists, is writable and the disk is not full") from None
+    try:
+        yield tmp
+    finally:
+        for leftover in tmp.iterdir():
+            leftover.unlink(missing_ok=True)
+        tmp.rmdir()
+
+
+def build_station(
+    station: Station,
+    scripts: list[Path],
+    engine: str | None = None,
+    force: bool = False,
+    progress: ProgressFactory | None = None,
+) -> list[BuildResult]:
+    """Render the named scripts (all of scripts/*.md when none), skipping up-to-date ones."""
+    if scripts:
+        for path in scripts:
+            if not path.is_file():
+                raise ScriptError("script not found", file=path,
+                                  hint=f"check the name; scripts live in {station.scripts_dir}")
+        targets = list(scripts)
+    else:
+        targets = list_scripts(station.scripts_dir)
+        if not targets:
+            raise ScriptError("no scripts to build", file=station.scripts_dir,
+                              hint="add a .md script there, or run `announcer import NOTICE`")
+    chain_cache: dict[str | None, EngineChain] = {}
+    results = []
+    for path in targets:
+        if not force and render_status(station, path, engine) == "fresh":
+            manifest = read_manifest(station, path) or {}
+            results.append(BuildResult(path, output_paths(station, path)["mp3"], skipped=True,
+                                       title=manifest.get("title", ""),
+                                       duration_s=manifest.get("duration_s", 0.0),
+                                       loudness_lufs=manifest.get("loudness_lufs", 0.0),
+                                       true_peak_db=manifest.get("true_peak_db", 0.0),
+                                       engines=sorted(manifest.get("engines", {}))))
+            continue
+        try:
+            results.append(render_script(station, path, engine=engine, progress=progress,
+                                         chains=chain_cache))
+        except (ScriptError, RenderError, EngineError) as exc:
+            if len(targets) == 1 or isinstance(exc, RenderError) and exc.file == str(station.audio_out):
+                raise
+            log.error("%s", exc)
+            results.append(BuildResult(path, error=str(exc)))
+    return results
+
+
+def render_script(
+    station: Station,
+    path: Path,
+    engine: str | None = None,
+    progress: ProgressFactory | None = None,
+    chains: dict[str | None, EngineChain] | None = None,
+) -> BuildResult:
+    script = parse_script(path)
+    forced = engine or script.engine
+    chains = chains if chains is not None else {}
+    chain_key = f"{forced}|{script.voice}"
+    if chain_key not in chains:
+        chains[chain_key] = make_chain(station, forced, script.voice)
+    chain = chains[chain_key]
+    calls_before = chain.calls
+    pieces = plan_script(station, script)
+    intro, intro_name = _jingle_path(station, script, "intro")
+    outro, outro_name = _jingle_path(station, script, "outro")
+    paths = output_paths(station, path)
+    fingerprint = render_fingerprint(station, path, engine)
+    rate = station.audio.sample_rate
+    speech_count = sum(isinstance(p, Speech) for p in pieces)
+
+    with _staging(station.audio_out) as stage:
+        # Pass 1: synthesize every sentence (fills the cache) and sample the speech loudness.
+        spoken = []
+        sample: list[np.ndarray] = []
+        sampled = 0.0
+        bar = progress(speech_count, path.name) if progress else None
+        with bar if bar is not None else _null():
+            for piece in pieces:
+                if isinstance(piece, Speech):
+                    result = chain.speak(piece.text)
+                    spoken.append((piece, result.engine, result.voice))
+                    if sampled < SPEECH_SAMPLE_S:
+                        samples, clip_rate = segment_to_float(result.clip)
+                        sample.append(resample(samples, clip_rate, rate))
+                        sampled += result.clip.duration_seconds
+                    if bar is not None:
+                        bar.update(1)
+        speech_lufs = loudness_lufs(np.concatenate(sample), rate) if sample else None
+
+        # Pass 2: write the program, reading clips back from the cache one at a time.
+        program = stage / "program.wav"
+        segments: list[dict[str, Any]] = []
+        engines_used: Counter[str] = Counter()
+        audio = station.audio
+        with ProgramWriter(program, rate) as writer:
+            if intro:
+                _add_jingle(writer, intro, intro_name, speech_lufs, segments)
+                writer.add_silence(audio.jingle_gap_ms)
+            for reading in range(1, script.repeat + 1):
+                if reading > 1:
+                    writer.add_silence(audio.interlude_ms)
+                spoken_iter = iter(spoken)
+                for piece in pieces:
+                    if not isinstance(piece, Speech):
+                        writer.add_silence(piece.ms)
+                        continue
+                    _, engine_name, voice = next(spoken_iter)
+                    clip = chain.speak(piece.text).clip  # a cache hit
+                    start, end = writer.add_clip(_trim(clip))
+                    engines_used[engine_name] += 1
+                    segments.append({"kind": "speech", "start": round(start, 3), "end": round(end, 3),
+                                     "text": piece.text, "engine": engine_name, "voice": voice,
+                                     "line": piece.line, "reading": reading})
+            if outro:
+                writer.add_silence(audio.jingle_gap_ms)
+                _add_jingle(writer, outro, outro_name, speech_lufs, segments)
+            duration = writer.position_s
+
+        tags = {"title": script.title, "artist": station.name, "album": station.name,
+                "date": datetime.now().strftime("%Y-%m-%d"), "comment": f"announcer {__version__}"}
+        mp3_tmp = stage / "out.mp3"
+        wav_tmp = stage / "out.wav" if audio.write_wav else None
+        measured = master_to_mp3(program, mp3_tmp, _master_settings(station), tags, wav_copy=wav_tmp)
+        program.unlink()
+
+        manifest = {
+            "script": path.name, "title": script.title, "station": station.name,
+            "fingerprint": fingerprint, "built_at": datetime.now().astimezone().isoformat(timespec="seconds"),
+            "announcer": __version__, "duration_s": round(duration, 3),
+            "loudness_lufs": round(measured.integrated_lufs, 2), "true_peak_db": round(measured.true_peak_db, 2),
+            "repeat": script.repeat, "engines": dict(engines_used), "segments": segments,
+            "fallbacks": chain.fallback_summary(),
+        }
+        transcript = _transcript(script, pieces)
+        (stage / "out.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+        (stage / "out.txt").write_text(transcript, encoding="utf-8")
+        _publish(stage, paths, wav_tmp is not None)
+
+    for warning in chain.fallback_summary():
+        log.warning("%s: %s", path.name, warning)
+    return BuildResult(path, paths["mp3"], title=script.title, duration_s=duration,
+                       loudness_lufs=measured.integrated_lufs, true_peak_db=measured.true_peak_db,
+                       engines=sorted(engines_used), engine_calls=chain.calls - calls_before,
+                       warnings=chain.fallback_summary())
+
+
+@contextmanager
+def _null() -> Iterator[None]:
+    yield None
+
+
+def _trim(clip: Any) -> Any:
+    """Cut the engine's own leading/trailing silence, so our pauses are the pauses."""
+    samples = np.frombuffer(clip.raw_data, dtype="<i2") if clip.sample_width == 2 else None
+    if samples is None or samples.size == 0:
+        return clip
+    loud = np.flatnonzero(np.abs(samples) > 300)
+    if loud.size == 0:
+        return clip
+    margin = int(clip.frame_rate * 0.03)
+    first, last = max(0, loud[0] - margin), min(samples.size, loud[-1] + margin)
+    return clip._spawn(samples[first:last].tobytes())
+
+
+def _add_jingle(writer: ProgramWriter, path: Path, name: str, speech_lufs: float | None,
+                segments: list[dict[str, Any]]) -> None:
+    samples = decode_audio_file(path, writer.rate)
+    gain = 0.0
+    jingle_lufs = loudness_lufs(samples, writer.rate)
+    if speech_lufs is not None and jingle_lufs is not None:
+        gain = speech_lufs - JINGLE_BELOW_SPEECH_LU - jingle_lufs
+    start, end = writer.add(samples, gain)
+    segments.append({"kind": "jingle", "start": round(start, 3), "end": round(end, 3), "file": name})
+
+
+def _master_settings(station: Station) -> MasterSettings:
+    audio = station.audio
+    return MasterSettings(target_lufs=audio.loudness_lufs, max_true_peak_db=audio.true_peak_db,
+                          bitrate_kbps=audio.bitrate_kbps, sample_rate=audio.sample_rate)
+
+
+def _transcript(script: Script, pieces: list[Piece]) -> str:
+    head = script.title
+    if script.repeat > 1:
+        head += f"  (đọc {script.repeat} lần)"
+    return f"{head}\n\n{format_preview(pieces)}\n"
+
+
+def _publish(stage: Path, paths: dict[str, Path], with_wav: bool) -> None:
+    """Move the finished files into place; the manifest last, so it vouches for the rest."""
+    order = [("mp3", "out.mp3"), ("txt", "out.txt")]
+    if with_wav:
+        order.append(("wav", "out.wav"))
+    order.append(("json", "out.json"))
+    try:
+        for key, name in order:
+            os.replace(stage / name, paths[key])
+    except OSError as exc:
+        raise RenderError(f"cannot write {paths[key]}: {exc.strerror}", file=paths[key],
+                          hint="check that audio_out is writable and the disk is not full") from None
+
+
+# --- one-off speech, preview, table ----------------------------------------------------------------------
+
+
+@dataclass
+class SayResult:
+    path: Path
+    duration_s: float
+    loudness_lufs: float
+    engines: list[str]
+
+
+def say_text(station: Station, text: str, output: Path, engine: str | None = None,
+             voice: str | None = None) -> SayResult:
+    """Speak TEXT into OUTPUT (MP3, or WAV by suffix), normalized and loudness-matched, no jingles."""
+    if not text.strip():
+        raise ScriptError("there is no text to say", hint='give the text in quotes: announcer say "..." -o x.mp3')
+    chain = make_chain(station, engine, voice)
+    pieces = plan_reading(text, 1, make_normalizer(station), station.audio.sentence_pause_ms,
+                          station.audio.paragraph_pause_ms)
+    if not any(isinstance(p, Speech) for p in pieces):
+        raise ScriptError("the text has nothing to read aloud", hint="give words to say")
+    output = output.resolve()
+    engines: Counter[str] = Counter()
+    with _staging(output.parent) as stage:
+        program = stage / "program.wav"
+        with ProgramWriter(program, station.audio.sample_rate) as writer:
+            for piece in pieces:
+                if isinstance(piece, Speech):
+                    spoken = chain.speak(piece.text)
+                    writer.add_clip(_trim(spoken.clip))
+                    engines[spoken.engine] += 1
+                else:
+                    writer.add_silence(piece.ms)
+            duration = writer.position_s
+        as_wav = output.suffix.lower() == ".wav"
+        tmp = stage / ("out.wav" if as_wav else "out.mp3")
+        settings = _master_settings(station)
+        if as_wav:
+            measured = master_to_mp3(program, stage / "check.mp3", settings, {}, wav_copy=tmp)
+        else:
+            measured = master_to_mp3(program, tmp, settings, {"title": text[:60], "artist": station.name})
+        program.unlink()
+        try:
+            os.replace(tmp, output)
+        except OSError as exc:
+            raise RenderError(f"cannot write {output}: {exc.strerror}", file=output) from None
+        (stage / "check.mp3").unlink(missing_ok=True)
+    for warning in chain.fallback_summary():
+        log.warning("%s", warning)
+    return SayResult(output, duration, measured.integrated_lufs, sorted(engines))
+
+
+def preview_script(station: Station, path: Path) -> str:
+    """The reading exactly as it will be spoken, with pause marks and what the normalizer could not resolve."""
+    from announcer.textnorm import load_lexicon, unresolved
+
+    script = parse_script(path)
+    pieces = plan_script(station, script)
+    lines = [f"# {script.title}" + (f"  (đọc {script.repeat} lần)" if script.repeat > 1 else ""), ""]
+    lines.append(format_preview(pieces))
+    lexicon = load_lexicon(station.lexicon_path)
+    problems = unresolved(script.body, dialect=station.dialect, lexicon=lexicon)
+    if problems:
+        lines += ["", "# Cần kiểm tra (check these; add fixes to lexicon.tsv):"]
+        lines += [f"#   {item}" for item in problems]
+    return "\n".join(lines)
+
+
+def format_build_table(results: list[BuildResult]) -> str:
+    rows = [("script", "duration", "loudness", "peak", "engines", "status")]
+    for r in results:
+        if r.error:
+            rows.append((r.script.name, "-", "-", "-", "-", "FAILED"))
+            continue
+        minutes, seconds = divmod(r.duration_s, 60)
+        rows.append((r.script.name, f"{int(minutes)}:{seconds:04.1f}", f"{r.loudness_lufs:.1f} LUFS",
+                     f"{r.true_peak_db:.1f} dBTP", ",".join(r.engines) or "-",
+                     "up to date" if r.skipped else "built"))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    text = "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows)
+    failed = [r for r in results if r.error]
+    if failed:
+        text += "\n\n" + "\n".join(f"error: {r.error}" for r in failed)
+    return text
+
+
+def measure(path: Path) -> Loudness:
+    return measure_file(path)

@@ -1,0 +1,93 @@
+"""The engine chain: cache first, then each engine in order, falling back per sentence.
+
+A ``SynthesisError`` is one sentence failing on one engine: the next engine reads
+that sentence. ``EngineUnavailable`` means the engine cannot work here at all (no
+network): it is not asked again during this run. Every fallback is counted so the
+build can print one clear warning instead of one per sentence.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+
+from announcer.audio.pydub_compat import AudioSegment
+
+from announcer.cache import SpeechCache
+from announcer.engines.base import Engine
+from announcer.errors import EngineUnavailable, SynthesisError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Spoken:
+    clip: AudioSegment
+    engine: str
+    voice: str
+    cached: bool
+
+
+@dataclass
+class EngineChain:
+    engines: list[Engine]
+    cache: SpeechCache
+    check_availability: bool = True
+    dead: dict[str, str] = field(default_factory=dict)
+    """Engines out for this run -> why."""
+    fallbacks: Counter[tuple[str, str]] = field(default_factory=Counter)
+    """(engine, reason) -> sentences it could not read."""
+    calls: int = 0
+    """Engine synthesize() calls made (cache hits excluded)."""
+    _checked: bool = False
+
+    def _check(self) -> None:
+        if self._checked or not self.check_availability:
+            return
+        self._checked = True
+        for engine in self.engines[:-1]:  # the last one is tried anyway: there is nothing after it
+            state = engine.availability()
+            if not state.ok:
+                self.dead[engine.name] = state.reason
+
+    def speak(self, text: str) -> Spoken:
+        keys = [(engine, SpeechCache.key(engine.name, engine.fingerprint(), text)) for engine in self.engines]
+        for engine, key in keys:
+            clip = self.cache.get(key)
+            if clip is not None:
+                return Spoken(clip, engine.name, engine.voice, cached=True)
+        self._check()
+        reasons: list[str] = []
+        for engine, key in keys:
+            if engine.name in self.dead:
+                reasons.append(f"{engine.name}: {self.dead[engine.name]}")
+                self.fallbacks[(engine.name, self.dead[engine.name])] += 1
+                continue
+            try:
+                self.calls += 1
+                clip = engine.synthesize(text)
+            except EngineUnavailable as exc:
+                self.dead[engine.name] = exc.message
+                self.fallbacks[(engine.name, exc.message)] += 1
+                reasons.append(f"{engine.name}: {exc.message}")
+                continue
+            except SynthesisError as exc:
+                self.fallbacks[(engine.name, exc.message)] += 1
+                reasons.append(f"{engine.name}: {exc.message}")
+                continue
+            self.cache.put(key, clip)
+            return Spoken(clip, engine.name, engine.voice, cached=False)
+        raise SynthesisError(
+            f"no engine could read {text[:60]!r} ({'; '.join(reasons)})",
+            hint="check the text in `announcer preview`, or try --engine espeak",
+        )
+
+    def fallback_summary(self) -> list[str]:
+        """One line per (engine, reason) that made another engine take over."""
+        if len(self.engines) < 2:
+            return []
+        return [
+            f"{engine} could not read {count} sentence(s): {reason}; the next engine in the chain read them"
+            for (engine, reason), count in self.fallbacks.items()
+        ]
