@@ -1,0 +1,163 @@
+"""espeak-ng through ctypes: real synthesis, no mocks."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from announcer.config import EspeakOptions, Station
+from announcer.engines import ENGINES, create_engine, describe_engines
+from announcer.engines.espeak import EspeakEngine
+from announcer.errors import EngineError, SynthesisError
+
+SENTENCE = ("Ủy ban nhân dân phường thông báo đến toàn thể bà con nhân dân về việc tiêm phòng dại "
+            "cho chó mèo vào sáng thứ bảy tuần này.")
+
+
+def _station(tmp_path: Path, **espeak: object) -> Station:
+    station = Station(root=tmp_path)
+    for key, value in espeak.items():
+        setattr(station.espeak, key, value)
+    return station
+
+
+def test_vietnamese_sentence_is_speech_of_plausible_length() -> None:
+    audio = EspeakEngine().synthesize(SENTENCE)
+    assert audio.channels == 1
+    assert audio.sample_width == 2
+    assert audio.frame_rate == 22050
+    assert 2.0 <= audio.duration_seconds <= 10.0
+    assert audio.rms > 300  # not silence
+    assert audio.max_dBFS > -20
+
+
+@pytest.mark.parametrize("voice", ["vi", "vi-vn-x-central", "vi-vn-x-south"])
+def test_each_voice_speaks(voice: str, tmp_path: Path) -> None:
+    engine = create_engine("espeak", _station(tmp_path), voice)
+    assert engine.voice == voice
+    audio = engine.synthesize("Xin chào bà con.")
+    assert 0.3 <= audio.duration_seconds <= 5.0
+    assert audio.rms > 300
+
+
+def test_voice_names_are_case_insensitive() -> None:
+    assert EspeakEngine(voice="vi-VN-x-south").voice == "vi-vn-x-south"
+
+
+def test_faster_rate_gives_shorter_audio() -> None:
+    slow = EspeakEngine(EspeakOptions(rate=100)).synthesize(SENTENCE)
+    fast = EspeakEngine(EspeakOptions(rate=300)).synthesize(SENTENCE)
+    assert fast.duration_seconds < slow.duration_seconds * 0.6
+
+
+def test_pitch_is_applied_and_settings_do_not_leak_between_engines() -> None:
+    normal = EspeakEngine(EspeakOptions(rate=150))
+    fast = EspeakEngine(EspeakOptions(rate=400))
+    first = normal.synthesize(SENTENCE).duration_seconds
+    fast.synthesize(SENTENCE)
+    again = normal.synthesize(SENTENCE).duration_seconds
+    assert again == pytest.approx(first, rel=0.05)
+    assert EspeakEngine(EspeakOptions(pitch=10)).synthesize("Xin chào.").rms > 300
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\n\t"])
+def test_empty_text_is_a_synthesis_error(text: str) -> None:
+    with pytest.raises(SynthesisError):
+        EspeakEngine().synthesize(text)
+
+
+def test_unknown_voice_is_an_engine_error(tmp_path: Path) -> None:
+    with pytest.raises(EngineError) as info:
+        create_engine("espeak", _station(tmp_path), "vi-vn-x-hanoi")
+    assert "vi-vn-x-central" in str(info.value)  # the hint lists the voices
+    with pytest.raises(EngineError):
+        EspeakEngine(EspeakOptions(voice="en"))
+
+
+def test_out_of_range_options_are_engine_errors() -> None:
+    with pytest.raises(EngineError):
+        EspeakEngine(EspeakOptions(rate=20))
+    with pytest.raises(EngineError):
+        EspeakEngine(EspeakOptions(pitch=150))
+
+
+def test_unknown_engine_lists_the_known_ones(tmp_path: Path) -> None:
+    with pytest.raises(EngineError) as info:
+        create_engine("festival", _station(tmp_path))
+    assert "espeak" in str(info.value) and "gtts" in str(info.value)
+
+
+def test_fingerprint_changes_with_voice_rate_and_pitch() -> None:
+    prints = {
+        EspeakEngine().fingerprint(),
+        EspeakEngine(voice="vi-vn-x-south").fingerprint(),
+        EspeakEngine(EspeakOptions(rate=180)).fingerprint(),
+        EspeakEngine(EspeakOptions(pitch=40)).fingerprint(),
+    }
+    assert len(prints) == 4
+    assert EspeakEngine().fingerprint() == EspeakEngine().fingerprint()
+    assert "espeak-ng" in EspeakEngine().fingerprint()
+
+
+def test_availability_and_registry() -> None:
+    assert ENGINES["espeak"] is EspeakEngine
+    state = EspeakEngine().availability()
+    assert state.ok, state.reason
+    assert not EspeakEngine.online
+
+
+def test_concurrent_calls_are_serialized_and_all_succeed() -> None:
+    engines = [EspeakEngine(voice=v) for v in ("vi", "vi-vn-x-central", "vi-vn-x-south")]
+    results: list[float] = []
+    errors: list[BaseException] = []
+
+    def work(engine: EspeakEngine) -> None:
+        try:
+            for _ in range(3):
+                results.append(engine.synthesize("Xin chào bà con.").duration_seconds)
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(e,)) for e in engines]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert not errors
+    assert len(results) == 9 and all(r > 0.3 for r in results)
+
+
+def test_synthesis_is_far_faster_than_real_time() -> None:
+    engine = EspeakEngine()
+    engine.synthesize("Khởi động.")  # load the library and the voice first
+    start = time.perf_counter()
+    audio = engine.synthesize(SENTENCE * 2)
+    elapsed = time.perf_counter() - start
+    # ~1000x on a desktop; assert a generous 50x so slow CI machines pass.
+    assert audio.duration_seconds / elapsed > 50
+
+
+def test_describe_engines_offline_is_fast(tmp_path: Path) -> None:
+    start = time.perf_counter()
+    rows = describe_engines(_station(tmp_path))
+    assert time.perf_counter() - start < 3.0
+    by_name = {row["name"]: row for row in rows}
+    assert set(by_name) == {"espeak", "gtts"}
+    assert by_name["espeak"]["available"] is True
+    assert by_name["espeak"]["voices"] == ["vi", "vi-vn-x-central", "vi-vn-x-south"]
+    assert by_name["espeak"]["voice"] == "vi"
+    assert by_name["gtts"]["online"] is True
+    assert by_name["gtts"]["available"] is False  # the network guard makes this machine offline
+    assert "no internet connection" in by_name["gtts"]["reason"]
+    for row in rows:
+        assert set(row) >= {"name", "online", "voices", "voice", "available", "reason"}
+
+
+def test_describe_engines_reports_a_bad_voice_instead_of_crashing(tmp_path: Path) -> None:
+    rows = describe_engines(_station(tmp_path, voice="klingon"))
+    espeak = next(row for row in rows if row["name"] == "espeak")
+    assert espeak["available"] is False
+    assert "klingon" in espeak["reason"]

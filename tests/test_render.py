@@ -1,0 +1,104 @@
+"""Real renders with the embedded espeak voice, measured on the written files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import mutagen.mp3
+import pyloudnorm
+import pytest
+
+from announcer.config import load_station
+from announcer.render import build_station, render_status
+from tests.audio_checks import decode, ebur128
+from tests.stations import SCRIPT, make_station
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = make_station(tmp_path_factory.mktemp("station"))
+    results = build_station(load_station(root), [])
+    assert [r.error for r in results] == [None]
+    return root
+
+
+def test_loudness_and_true_peak_measured_by_ffmpeg(built: Path) -> None:
+    integrated, peak = ebur128(built / "audio_out" / "thu.mp3")
+    assert -17.0 <= integrated <= -15.0
+    assert peak <= -1.5
+
+
+def test_mp3_format_and_vietnamese_tags(built: Path) -> None:
+    audio = mutagen.mp3.MP3(built / "audio_out" / "thu.mp3")
+    assert audio.info.sample_rate == 44100
+    assert audio.info.channels == 1
+    assert audio.info.bitrate >= 64000
+    assert str(audio.tags["TIT2"]) == "Thông báo thử nghiệm của phường"
+    assert str(audio.tags["TPE1"]) == "Đài truyền thanh phường"
+    assert str(audio.tags["TDRC"])
+
+
+def test_manifest_order_timing_and_engines(built: Path) -> None:
+    manifest = json.loads((built / "audio_out" / "thu.json").read_text(encoding="utf-8"))
+    segments = manifest["segments"]
+    assert segments[0]["kind"] == "jingle" and segments[0]["file"] == "jingles/intro.wav"
+    assert segments[-1]["kind"] == "jingle" and segments[-1]["file"] == "jingles/outro.wav"
+    speech = [s for s in segments if s["kind"] == "speech"]
+    assert {s["engine"] for s in speech} == {"espeak"}
+    assert [s["reading"] for s in speech] == [1] * 3 + [2] * 3  # repeat: 2
+    assert speech[0]["text"] == "Kính thưa bà con nhân dân trong phường."
+    assert speech[0]["line"] == 5
+    starts = [s["start"] for s in segments]
+    assert starts == sorted(starts)
+    assert all(s["end"] > s["start"] for s in segments)
+    mp3_length = mutagen.mp3.MP3(built / "audio_out" / "thu.mp3").info.length
+    assert abs(mp3_length - manifest["duration_s"]) < 0.2
+    transcript = (built / "audio_out" / "thu.txt").read_text(encoding="utf-8")
+    assert "Kính thưa bà con" in transcript
+
+
+def test_jingles_no_louder_than_speech(built: Path) -> None:
+    manifest = json.loads((built / "audio_out" / "thu.json").read_text(encoding="utf-8"))
+    samples = decode(built / "audio_out" / "thu.mp3")
+    meter = pyloudnorm.Meter(44100)
+
+    def lufs(start: float, end: float) -> float:
+        return float(meter.integrated_loudness(samples[int(start * 44100) : int(end * 44100)]))
+
+    speech = [s for s in manifest["segments"] if s["kind"] == "speech"]
+    speech_lufs = lufs(speech[0]["start"], speech[-1]["end"])
+    for jingle in (s for s in manifest["segments"] if s["kind"] == "jingle"):
+        assert lufs(jingle["start"], jingle["end"]) <= speech_lufs + 1.0
+
+
+def test_unchanged_rebuild_is_skipped_with_no_engine_call(built: Path) -> None:
+    station = load_station(built)
+    assert render_status(station, built / "scripts" / "thu.md") == "fresh"
+    [result] = build_station(station, [])
+    assert result.skipped and result.engine_calls == 0
+
+
+def test_cache_forced_rebuild_and_one_edited_sentence(tmp_path: Path) -> None:
+    root = make_station(tmp_path)
+    station = load_station(root)
+    [cold] = build_station(station, [])
+    assert cold.engine_calls == 3
+    [forced] = build_station(station, [], force=True)
+    assert not forced.skipped and forced.engine_calls == 0
+    script = root / "scripts" / "thu.md"
+    script.write_text(SCRIPT.replace("thẻ bảo hiểm", "thẻ căn cước"), encoding="utf-8")
+    assert render_status(station, script) == "stale"
+    [edited] = build_station(station, [])
+    assert edited.engine_calls == 1
+
+
+def test_wav_copy_is_written_when_asked(tmp_path: Path) -> None:
+    root = make_station(tmp_path)
+    station = load_station(root)
+    station.audio.write_wav = True
+    build_station(station, [])
+    wav = root / "audio_out" / "thu.wav"
+    integrated, _ = ebur128(wav)
+    assert -17.0 <= integrated <= -15.0
+    assert not list((root / "audio_out").glob(".build-*"))

@@ -1,0 +1,88 @@
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from announcer.errors import ScriptError
+from announcer.script import parse_script
+
+
+def write(tmp_path: Path, text: str | bytes, name: str = "x.md") -> Path:
+    path = tmp_path / name
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_front_matter_fields(tmp_path: Path) -> None:
+    path = write(tmp_path, "---\ntitle: Thông báo\nrepeat: 2\nslots: [sang, chieu]\ntimes: [06:30, 17:30]\n"
+                           "from: 17/6/2021\nuntil: 2021-06-24\ndays: weekdays\npriority: 3\nevery: 30m\n"
+                           "between: 06:00-20:00\nintro: none\n---\n\nKính thưa bà con.\n")
+    script = parse_script(path)
+    assert script.title == "Thông báo"
+    assert script.repeat == 2
+    assert script.slots == ["sang", "chieu"]
+    # YAML 1.1 would make 17:30 the integer 1050; we keep what staff wrote.
+    assert script.times == ["06:30", "17:30"]
+    assert script.date_from == date(2021, 6, 17)
+    assert script.date_until == date(2021, 6, 24)
+    assert script.days == ["mon", "tue", "wed", "thu", "fri"]
+    assert script.priority == 3
+    assert script.every_minutes == 30
+    assert script.between == ("06:00", "20:00")
+    assert script.intro == ""
+    assert script.body == "Kính thưa bà con.\n"
+    assert script.body_line == 15
+
+
+def test_plain_text_without_front_matter(tmp_path: Path) -> None:
+    script = parse_script(write(tmp_path, "Kính thưa bà con.\n", name="thong-bao.md"))
+    assert script.title == "thong-bao"
+    assert script.body_line == 1
+
+
+def test_bom_and_crlf_accepted(tmp_path: Path) -> None:
+    script = parse_script(write(tmp_path, "\ufeff---\r\ntitle: Ủy ban\r\n---\r\nXin chào.\r\n".encode()))
+    assert script.title == "Ủy ban"
+    assert script.body == "Xin chào.\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "message", "line"),
+    [
+        ("---\ntitle: a\nrepeat: hai\n---\nx\n", "repeat", 3),
+        ("---\ntitle: a\ntittle: b\n---\nx\n", "unknown setting 'tittle'", 3),
+        ("---\ntitle: a\nslots: [sang\n---\nx\n", "front matter is not valid", None),
+        ("---\ntitle: a\n", "never ends", 1),
+        ("---\ntitle: a\n---\n\n   \n", "no text", 4),
+        ("---\nfrom: 24/6/2021\nuntil: 17/6/2021\n---\nx\n", "before from", 3),
+        ("---\nfrom: 31/2/2021\n---\nx\n", "not a real date", 2),
+        ("---\ndays: [mon, funday]\n---\nx\n", "unknown day", 2),
+        ("---\ntimes: [25:00]\n---\nx\n", "times", 2),
+        ("---\nbetween: 06:00-20:00\n---\nx\n", "needs 'every'", 2),
+    ],
+)
+def test_errors_name_file_and_line(tmp_path: Path, text: str, message: str, line: int | None) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ScriptError, match=message) as info:
+        parse_script(path)
+    assert info.value.file == str(path)
+    if line is not None:
+        assert info.value.line == line
+    else:
+        assert info.value.line is not None
+
+
+def test_not_utf8_names_line_and_fix(tmp_path: Path) -> None:
+    path = write(tmp_path, "---\ntitle: a\n---\nK\xednh th\xfaa\n".encode("cp1258"))
+    with pytest.raises(ScriptError, match="not UTF-8") as info:
+        parse_script(path)
+    assert info.value.line == 4
+    assert "announcer import" in (info.value.hint or "")
+
+
+def test_missing_script(tmp_path: Path) -> None:
+    with pytest.raises(ScriptError, match="not found"):
+        parse_script(tmp_path / "nope.md")
