@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from announcer import __version__
-from announcer.audio.loudness import Loudness, MasterSettings, master_to_mp3, measure_file
+from announcer.audio.loudness import Loudness, MasterSettings, fit_speech, master_to_mp3, measure_file
 from announcer.audio.mixer import ProgramWriter, decode_audio_file, loudness_lufs, resample, segment_to_float
 from announcer.cache import SpeechCache
 from announcer.config import Station, find_line
@@ -298,7 +298,7 @@ def render_script(
                         sampled += result.clip.duration_seconds
                     if bar is not None:
                         bar.update(1)
-        speech_lufs = loudness_lufs(np.concatenate(sample), rate) if sample else None
+        speech_lufs, limiter_loss = _fit_speech(station, stage, sample)
 
         # Pass 2: write the program, reading clips back from the cache one at a time.
         program = stage / "program.wav"
@@ -333,7 +333,8 @@ def render_script(
                 "date": datetime.now().strftime("%Y-%m-%d"), "comment": f"announcer {__version__}"}
         mp3_tmp = stage / "out.mp3"
         wav_tmp = stage / "out.wav" if audio.write_wav else None
-        measured = master_to_mp3(program, mp3_tmp, _master_settings(station), tags, wav_copy=wav_tmp)
+        measured = master_to_mp3(program, mp3_tmp, _master_settings(station), tags, wav_copy=wav_tmp,
+                                 limiter_loss_lu=limiter_loss)
         program.unlink()
 
         manifest = {
@@ -373,6 +374,24 @@ def _trim(clip: Any) -> Any:
     margin = int(clip.frame_rate * 0.03)
     first, last = max(0, loud[0] - margin), min(samples.size, loud[-1] + margin)
     return clip._spawn(samples[first:last].tobytes())
+
+
+def _fit_speech(station: Station, stage: Path, sample: list[np.ndarray]) -> tuple[float | None, float]:
+    """(speech loudness as it will air, on the raw scale; the master's limiter loss).
+
+    Jingles are set against the speech as it airs, after compression and limiting."""
+    if not sample:
+        return None, 0.0
+    samples = np.concatenate(sample)
+    raw = loudness_lufs(samples, station.audio.sample_rate)
+    if raw is None:
+        return None, 0.0
+    excerpt = stage / "speech-sample.wav"
+    with ProgramWriter(excerpt, station.audio.sample_rate) as writer:
+        writer.add(samples)
+    loss = fit_speech(excerpt, _master_settings(station))
+    excerpt.unlink()
+    return raw - loss, loss
 
 
 def _add_jingle(writer: ProgramWriter, path: Path, name: str, speech_lufs: float | None,

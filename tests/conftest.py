@@ -26,6 +26,14 @@ def _is_local(host: Any) -> bool:
         return False
 
 
+def _is_address(host: Any) -> bool:
+    try:
+        ipaddress.ip_address(host.decode() if isinstance(host, bytes) else str(host))
+    except ValueError:
+        return False
+    return True
+
+
 @pytest.fixture(autouse=True)
 def _no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """No test may reach the network: only loopback and AF_UNIX sockets work.
@@ -54,7 +62,7 @@ def _no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         return real_connect_ex(self, address)
 
     def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
-        if not _is_local(host):
+        if not (_is_local(host) or _is_address(host)):  # an IP literal needs no lookup; connect() checks it
             raise socket.gaierror(socket.EAI_NONAME, f"network disabled in tests (lookup of {host!r})")
         return real_getaddrinfo(host, *args, **kwargs)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import re
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,7 +40,7 @@ class MasterSettings:
     max_true_peak_db: float = -1.5
     bitrate_kbps: int = 128
     sample_rate: int = 44100
-    tolerance_lu: float = 0.3
+    tolerance_lu: float = 0.5
 
 
 def run_ffmpeg(args: list[str], what: str) -> subprocess.CompletedProcess[str]:
@@ -86,46 +87,94 @@ def master_to_mp3(
     tags: dict[str, str],
     measured: Loudness | None = None,
     wav_copy: Path | None = None,
+    limiter_loss_lu: float = 0.0,
 ) -> Loudness:
     """Bring ``source_wav`` to the loudness target under the true-peak ceiling, as an MP3.
 
-    Returns the loudness measured on the written MP3.
+    ``limiter_loss_lu`` is what the compressor and limiter are expected to take off
+    (see ``fit_speech``); it makes the first attempt land close. Returns the loudness
+    measured on the written MP3.
     """
     source = measured or measure_file(source_wav)
     if source.integrated_lufs <= SILENCE_LUFS + 1:
         raise RenderError(f"{source_wav.name} is silent", hint="check the script text and the engine")
-    gain = settings.target_lufs - source.integrated_lufs
-    # The ceiling sits below the true-peak limit: the limiter works on samples, and
-    # MP3 encoding adds overshoot between them.
-    ceiling = settings.max_true_peak_db - 1.5
-    result = Loudness(SILENCE_LUFS, 0.0)
-    for attempt in range(4):
+
+    def attempt(gain: float, ceiling: float) -> Loudness:
         _encode(source_wav, dest_mp3, gain, ceiling, settings, tags)
-        result = measure_file(dest_mp3)
+        return measure_file(dest_mp3)
+
+    gain, ceiling, loudness = _converge(
+        attempt, settings.target_lufs - source.integrated_lufs + limiter_loss_lu, _first_ceiling(settings),
+        settings,
+    )
+    if wav_copy is not None:
+        _encode(source_wav, wav_copy, gain, ceiling, settings, {}, codec=["-c:a", "pcm_s16le"])
+    return loudness
+
+
+def fit_speech(sample_wav: Path, settings: MasterSettings) -> float:
+    """Master a short speech excerpt to the target and return how many LU the
+    compressor and limiter take off it (the limiter loss). The full program then
+    starts from the right gain, and jingles are set against the speech as it airs."""
+    before = measure_file(sample_wav)
+    if before.integrated_lufs <= SILENCE_LUFS + 1:
+        return 0.0
+    mastered = sample_wav.with_name(sample_wav.stem + "-mastered.wav")
+
+    def attempt(gain: float, ceiling: float) -> Loudness:
+        _encode(sample_wav, mastered, gain, ceiling, settings, {}, codec=["-c:a", "pcm_s16le"])
+        return measure_file(mastered)
+
+    gain, _, after = _converge(attempt, settings.target_lufs - before.integrated_lufs,
+                               _first_ceiling(settings), settings)
+    mastered.unlink(missing_ok=True)
+    return max(0.0, before.integrated_lufs + gain - after.integrated_lufs)
+
+
+def _first_ceiling(settings: MasterSettings) -> float:
+    # The limiter works on samples; MP3 encoding overshoots between them a little.
+    return settings.max_true_peak_db - 0.8
+
+
+def _converge(
+    attempt: Callable[[float, float], Loudness], gain: float, ceiling: float, settings: MasterSettings,
+    tries: int = 6,
+) -> tuple[float, float, Loudness]:
+    """Adjust gain (secant steps: past the limiter, loudness grows slower than gain) and
+    the limiter ceiling until the measured result meets the target."""
+    previous: tuple[float, float] | None = None
+    result = Loudness(SILENCE_LUFS, 0.0)
+    for number in range(1, tries + 1):
+        result = attempt(gain, ceiling)
         loud_ok = abs(result.integrated_lufs - settings.target_lufs) <= settings.tolerance_lu
         peak_ok = result.true_peak_db <= settings.max_true_peak_db
         log.debug("master attempt %d: gain %.2f ceiling %.2f -> %.2f LUFS %.2f dBTP",
-                  attempt + 1, gain, ceiling, result.integrated_lufs, result.true_peak_db)
+                  number, gain, ceiling, result.integrated_lufs, result.true_peak_db)
         if loud_ok and peak_ok:
-            break
+            return gain, ceiling, result
+        slope = 0.8
+        if previous is not None and abs(gain - previous[0]) > 0.05:
+            slope = min(1.0, max(0.15, (result.integrated_lufs - previous[1]) / (gain - previous[0])))
+        previous = (gain, result.integrated_lufs)
         if not peak_ok:
-            ceiling -= result.true_peak_db - settings.max_true_peak_db + 0.3
-        gain += settings.target_lufs - result.integrated_lufs
-    else:
-        log.warning("%s: reached %.1f LUFS / %.1f dBTP (target %.1f LUFS, <= %.1f dBTP)",
-                    dest_mp3.name, result.integrated_lufs, result.true_peak_db,
-                    settings.target_lufs, settings.max_true_peak_db)
-    if wav_copy is not None:
-        _encode(source_wav, wav_copy, gain, ceiling, settings, {}, codec=["-c:a", "pcm_s16le"])
-    return result
+            ceiling -= result.true_peak_db - settings.max_true_peak_db + 0.2
+            previous = None  # a new ceiling changes the curve
+        gain += (settings.target_lufs - result.integrated_lufs) / slope
+    log.warning("reached %.1f LUFS / %.1f dBTP (target %.1f LUFS, at most %.1f dBTP)",
+                result.integrated_lufs, result.true_peak_db, settings.target_lufs, settings.max_true_peak_db)
+    return gain, ceiling, result
 
 
 def _encode(source: Path, dest: Path, gain_db: float, ceiling_db: float, settings: MasterSettings,
             tags: dict[str, str], codec: list[str] | None = None) -> None:
     limit = min(1.0, max(0.0625, _db_to_linear(ceiling_db)))
+    threshold = min(1.0, max(0.000976563, _db_to_linear(settings.target_lufs + 8.0)))
     chain = (
         f"aresample={settings.sample_rate},"
         f"volume={gain_db:.3f}dB,"
+        # A compressor on the peaks only (8 dB above the target loudness): engine speech
+        # has a high crest factor, and a limiter alone would have to squash it hard.
+        f"acompressor=threshold={threshold:.5f}:ratio=3:attack=5:release=120:knee=3,"
         f"alimiter=limit={limit:.5f}:attack=5:release=80:level=false:latency=true"
     )
     metadata: list[str] = []

@@ -1,0 +1,325 @@
+"""Online Vietnamese speech from Google Translate, through gTTS.
+
+We split the text ourselves (see ``textsplit``) so every request carries one
+natural phrase of at most 100 characters; gTTS's own tokenizer would cut URLs,
+"Lưu: VT" and phrases in the middle. Each request has a timeout, 429/5xx answers
+are retried with exponential backoff, and requests are paced.
+
+A connection failure or timeout means the machine is offline: ``EngineUnavailable``,
+and this engine instance refuses further work for the run without trying again.
+A bad answer for one piece (after retries) is a ``SynthesisError``.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+import socket
+import threading
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Callable
+from http import HTTPStatus
+
+import requests
+from gtts import gTTS, gTTSError
+
+from announcer.audio.pydub_compat import AudioSegment
+from announcer.config import GttsOptions, Station
+from announcer.engines.base import Availability, Engine
+from announcer.engines.textsplit import split_text
+from announcer.errors import EngineError, EngineUnavailable, RenderError, SynthesisError
+
+log = logging.getLogger(__name__)
+
+# Bump when a change here alters the audio for the same text and options (part of the cache key).
+ENGINE_REVISION = 1
+LANG = "vi"
+MAX_CHARS = 100
+PROBE_TIMEOUT = 1.5
+BACKOFF_BASE = 1.0
+BACKOFF_MAX = 30.0
+OFFLINE_HINT = 'check the internet connection, or put only "espeak" in engines'
+
+_TLD = re.compile(r"^[a-z]{2,}(\.[a-z]{2,})*$")
+
+
+class GttsEngine(Engine):
+    """Google Translate's Vietnamese voice: natural, needs the internet, rate-limited."""
+
+    name = "gtts"
+    online = True
+    voices = (LANG,)
+
+    def __init__(
+        self,
+        options: GttsOptions | None = None,
+        voice: str | None = None,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        backoff_base: float = BACKOFF_BASE,
+        probe_timeout: float = PROBE_TIMEOUT,
+    ) -> None:
+        options = options or GttsOptions()
+        chosen = (voice or LANG).strip().lower()
+        if chosen not in self.voices:
+            raise EngineError(f"gtts has no voice {voice!r}", hint=f"choose one of: {', '.join(self.voices)}")
+        tld = options.tld.strip().lower().lstrip(".")
+        if not _TLD.match(tld):
+            raise EngineError(f"gtts tld {options.tld!r} is not a domain suffix",
+                              hint='write it like "com.vn" or "com"')
+        if options.timeout <= 0:
+            raise EngineError("gtts timeout must be more than 0 seconds", hint="e.g. timeout = 10")
+        if options.retries < 0 or options.pace < 0:
+            raise EngineError("gtts retries and pace cannot be negative")
+        self.tld = tld
+        self.timeout = float(options.timeout)
+        self.retries = int(options.retries)
+        self.pace = float(options.pace)
+        self.slow = bool(options.slow)
+        self._sleep = sleep
+        self._clock = clock
+        self._backoff_base = backoff_base
+        self._probe_timeout = probe_timeout
+        self._lock = threading.Lock()
+        self._last_request: float | None = None
+        self._dead: EngineUnavailable | None = None
+
+    @classmethod
+    def from_station(cls, station: Station, voice: str | None = None) -> GttsEngine:
+        return cls(station.gtts, voice)
+
+    @property
+    def voice(self) -> str:
+        return LANG
+
+    @property
+    def host(self) -> str:
+        return f"translate.google.{self.tld}"
+
+    def fingerprint(self) -> str:
+        return f"gtts/r{ENGINE_REVISION}|lang={LANG}|tld={self.tld}|slow={int(self.slow)}"
+
+    # --- availability ---------------------------------------------------------------------------------
+
+    def availability(self) -> Availability:
+        if self._dead is not None:
+            return Availability(False, self._dead.message)
+        target, port, via = self.host, 443, ""
+        proxy = _https_proxy()
+        if proxy is not None:  # gTTS goes through the proxy, so that is what must answer
+            target, port = proxy
+            via = f" through proxy {target}:{port}"
+        problem = probe_tcp(target, port, self._probe_timeout)
+        if problem:
+            return Availability(False, f"no internet connection: {problem}")
+        return Availability(True, f"{self.host} reachable{via}")
+
+    # --- synthesis ------------------------------------------------------------------------------------
+
+    def synthesize(self, text: str) -> AudioSegment:
+        if self._dead is not None:
+            raise EngineUnavailable(self._dead.message, hint=self._dead.hint)
+        pieces = split_text(text, MAX_CHARS)
+        if not pieces:
+            raise SynthesisError("nothing to say: the text is empty")
+        audio = AudioSegment.empty()
+        for piece in pieces:
+            audio += self._speak(piece)
+        return audio.set_channels(1).set_sample_width(2)
+
+    def _speak(self, piece: str) -> AudioSegment:
+        attempt = 0
+        while True:
+            self._wait_turn()
+            try:
+                mp3 = self._fetch(piece)
+            except gTTSError as exc:
+                response = exc.rsp
+                if response is None:
+                    raise self._went_offline(exc) from exc
+                status = int(response.status_code)
+                if (status == 429 or status >= 500) and attempt < self.retries:
+                    delay = self._backoff(attempt, response)
+                    log.info("gtts: %s for %s; retry %d of %d in %.1f s", _status_text(response),
+                             _excerpt(piece), attempt + 1, self.retries, delay)
+                    self._sleep(delay)
+                    attempt += 1
+                    continue
+                raise self._bad_answer(response, piece, attempt + 1) from exc
+            except requests.RequestException as exc:  # gTTS wraps these, but be safe
+                raise self._went_offline(exc) from exc
+            except AssertionError as exc:  # gTTS asserts there is something to send
+                raise SynthesisError(f"gtts had nothing to send for {_excerpt(piece)}") from exc
+            if not mp3:
+                raise SynthesisError(f"Google answered without audio for {_excerpt(piece)}",
+                                     hint="the unofficial API may have changed; try `pip install -U gTTS`")
+            return self._decode(mp3, piece)
+
+    def _fetch(self, piece: str) -> bytes:
+        tts = gTTS(
+            piece,
+            tld=self.tld,
+            lang=LANG,
+            slow=self.slow,
+            lang_check=False,
+            pre_processor_funcs=[],
+            tokenizer_func=_no_split,
+            timeout=self.timeout,
+        )
+        return b"".join(tts.stream())
+
+    def _wait_turn(self) -> None:
+        """Leave at least ``pace`` seconds between two requests of this engine."""
+        with self._lock:
+            if self._last_request is not None and self.pace > 0:
+                wait = self.pace - (self._clock() - self._last_request)
+                if wait > 0:
+                    self._sleep(wait)
+            self._last_request = self._clock()
+
+    def _backoff(self, attempt: int, response: requests.Response) -> float:
+        delay = min(self._backoff_base * (2**attempt), BACKOFF_MAX)
+        retry_after = str(response.headers.get("Retry-After") or "")
+        if retry_after.strip().isdigit():
+            delay = max(delay, min(float(retry_after), BACKOFF_MAX))
+        return delay
+
+    def _decode(self, mp3: bytes, piece: str) -> AudioSegment:
+        from pydub.exceptions import CouldntDecodeError
+
+        from announcer.audio.ffmpeg import configure_pydub
+
+        try:
+            configure_pydub()
+        except RenderError as exc:
+            raise EngineUnavailable(f"cannot decode Google's MP3 audio: {exc.message}",
+                                    hint=exc.hint) from exc
+        try:
+            # format and codec given explicitly, so pydub never needs ffprobe.
+            return AudioSegment.from_file(io.BytesIO(mp3), format="mp3", codec="mp3")
+        except (CouldntDecodeError, OSError) as exc:
+            raise SynthesisError(
+                f"Google's audio for {_excerpt(piece)} could not be decoded ({exc})"
+            ) from exc
+
+    # --- errors ---------------------------------------------------------------------------------------
+
+    def _went_offline(self, exc: BaseException) -> EngineUnavailable:
+        error = EngineUnavailable(
+            f"no internet connection: Google TTS could not be reached ({self._network_cause(exc)})",
+            hint=OFFLINE_HINT,
+        )
+        self._dead = error
+        return error
+
+    def _network_cause(self, exc: BaseException) -> str:
+        chain: list[BaseException] = []
+        current: BaseException | None = exc
+        while current is not None and len(chain) < 8:
+            chain.append(current)
+            current = current.__cause__ or current.__context__
+        text = " ".join(str(e) for e in chain)
+        if any(isinstance(e, requests.Timeout | socket.timeout) for e in chain):
+            return f"{self.host}: no answer within {self.timeout:g} s"
+        if any(isinstance(e, requests.exceptions.SSLError) for e in chain):
+            return f"{self.host}: secure connection failed"
+        if "NameResolution" in text or "getaddrinfo" in text or "Name or service not known" in text:
+            return f"{self.host}: name could not be resolved"
+        if any(isinstance(e, requests.exceptions.ProxyError) for e in chain):
+            return f"{self.host}: the proxy refused the connection"
+        if any(isinstance(e, ConnectionRefusedError) for e in chain) or "refused" in text.lower():
+            return f"{self.host}: connection refused"
+        return f"{self.host}: connection failed"
+
+    def _bad_answer(self, response: requests.Response, piece: str, attempts: int) -> EngineError:
+        status = int(response.status_code)
+        what = _status_text(response)
+        tries = f" after {attempts} attempts" if attempts > 1 else ""
+        if status == 429:
+            return SynthesisError(
+                f"Google TTS is rate-limiting this machine ({what}){tries} for {_excerpt(piece)}",
+                hint="raise [gtts] pace or retries, or wait a while before building again",
+            )
+        if status >= 500:
+            return SynthesisError(f"Google TTS server error ({what}){tries} for {_excerpt(piece)}",
+                                  hint="try again later")
+        if status == 404:
+            # The host does not serve the API at all: no other piece will work either.
+            error = EngineUnavailable(f"{self.host} does not offer text-to-speech ({what})",
+                                      hint='set tld = "com" in the [gtts] section of station.toml')
+            self._dead = error
+            return error
+        if status == 403:
+            error = EngineUnavailable(
+                f"Google TTS refused the request ({what}): the unofficial API may have changed, "
+                "or this address is blocked",
+                hint="try `pip install -U gTTS`; espeak is used meanwhile",
+            )
+            self._dead = error
+            return error
+        if status == 200:
+            return SynthesisError(f"Google answered without audio ({what}) for {_excerpt(piece)}",
+                                  hint="the unofficial API may have changed; try `pip install -U gTTS`")
+        return SynthesisError(f"Google TTS rejected {_excerpt(piece)} ({what})")
+
+
+def _no_split(text: str) -> list[str]:
+    return [text]
+
+
+def _status_text(response: requests.Response) -> str:
+    reason = response.reason
+    if not reason:
+        try:
+            reason = HTTPStatus(response.status_code).phrase
+        except ValueError:
+            reason = ""
+    return f"HTTP {response.status_code} {reason}".strip()
+
+
+def _excerpt(text: str, width: int = 40) -> str:
+    return repr(text if len(text) <= width else text[: width - 1] + "…")
+
+
+def _https_proxy() -> tuple[str, int] | None:
+    proxies = urllib.request.getproxies()
+    url = proxies.get("https") or proxies.get("all")
+    if not url:
+        return None
+    parsed = urllib.parse.urlsplit(url if "://" in url else f"http://{url}")
+    if not parsed.hostname:
+        return None
+    return parsed.hostname, parsed.port or (443 if parsed.scheme == "https" else 80)
+
+
+def probe_tcp(host: str, port: int, timeout: float) -> str:
+    """'' if a TCP connection to host:port opens within ``timeout`` seconds, else why not.
+
+    Runs in a daemon thread so a hanging DNS resolver cannot hold the caller longer than
+    ``timeout`` (getaddrinfo itself has no timeout).
+    """
+    result: list[str] = []
+
+    def attempt() -> None:
+        try:
+            with socket.create_connection((host, port), timeout=timeout):
+                result.append("")
+        except socket.gaierror:
+            result.append(f"{host} could not be resolved")
+        except TimeoutError:
+            result.append(f"{host}:{port} did not answer within {timeout:g} s")
+        except OSError as exc:
+            result.append(f"{host}:{port} could not be reached ({exc.strerror or exc})")
+        except Exception as exc:  # noqa: BLE001 - a probe must answer, never kill its thread
+            result.append(f"{host}:{port} could not be probed ({exc})")
+
+    thread = threading.Thread(target=attempt, name="gtts-probe", daemon=True)
+    thread.start()
+    thread.join(timeout + 0.1)
+    if not result:
+        return f"{host} did not answer within {timeout:g} s"
+    return result[0]

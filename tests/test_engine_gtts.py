@@ -1,0 +1,345 @@
+"""gTTS engine against a fake Google (the ``responses`` library), and the text splitter."""
+
+from __future__ import annotations
+
+import base64
+import json
+import subprocess
+import time
+import urllib.parse
+from pathlib import Path
+
+import pytest
+import requests
+import responses
+
+from announcer.audio.ffmpeg import ffmpeg_exe
+from announcer.config import GttsOptions, Station
+from announcer.engines import ENGINES, create_engine, gtts_engine
+from announcer.engines.gtts_engine import GttsEngine
+from announcer.engines.textsplit import split_text
+from announcer.errors import EngineError, EngineUnavailable, SynthesisError
+
+URL = "https://translate.google.com.vn/_/TranslateWebserverUi/data/batchexecute"
+PIECE_SECONDS = 0.3
+
+NOTICE = (
+    "Ủy ban nhân dân phường Bến Nghé thông báo: bà con có thể nộp hồ sơ trực tuyến trên Cổng Dịch vụ công "
+    "quốc gia tại địa chỉ http://dichvucong.gov.vn/p/home/dvc-trang-chu.html hoặc đến trực tiếp bộ phận "
+    "một cửa của phường từ thứ hai đến thứ sáu, buổi sáng từ 7:30 đến 11:30, buổi chiều từ 13:30 đến 17:00. "
+    "Nơi nhận: như trên; Lưu: VT."
+)
+
+
+# --- fake Google -------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def tiny_mp3() -> bytes:
+    """0.3 s of a 440 Hz sine as a real MP3, like one piece of Google's answer (24 kHz mono)."""
+    result = subprocess.run(
+        [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin", "-f", "lavfi",
+         "-i", f"sine=frequency=440:duration={PIECE_SECONDS}", "-ac", "1", "-ar", "24000",
+         "-b:a", "32k", "-f", "mp3", "-"],
+        capture_output=True, check=True,
+    )
+    assert len(result.stdout) > 200
+    return result.stdout
+
+
+def batchexecute_answer(mp3: bytes) -> str:
+    """The ``)]}'``-prefixed batchexecute envelope Google answers with, audio as base64 inside."""
+    compact = (",", ":")  # Google sends JSON without spaces, and gTTS's regex relies on it
+    payload = json.dumps([base64.b64encode(mp3).decode("ascii")], separators=compact)
+    envelope = json.dumps([["wrb.fr", "jQ1olc", payload, None, None, None, "generic"],
+                           ["di", 48], ["af.httprm", 47, "-4146012283224263488", 6]], separators=compact)
+    tail = '[["e",4,null,null,' + str(len(envelope) + 42) + "]]"
+    return f")]}}'\n\n{len(envelope)}\n{envelope}\n{len(tail)}\n{tail}\n"
+
+
+def sent_text(call: responses.Call) -> str:
+    """The text a request asked Google to speak, decoded from the ``f.req`` form field."""
+    body = call.request.body
+    body = body.decode() if isinstance(body, bytes) else str(body)
+    form = urllib.parse.parse_qs(body)
+    rpc = json.loads(form["f.req"][0])
+    rpc_id, parameters = rpc[0][0][0], json.loads(rpc[0][0][1])
+    assert rpc_id == "jQ1olc"
+    assert parameters[1] == "vi"
+    return str(parameters[0])
+
+
+def sent_speed(call: responses.Call) -> object:
+    body = call.request.body
+    body = body.decode() if isinstance(body, bytes) else str(body)
+    return json.loads(json.loads(urllib.parse.parse_qs(body)["f.req"][0])[0][0][1])[2]
+
+
+class FakeClock:
+    """Injected sleep + clock: records the waits and advances time without waiting."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+    def clock(self) -> float:
+        return self.now
+
+
+def make_engine(clock: FakeClock, **options: object) -> GttsEngine:
+    return GttsEngine(GttsOptions(**options), sleep=clock.sleep, clock=clock.clock)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+# --- splitting -----------------------------------------------------------------------------------------
+
+
+@responses.activate
+def test_every_request_is_at_most_100_chars_and_cut_at_natural_boundaries(tiny_mp3: bytes,
+                                                                          clock: FakeClock) -> None:
+    responses.add(responses.POST, URL, body=batchexecute_answer(tiny_mp3))
+    audio = make_engine(clock).synthesize(NOTICE)
+
+    texts = [sent_text(call) for call in responses.calls]
+    assert len(texts) >= 4
+    assert all(0 < len(t) <= 100 for t in texts)
+    assert " ".join(texts) == NOTICE  # nothing lost, every cut between two words
+    assert any("http://dichvucong.gov.vn/p/home/dvc-trang-chu.html" in t for t in texts)
+    assert any("Cổng Dịch vụ công" in t for t in texts)
+    assert texts[-1].endswith("Lưu: VT.") and "Nơi nhận: như trên; Lưu: VT." in texts[-1]
+    assert texts[0] == "Ủy ban nhân dân phường Bến Nghé thông báo:"  # the colon beats later spaces
+    assert texts[-2].endswith("17:00.")  # the sentence end beats the "Nơi nhận:" colon and spaces
+    assert audio.channels == 1 and audio.sample_width == 2 and audio.frame_rate == 24000
+    # MP3 encoder padding adds a few frames to each 0.3 s piece.
+    assert audio.duration_seconds == pytest.approx(PIECE_SECONDS * len(texts), abs=0.1 * len(texts))
+    assert audio.rms > 300
+
+
+def test_split_prefers_sentence_then_clause_then_space() -> None:
+    words = "một hai ba bốn năm sáu bảy tám chín mười " * 2
+    text = f"Câu đầu ngắn. {words.strip()}, rồi thêm {words.strip()}"
+    pieces = split_text(text, 100)
+    assert pieces[0] == "Câu đầu ngắn."
+    assert pieces[1].endswith(",")
+    assert all(len(p) <= 100 for p in pieces)
+    assert " ".join(pieces) == " ".join(text.split())
+
+
+def test_split_keeps_short_text_whole_and_urls_and_times_intact() -> None:
+    assert split_text("Lưu: VT.") == ["Lưu: VT."]
+    assert split_text("  Xin   chào\tbà con.  ") == ["Xin chào bà con."]
+    assert split_text("") == [] and split_text(" . , ") == []
+    url = "https://dichvucong.gov.vn/p/home/dvc-tthc-thu-tuc-hanh-chinh-chi-tiet.html?ma_thu_tuc=1.001234"
+    pieces = split_text(f"Truy cập {url} lúc 7:30, ngày 1.000 người. " * 3)
+    assert all(len(p) <= 100 for p in pieces)
+    assert sum(p.count(url) for p in pieces) == 3
+
+
+def test_split_cuts_an_overlong_word_after_a_separator() -> None:
+    url = "http://example.gov.vn/" + "a" * 60 + "/" + "b" * 60
+    pieces = split_text(url)
+    assert all(len(p) <= 100 for p in pieces)
+    assert "".join(pieces) == url
+    assert pieces[0].endswith("/")
+
+
+def test_split_treats_short_capitalized_abbreviations_as_word_boundaries() -> None:
+    text = "Tại TP. Hồ Chí Minh và Q. Một, " + "bà con " * 12 + "đến đông đủ."
+    pieces = split_text(text, 60)
+    assert not any(p.endswith("TP.") for p in pieces)
+    assert all(len(p) <= 60 for p in pieces)
+
+
+# --- retries, pacing, errors -------------------------------------------------------------------------------
+
+
+@responses.activate
+def test_429_then_success_is_retried_with_backoff(tiny_mp3: bytes, clock: FakeClock) -> None:
+    responses.add(responses.POST, URL, status=429)
+    responses.add(responses.POST, URL, body=batchexecute_answer(tiny_mp3))
+    audio = make_engine(clock, retries=3, pace=0.0).synthesize("Xin chào bà con.")
+    assert len(responses.calls) == 2
+    assert clock.sleeps == [1.0]
+    assert audio.duration_seconds == pytest.approx(PIECE_SECONDS, abs=0.1)
+
+
+@responses.activate
+def test_retry_after_header_is_honoured(tiny_mp3: bytes, clock: FakeClock) -> None:
+    responses.add(responses.POST, URL, status=503, headers={"Retry-After": "7"})
+    responses.add(responses.POST, URL, body=batchexecute_answer(tiny_mp3))
+    make_engine(clock, pace=0.0).synthesize("Xin chào.")
+    assert clock.sleeps == [7.0]
+
+
+@responses.activate
+def test_persistent_429_is_a_synthesis_error_after_all_retries(clock: FakeClock) -> None:
+    responses.add(responses.POST, URL, status=429)
+    engine = make_engine(clock, retries=3, pace=0.0)
+    with pytest.raises(SynthesisError) as info:
+        engine.synthesize("Xin chào bà con.")
+    assert len(responses.calls) == 4
+    assert clock.sleeps == [1.0, 2.0, 4.0]
+    assert "rate-limiting" in info.value.message and "429" in info.value.message
+    assert not isinstance(info.value, EngineUnavailable)
+    with pytest.raises(SynthesisError):  # the engine is still asked for the next sentence
+        engine.synthesize("Câu tiếp theo.")
+    assert len(responses.calls) == 8
+
+
+@responses.activate
+def test_persistent_server_error_is_a_synthesis_error(clock: FakeClock) -> None:
+    responses.add(responses.POST, URL, status=500)
+    with pytest.raises(SynthesisError) as info:
+        make_engine(clock, retries=1, pace=0.0).synthesize("Xin chào.")
+    assert len(responses.calls) == 2
+    assert "server error" in info.value.message and "500" in info.value.message
+
+
+@responses.activate
+def test_answer_without_audio_is_a_synthesis_error(clock: FakeClock) -> None:
+    responses.add(responses.POST, URL, body=")]}'\n\n25\n[[\"wrb.fr\",\"jQ1olc\",null]]\n")
+    with pytest.raises(SynthesisError) as info:
+        make_engine(clock).synthesize("Xin chào.")
+    assert "without audio" in info.value.message
+    assert len(responses.calls) == 1
+
+
+@responses.activate
+def test_undecodable_audio_is_a_synthesis_error(clock: FakeClock) -> None:
+    responses.add(responses.POST, URL, body=batchexecute_answer(b"this is not an mp3" * 10))
+    with pytest.raises(SynthesisError) as info:
+        make_engine(clock).synthesize("Xin chào.")
+    assert "could not be decoded" in info.value.message
+
+
+@responses.activate
+def test_unsupported_tld_makes_the_engine_unavailable(clock: FakeClock) -> None:
+    responses.add(responses.POST, "https://translate.google.xx/_/TranslateWebserverUi/data/batchexecute",
+                  status=404)
+    with pytest.raises(EngineUnavailable) as info:
+        make_engine(clock, tld="xx").synthesize("Xin chào.")
+    assert "translate.google.xx" in info.value.message
+    assert "tld" in (info.value.hint or "")
+
+
+@pytest.mark.parametrize(
+    "failure, words",
+    [
+        (requests.exceptions.ConnectTimeout("connect timed out"), "no answer within 10 s"),
+        (requests.exceptions.ReadTimeout("read timed out"), "no answer within 10 s"),
+        (requests.exceptions.ConnectionError("Failed to resolve 'translate.google.com.vn' "
+                                             "(NameResolutionError)"), "could not be resolved"),
+    ],
+)
+@responses.activate
+def test_timeouts_and_connection_failures_make_the_engine_unavailable(
+    failure: Exception, words: str, clock: FakeClock
+) -> None:
+    responses.add(responses.POST, URL, body=failure)
+    engine = make_engine(clock, timeout=10.0)
+    with pytest.raises(EngineUnavailable) as info:
+        engine.synthesize("Xin chào bà con.")
+    message = info.value.message
+    assert message.startswith("no internet connection: Google TTS could not be reached (")
+    assert words in message
+    assert len(responses.calls) == 1  # no retries against a dead network
+    # The engine is out for the rest of the run: no further requests, same verdict.
+    with pytest.raises(EngineUnavailable):
+        engine.synthesize("Câu tiếp theo.")
+    assert len(responses.calls) == 1
+    assert engine.availability().ok is False
+
+
+@responses.activate
+def test_every_request_carries_the_configured_timeout(tiny_mp3: bytes, clock: FakeClock) -> None:
+    responses.add(responses.POST, URL, body=batchexecute_answer(tiny_mp3))
+    make_engine(clock, timeout=4.5).synthesize(NOTICE)
+    assert responses.calls
+    assert all(call.request.req_kwargs["timeout"] == 4.5 for call in responses.calls)  # type: ignore[attr-defined]
+
+
+@responses.activate
+def test_requests_are_paced(tiny_mp3: bytes, clock: FakeClock) -> None:
+    responses.add(responses.POST, URL, body=batchexecute_answer(tiny_mp3))
+    make_engine(clock, pace=0.5).synthesize(NOTICE)
+    assert len(clock.sleeps) == len(responses.calls) - 1
+    assert all(s == pytest.approx(0.5) for s in clock.sleeps)
+
+
+@responses.activate
+def test_slow_flag_and_tld_reach_the_request(tiny_mp3: bytes, clock: FakeClock) -> None:
+    url = "https://translate.google.com/_/TranslateWebserverUi/data/batchexecute"
+    responses.add(responses.POST, url, body=batchexecute_answer(tiny_mp3))
+    make_engine(clock, tld="com", slow=True).synthesize("Xin chào.")
+    assert sent_speed(responses.calls[0]) is True
+
+
+def test_empty_text_is_a_synthesis_error(clock: FakeClock) -> None:
+    with pytest.raises(SynthesisError):
+        make_engine(clock).synthesize("  ")
+
+
+# --- construction, fingerprint, availability -------------------------------------------------------------
+
+
+def test_unknown_voice_and_bad_options_are_engine_errors(tmp_path: Path) -> None:
+    station = Station(root=tmp_path)
+    assert isinstance(create_engine("gtts", station), GttsEngine)
+    assert ENGINES["gtts"] is GttsEngine
+    with pytest.raises(EngineError):
+        create_engine("gtts", station, "vi-vn-x-south")
+    with pytest.raises(EngineError):
+        GttsEngine(GttsOptions(tld="https://google.com"))
+    with pytest.raises(EngineError):
+        GttsEngine(GttsOptions(timeout=0))
+
+
+def test_fingerprint_changes_with_tld_and_slow() -> None:
+    base = GttsEngine().fingerprint()
+    assert base == GttsEngine().fingerprint()
+    assert GttsEngine(GttsOptions(tld="com")).fingerprint() != base
+    assert GttsEngine(GttsOptions(slow=True)).fingerprint() != base
+    assert GttsEngine(GttsOptions(timeout=3, pace=1, retries=0)).fingerprint() == base  # not audio-relevant
+
+
+def test_availability_offline_is_fast_and_says_why() -> None:
+    start = time.perf_counter()
+    state = GttsEngine().availability()
+    assert time.perf_counter() - start < 2.0
+    assert state.ok is False
+    assert state.reason.startswith("no internet connection")
+    assert "translate.google.com.vn" in state.reason
+
+
+def test_availability_when_the_host_answers(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(gtts_engine, "probe_tcp", lambda host, port, timeout: "")
+    state = GttsEngine().availability()
+    assert state.ok and "translate.google.com.vn" in state.reason
+
+
+def test_availability_gives_up_on_a_hanging_resolver(monkeypatch: pytest.MonkeyPatch) -> None:
+    def hang(*args: object, **kwargs: object) -> None:
+        time.sleep(5)
+
+    monkeypatch.setattr(gtts_engine.socket, "create_connection", hang)
+    start = time.perf_counter()
+    state = GttsEngine(probe_timeout=0.3).availability()
+    assert time.perf_counter() - start < 1.0
+    assert not state.ok and "did not answer" in state.reason
+
+
+def test_network_guard_blocks_real_connections() -> None:
+    import socket
+
+    with pytest.raises(socket.gaierror):
+        socket.getaddrinfo("translate.google.com.vn", 443)
+    with pytest.raises(pytest.fail.Exception):
+        socket.create_connection(("192.0.2.1", 443), timeout=0.1)
