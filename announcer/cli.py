@@ -153,7 +153,8 @@ def init(directory: Path) -> None:
 @pass_context
 def normalize(obj: Context, source: Path) -> None:
     """Print the spoken form of FILE (or standard input), one line out per line in."""
-    from announcer.textnorm import load_lexicon, normalize as normalize_text
+    from announcer.textnorm import load_lexicon
+    from announcer.textnorm import normalize as normalize_text
 
     station = obj.station()
     lexicon = load_lexicon(station.lexicon_path)

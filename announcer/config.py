@@ -18,6 +18,14 @@ from announcer.errors import ConfigError
 
 STATION_FILE = "station.toml"
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_DAY_ALIASES = {
+    **{d: d for d in DAY_NAMES},
+    **dict(zip(("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"), DAY_NAMES,
+               strict=True)),
+    **{f"t{n}": DAY_NAMES[n - 2] for n in range(2, 8)},
+    **{f"thứ {n}": DAY_NAMES[n - 2] for n in range(2, 8)},
+    "cn": "sun", "chủ nhật": "sun",
+}
 _HHMM = re.compile(r"^(\d{1,2}):(\d{2})$")
 
 
@@ -191,9 +199,9 @@ def parse_days(value: Any) -> list[str]:
         raise ValueError("days must be 'daily', 'weekdays', 'weekend' or a list such as [mon, wed, fri]")
     days = []
     for item in value:
-        name = str(item).strip().lower()[:3]
-        if name not in DAY_NAMES:
-            raise ValueError(f"unknown day {item!r}; use mon, tue, wed, thu, fri, sat, sun")
+        name = _DAY_ALIASES.get(str(item).strip().lower())
+        if name is None:
+            raise ValueError(f"unknown day {item!r}; use mon, tue, wed, thu, fri, sat, sun (or t2..t7, cn)")
         days.append(name)
     return days
 

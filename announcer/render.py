@@ -17,7 +17,7 @@ import os
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -37,7 +37,8 @@ from announcer.synth import EngineChain
 
 log = logging.getLogger(__name__)
 
-ProgressFactory = Callable[[int, str], AbstractContextManager[Any]]
+ProgressFactory = Callable[[int, str], Any]
+"""Makes a progress bar (a context manager with update(n)) for a total and a label."""
 JINGLE_BELOW_SPEECH_LU = 1.0
 """Jingles sit this much below the speech, so they are never louder than it."""
 SPEECH_SAMPLE_S = 90.0
@@ -330,7 +331,7 @@ def render_script(
             duration = writer.position_s
 
         tags = {"title": script.title, "artist": station.name, "album": station.name,
-                "date": datetime.now().strftime("%Y-%m-%d"), "comment": f"announcer {__version__}"}
+                "date": datetime.now(station.tz).strftime("%Y-%m-%d"), "comment": f"announcer {__version__}"}
         mp3_tmp = stage / "out.mp3"
         wav_tmp = stage / "out.wav" if audio.write_wav else None
         measured = master_to_mp3(program, mp3_tmp, _master_settings(station), tags, wav_copy=wav_tmp,
@@ -339,7 +340,7 @@ def render_script(
 
         manifest = {
             "script": path.name, "title": script.title, "station": station.name,
-            "fingerprint": fingerprint, "built_at": datetime.now().astimezone().isoformat(timespec="seconds"),
+            "fingerprint": fingerprint, "built_at": datetime.now(station.tz).isoformat(timespec="seconds"),
             "announcer": __version__, "duration_s": round(duration, 3),
             "loudness_lufs": round(measured.integrated_lufs, 2), "true_peak_db": round(measured.true_peak_db, 2),
             "repeat": script.repeat, "engines": dict(engines_used), "segments": segments,

@@ -94,7 +94,8 @@ def read_text_file(path: Path, what: str = "script") -> str:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise ScriptError(f"{what} not found", file=path, hint="check the file name (announcer build lists scripts/)") from None
+        raise ScriptError(f"{what} not found", file=path,
+                          hint="check the file name; scripts live in the scripts/ folder") from None
     except IsADirectoryError:
         raise ScriptError(f"{what} is a folder, not a file", file=path) from None
     except OSError as exc:
@@ -265,7 +266,7 @@ def _fill_fields(script: Script, meta: dict[str, Any], path: Path) -> None:
     if repeat is not None:
         if not repeat.isdigit() or not 1 <= int(repeat) <= 10:
             fail("repeat", f"{repeat!r} is not a whole number from 1 to 10")
-        script.repeat = int(repeat)  # type: ignore[arg-type]
+        script.repeat = int(repeat)
     script.engine = scalar("engine") or None
     script.voice = scalar("voice") or None
     if "slots" in meta:
@@ -300,7 +301,7 @@ def _fill_fields(script: Script, meta: dict[str, Any], path: Path) -> None:
     if priority is not None:
         if not re.fullmatch(r"-?\d+", priority):
             fail("priority", f"{priority!r} is not a whole number")
-        script.priority = int(priority)  # type: ignore[arg-type]
+        script.priority = int(priority)
     every = scalar("every")
     if every:
         try:

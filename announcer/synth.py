@@ -13,7 +13,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from announcer.audio.pydub_compat import AudioSegment
-
 from announcer.cache import SpeechCache
 from announcer.engines.base import Engine
 from announcer.errors import EngineUnavailable, SynthesisError

@@ -10,10 +10,10 @@ from math import gcd
 from pathlib import Path
 
 import numpy as np
-from announcer.audio.pydub_compat import AudioSegment
 from scipy.signal import resample_poly
 
 from announcer.audio.ffmpeg import ffmpeg_exe
+from announcer.audio.pydub_compat import AudioSegment
 from announcer.errors import RenderError
 
 FloatArray = np.ndarray
