@@ -33,7 +33,7 @@ from announcer.config import Station, find_line
 from announcer.errors import AnnouncerError, EngineError, RenderError, ScriptError
 from announcer.script import Script, list_scripts, parse_script
 from announcer.speech import Piece, Speech, format_preview, plan_reading
-from announcer.synth import EngineChain
+from announcer.synth import EngineChain, describe_fallbacks
 
 log = logging.getLogger(__name__)
 
@@ -236,7 +236,7 @@ def build_station(
         if not targets:
             raise ScriptError("no scripts to build", file=station.scripts_dir,
                               hint="add a .md script there, or run `announcer import NOTICE`")
-    chain_cache: dict[str | None, EngineChain] = {}
+    chain_cache: dict[str, EngineChain] = {}
     results = []
     for path in targets:
         if not force and render_status(station, path, engine) == "fresh":
@@ -256,6 +256,13 @@ def build_station(
                 raise
             log.error("%s", exc)
             results.append(BuildResult(path, error=str(exc)))
+    # One warning for the whole run, not one per sentence or per script.
+    total: Counter[tuple[str, str]] = Counter()
+    for chain in chain_cache.values():
+        if len(chain.engines) > 1:
+            total += chain.fallbacks
+    for warning in describe_fallbacks(total):
+        log.warning("%s", warning)
     return results
 
 
@@ -264,7 +271,7 @@ def render_script(
     path: Path,
     engine: str | None = None,
     progress: ProgressFactory | None = None,
-    chains: dict[str | None, EngineChain] | None = None,
+    chains: dict[str, EngineChain] | None = None,
 ) -> BuildResult:
     script = parse_script(path)
     forced = engine or script.engine
@@ -274,6 +281,7 @@ def render_script(
         chains[chain_key] = make_chain(station, forced, script.voice)
     chain = chains[chain_key]
     calls_before = chain.calls
+    fallbacks_before = Counter(chain.fallbacks)
     pieces = plan_script(station, script)
     intro, intro_name = _jingle_path(station, script, "intro")
     outro, outro_name = _jingle_path(station, script, "outro")
@@ -344,19 +352,17 @@ def render_script(
             "announcer": __version__, "duration_s": round(duration, 3),
             "loudness_lufs": round(measured.integrated_lufs, 2), "true_peak_db": round(measured.true_peak_db, 2),
             "repeat": script.repeat, "engines": dict(engines_used), "segments": segments,
-            "fallbacks": chain.fallback_summary(),
+            "fallbacks": chain.fallback_summary(fallbacks_before),
         }
         transcript = _transcript(script, pieces)
         (stage / "out.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
         (stage / "out.txt").write_text(transcript, encoding="utf-8")
         _publish(stage, paths, wav_tmp is not None)
 
-    for warning in chain.fallback_summary():
-        log.warning("%s: %s", path.name, warning)
     return BuildResult(path, paths["mp3"], title=script.title, duration_s=duration,
                        loudness_lufs=measured.integrated_lufs, true_peak_db=measured.true_peak_db,
                        engines=sorted(engines_used), engine_calls=chain.calls - calls_before,
-                       warnings=chain.fallback_summary())
+                       warnings=chain.fallback_summary(fallbacks_before))
 
 
 @contextmanager

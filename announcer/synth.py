@@ -82,11 +82,14 @@ class EngineChain:
             hint="check the text in `announcer preview`, or try --engine espeak",
         )
 
-    def fallback_summary(self) -> list[str]:
-        """One line per (engine, reason) that made another engine take over."""
-        if len(self.engines) < 2:
-            return []
-        return [
-            f"{engine} could not read {count} sentence(s): {reason}; the next engine in the chain read them"
-            for (engine, reason), count in self.fallbacks.items()
-        ]
+    def fallback_summary(self, since: Counter[tuple[str, str]] | None = None) -> list[str]:
+        """One line per (engine, reason) that made another engine take over, counting
+        only what happened after the ``since`` snapshot of ``fallbacks``."""
+        return describe_fallbacks(self.fallbacks - since if since is not None else self.fallbacks)
+
+
+def describe_fallbacks(fallbacks: Counter[tuple[str, str]]) -> list[str]:
+    return [
+        f"{engine} could not read {count} sentence(s) ({reason}); the next engine in the chain read them instead"
+        for (engine, reason), count in fallbacks.items()
+    ]

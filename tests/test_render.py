@@ -102,3 +102,24 @@ def test_wav_copy_is_written_when_asked(tmp_path: Path) -> None:
     integrated, _ = ebur128(wav)
     assert -17.0 <= integrated <= -15.0
     assert not list((root / "audio_out").glob(".build-*"))
+
+
+def test_say_writes_mp3_and_wav(tmp_path: Path) -> None:
+    from announcer.render import say_text
+
+    station = load_station(make_station(tmp_path))
+    mp3 = say_text(station, "Kính thưa bà con, hôm nay có lịch tiêm.", tmp_path / "a.mp3")
+    wav = say_text(station, "Kính thưa bà con.", tmp_path / "a.wav", voice="vi-vn-x-south")
+    assert mp3.engines == ["espeak"] and mutagen.mp3.MP3(mp3.path).info.length > 1.0
+    assert -17.0 <= ebur128(wav.path)[0] <= -15.0
+
+
+def test_preview_is_spoken_form_with_pauses(tmp_path: Path) -> None:
+    from announcer.render import preview_script
+
+    root = make_station(tmp_path, script="---\ntitle: Lịch\n---\nNgày 15/12/2026, lúc 7h30. [nghỉ 2 giây] Gọi 0912 345 678.\n")
+    text = preview_script(load_station(root), root / "scripts" / "thu.md")
+    assert "[nghỉ 2 giây]" in text
+    assert "mười lăm tháng mười hai" in text
+    body = text.split("\n", 1)[1]
+    assert not any(ch.isdigit() for ch in body)
