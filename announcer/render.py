@@ -257,7 +257,7 @@ def build_station(
             log.error("%s", exc)
             results.append(BuildResult(path, error=str(exc)))
     # One warning for the whole run, not one per sentence or per script.
-    total: Counter[tuple[str, str]] = Counter()
+    total: Counter[tuple[str, str, str]] = Counter()
     for chain in chain_cache.values():
         if len(chain.engines) > 1:
             total += chain.fallbacks

@@ -35,8 +35,8 @@ class EngineChain:
     check_availability: bool = True
     dead: dict[str, str] = field(default_factory=dict)
     """Engines out for this run -> why."""
-    fallbacks: Counter[tuple[str, str]] = field(default_factory=Counter)
-    """(engine, reason) -> sentences it could not read."""
+    fallbacks: Counter[tuple[str, str, str]] = field(default_factory=Counter)
+    """(engine, reason, engine that read them instead) -> sentences it could not read."""
     calls: int = 0
     """Engine synthesize() calls made (cache hits excluded)."""
     _checked: bool = False
@@ -57,39 +57,49 @@ class EngineChain:
             if clip is not None:
                 return Spoken(clip, engine.name, engine.voice, cached=True)
         self._check()
-        reasons: list[str] = []
+        failed: list[tuple[str, str]] = []
+        hint: str | None = None
         for engine, key in keys:
             if engine.name in self.dead:
-                reasons.append(f"{engine.name}: {self.dead[engine.name]}")
-                self.fallbacks[(engine.name, self.dead[engine.name])] += 1
+                failed.append((engine.name, self.dead[engine.name]))
                 continue
             try:
                 self.calls += 1
                 clip = engine.synthesize(text)
             except EngineUnavailable as exc:
                 self.dead[engine.name] = exc.message
-                self.fallbacks[(engine.name, exc.message)] += 1
-                reasons.append(f"{engine.name}: {exc.message}")
+                failed.append((engine.name, exc.message))
+                hint = hint or exc.hint
                 continue
             except SynthesisError as exc:
-                self.fallbacks[(engine.name, exc.message)] += 1
-                reasons.append(f"{engine.name}: {exc.message}")
+                failed.append((engine.name, exc.message))
+                hint = hint or exc.hint
                 continue
             self.cache.put(key, clip)
+            for name, reason in failed:  # counted only when someone read it: else the error says it all
+                self.fallbacks[(name, reason, engine.name)] += 1
             return Spoken(clip, engine.name, engine.voice, cached=False)
+        if len(failed) == 1:  # one engine (--engine, or script `engine:`): no fallback to speak of
+            name, reason = failed[0]
+            raise SynthesisError(f"{name} could not read {text[:60]!r}: {reason}",
+                                 hint=hint or "check the text in `announcer preview`, or try --engine espeak")
+        reasons = [f"{name}: {reason}" for name, reason in failed]
         raise SynthesisError(
             f"no engine could read {text[:60]!r} ({'; '.join(reasons)})",
             hint="check the text in `announcer preview`, or try --engine espeak",
         )
 
-    def fallback_summary(self, since: Counter[tuple[str, str]] | None = None) -> list[str]:
+    def fallback_summary(self, since: Counter[tuple[str, str, str]] | None = None) -> list[str]:
         """One line per (engine, reason) that made another engine take over, counting
         only what happened after the ``since`` snapshot of ``fallbacks``."""
         return describe_fallbacks(self.fallbacks - since if since is not None else self.fallbacks)
 
 
-def describe_fallbacks(fallbacks: Counter[tuple[str, str]]) -> list[str]:
+def describe_fallbacks(fallbacks: Counter[tuple[str, str, str]]) -> list[str]:
+    """Lines a radio operator understands, e.g. "gtts could not read 3 sentences (no internet
+    connection: ...); espeak read them instead"."""
     return [
-        f"{engine} could not read {count} sentence(s) ({reason}); the next engine in the chain read them instead"
-        for (engine, reason), count in fallbacks.items()
+        f"{engine} could not read {count} sentence{'' if count == 1 else 's'} ({reason}); "
+        f"{reader} read {'it' if count == 1 else 'them'} instead"
+        for (engine, reason, reader), count in fallbacks.items()
     ]

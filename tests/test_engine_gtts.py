@@ -2,26 +2,22 @@
 
 from __future__ import annotations
 
-import base64
-import json
-import subprocess
+import ssl
 import time
-import urllib.parse
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
 import responses
 
-from announcer.audio.ffmpeg import ffmpeg_exe
 from announcer.config import GttsOptions, Station
 from announcer.engines import ENGINES, create_engine, gtts_engine
-from announcer.engines.gtts_engine import GttsEngine
+from announcer.engines.gtts_engine import GttsEngine, audio_from_answer
 from announcer.engines.textsplit import split_text
 from announcer.errors import EngineError, EngineUnavailable, SynthesisError
-
-URL = "https://translate.google.com.vn/_/TranslateWebserverUi/data/batchexecute"
-PIECE_SECONDS = 0.3
+from tests.gtts_fake import PIECE_SECONDS, URL, batchexecute_answer, fake_mp3, sent_speed, sent_text
 
 NOTICE = (
     "Ủy ban nhân dân phường Bến Nghé thông báo: bà con có thể nộp hồ sơ trực tuyến trên Cổng Dịch vụ công "
@@ -31,48 +27,13 @@ NOTICE = (
 )
 
 
-# --- fake Google -------------------------------------------------------------------------------------------
+# --- fake Google (tests/gtts_fake.py) ----------------------------------------------------------------------
 
 
 @pytest.fixture(scope="session")
 def tiny_mp3() -> bytes:
     """0.3 s of a 440 Hz sine as a real MP3, like one piece of Google's answer (24 kHz mono)."""
-    result = subprocess.run(
-        [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin", "-f", "lavfi",
-         "-i", f"sine=frequency=440:duration={PIECE_SECONDS}", "-ac", "1", "-ar", "24000",
-         "-b:a", "32k", "-f", "mp3", "-"],
-        capture_output=True, check=True,
-    )
-    assert len(result.stdout) > 200
-    return result.stdout
-
-
-def batchexecute_answer(mp3: bytes) -> str:
-    """The ``)]}'``-prefixed batchexecute envelope Google answers with, audio as base64 inside."""
-    compact = (",", ":")  # Google sends JSON without spaces, and gTTS's regex relies on it
-    payload = json.dumps([base64.b64encode(mp3).decode("ascii")], separators=compact)
-    envelope = json.dumps([["wrb.fr", "jQ1olc", payload, None, None, None, "generic"],
-                           ["di", 48], ["af.httprm", 47, "-4146012283224263488", 6]], separators=compact)
-    tail = '[["e",4,null,null,' + str(len(envelope) + 42) + "]]"
-    return f")]}}'\n\n{len(envelope)}\n{envelope}\n{len(tail)}\n{tail}\n"
-
-
-def sent_text(call: responses.Call) -> str:
-    """The text a request asked Google to speak, decoded from the ``f.req`` form field."""
-    body = call.request.body
-    body = body.decode() if isinstance(body, bytes) else str(body)
-    form = urllib.parse.parse_qs(body)
-    rpc = json.loads(form["f.req"][0])
-    rpc_id, parameters = rpc[0][0][0], json.loads(rpc[0][0][1])
-    assert rpc_id == "jQ1olc"
-    assert parameters[1] == "vi"
-    return str(parameters[0])
-
-
-def sent_speed(call: responses.Call) -> object:
-    body = call.request.body
-    body = body.decode() if isinstance(body, bytes) else str(body)
-    return json.loads(json.loads(urllib.parse.parse_qs(body)["f.req"][0])[0][0][1])[2]
+    return fake_mp3()
 
 
 class FakeClock:
@@ -285,6 +246,158 @@ def test_slow_flag_and_tld_reach_the_request(tiny_mp3: bytes, clock: FakeClock) 
 def test_empty_text_is_a_synthesis_error(clock: FakeClock) -> None:
     with pytest.raises(SynthesisError):
         make_engine(clock).synthesize("  ")
+
+
+# --- TLS: requests are sent with certificate verification --------------------------------------------
+
+
+PROXY_VARS = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy",
+              "NO_PROXY", "no_proxy", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    for name in PROXY_VARS:
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+def _insecure_filters() -> int:
+    from urllib3.exceptions import InsecureRequestWarning
+
+    return sum(1 for f in warnings.filters if f[0] == "ignore" and f[2] is InsecureRequestWarning)
+
+
+@responses.activate
+def test_requests_are_sent_with_certificate_verification(tiny_mp3: bytes, clock: FakeClock,
+                                                         clean_env: pytest.MonkeyPatch) -> None:
+    clean_env.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    responses.add(responses.POST, URL, body=batchexecute_answer(tiny_mp3))
+    filters_before = _insecure_filters()
+    make_engine(clock, timeout=4.5).synthesize(NOTICE)
+    assert len(responses.calls) >= 4
+    for call in responses.calls:
+        sent = call.request.req_kwargs  # type: ignore[attr-defined]  # what the HTTP adapter was given
+        assert sent["verify"] is True
+        assert sent["timeout"] == 4.5
+        assert sent["proxies"].get("https") == "http://proxy.example:3128"
+        assert call.request.url == URL
+        assert str(call.request.headers["Content-Type"]).startswith("application/x-www-form-urlencoded")
+    # gTTS's stream() would have silenced urllib3's InsecureRequestWarning for the whole process.
+    assert _insecure_filters() == filters_before
+
+
+@responses.activate
+def test_a_ca_bundle_from_the_environment_is_used_but_verification_is_never_off(
+    tiny_mp3: bytes, clock: FakeClock, clean_env: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    responses.add(responses.POST, URL, body=batchexecute_answer(tiny_mp3))
+    bundle = tmp_path / "office-proxy-ca.pem"
+    bundle.write_text("not read: the HTTP adapter is faked\n")
+    clean_env.setenv("REQUESTS_CA_BUNDLE", str(bundle))
+    make_engine(clock).synthesize("Xin chào.")
+    clean_env.delenv("REQUESTS_CA_BUNDLE")
+    clean_env.setenv("CURL_CA_BUNDLE", "")  # empty: requests would otherwise treat it as "no bundle"
+    make_engine(clock).synthesize("Xin chào.")
+    verify = [call.request.req_kwargs["verify"] for call in responses.calls]  # type: ignore[attr-defined]
+    assert verify == [str(bundle), True]
+
+
+@responses.activate
+def test_an_untrusted_certificate_makes_the_engine_unavailable(clock: FakeClock) -> None:
+    failure = requests.exceptions.SSLError("HTTPSConnectionPool: Max retries exceeded (SSLError)")
+    failure.__cause__ = ssl.SSLCertVerificationError(1, "[SSL: CERTIFICATE_VERIFY_FAILED] certificate "
+                                                        "verify failed: self-signed certificate (_ssl.c:1006)")
+    responses.add(responses.POST, URL, body=failure)
+    engine = make_engine(clock)
+    with pytest.raises(EngineUnavailable) as info:
+        engine.synthesize("Xin chào bà con.")
+    message = info.value.message
+    assert "translate.google.com.vn could not be reached securely" in message
+    assert "certificate could not be verified" in message
+    assert "no internet connection" not in message
+    assert "REQUESTS_CA_BUNDLE" in (info.value.hint or "")
+    with pytest.raises(EngineUnavailable):  # out for the run, no second attempt
+        engine.synthesize("Câu tiếp theo.")
+    assert len(responses.calls) == 1
+
+
+def test_a_missing_ca_bundle_makes_the_engine_unavailable(clock: FakeClock, clean_env: pytest.MonkeyPatch,
+                                                          tmp_path: Path) -> None:
+    clean_env.setenv("REQUESTS_CA_BUNDLE", str(tmp_path / "missing.pem"))
+    with pytest.raises(EngineUnavailable) as info:  # requests refuses before any connection is opened
+        make_engine(clock).synthesize("Xin chào.")
+    assert "could not be reached securely" in info.value.message
+    assert "REQUESTS_CA_BUNDLE" in (info.value.hint or "")
+
+
+@pytest.fixture
+def self_signed_server(tmp_path: Path, tiny_mp3: bytes) -> Iterator[tuple[str, Path]]:
+    """A local HTTPS server answering like Google, with a self-signed certificate for 127.0.0.1."""
+    import http.server
+    import shutil
+    import subprocess
+    import threading
+
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("openssl is needed to make a test certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    made = subprocess.run([openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                           "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                           "-keyout", str(key), "-out", str(cert)], capture_output=True)
+    if made.returncode != 0:
+        pytest.skip(f"openssl could not make a test certificate: {made.stderr.decode(errors='replace')}")
+    answer = batchexecute_answer(tiny_mp3).encode()
+
+    class Google(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Google)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"https://127.0.0.1:{server.server_address[1]}", cert
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_real_tls_server_with_an_untrusted_certificate_is_refused(
+    self_signed_server: tuple[str, Path], clock: FakeClock, clean_env: pytest.MonkeyPatch
+) -> None:
+    """No fakes below requests: the handshake with a self-signed server must fail (gTTS 2.5.4 accepts it),
+    and succeed once its certificate is trusted, so the failure is the verification and nothing else."""
+    base, cert = self_signed_server
+    clean_env.setattr("gtts.tts._translate_url", lambda tld="com", path="": f"{base}/{path}")
+    with pytest.raises(EngineUnavailable) as info:
+        make_engine(clock, timeout=5.0).synthesize("Xin chào.")
+    assert "could not be reached securely: its certificate could not be verified" in info.value.message
+
+    clean_env.setenv("REQUESTS_CA_BUNDLE", str(cert))
+    audio = make_engine(clock, timeout=5.0).synthesize("Xin chào.")
+    assert audio.duration_seconds == pytest.approx(PIECE_SECONDS, abs=0.1)
+
+
+def test_audio_is_read_from_the_batchexecute_answer(tiny_mp3: bytes) -> None:
+    assert audio_from_answer(batchexecute_answer(tiny_mp3), "jQ1olc") == tiny_mp3
+    assert audio_from_answer(batchexecute_answer(b""), "jQ1olc") == b""
+    assert audio_from_answer(")]}'\n\n25\n[[\"wrb.fr\",\"jQ1olc\",null]]\n", "jQ1olc") is None
+    assert audio_from_answer(")]}'\n[[\"wrb.fr\",\"jQ1olc\",\"[\\\"not base64!\\\"]\"]]", "jQ1olc") is None
+    assert audio_from_answer("<html>captive portal</html>", "jQ1olc") is None
+    assert audio_from_answer(batchexecute_answer(tiny_mp3), "other") is None
 
 
 # --- construction, fingerprint, availability -------------------------------------------------------------

@@ -5,17 +5,28 @@ natural phrase of at most 100 characters; gTTS's own tokenizer would cut URLs,
 "Lưu: VT" and phrases in the middle. Each request has a timeout, 429/5xx answers
 are retried with exponential backoff, and requests are paced.
 
+gTTS builds the requests (``gTTS._prepare_requests``), but we send them ourselves,
+with TLS certificate verification on: gTTS 2.5 sends with ``verify=False`` and
+silences urllib3's warning about it, which would let anyone on the network path
+substitute the audio that goes out over the loudspeakers. Proxies and a custom CA
+bundle (``REQUESTS_CA_BUNDLE``) come from the environment, as for any requests user.
+
 A connection failure or timeout means the machine is offline: ``EngineUnavailable``,
 and this engine instance refuses further work for the run without trying again.
-A bad answer for one piece (after retries) is a ``SynthesisError``.
+So does a failed TLS handshake (certificate not trusted). A bad answer for one
+piece (after retries) is a ``SynthesisError``.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import io
+import json
 import logging
 import re
 import socket
+import ssl
 import threading
 import time
 import urllib.parse
@@ -42,6 +53,8 @@ PROBE_TIMEOUT = 1.5
 BACKOFF_BASE = 1.0
 BACKOFF_MAX = 30.0
 OFFLINE_HINT = 'check the internet connection, or put only "espeak" in engines'
+TLS_HINT = ("something on the network may be intercepting secure connections; if this network uses a proxy "
+            "with its own certificate, set REQUESTS_CA_BUNDLE to that CA file (espeak is used meanwhile)")
 
 _TLD = re.compile(r"^[a-z]{2,}(\.[a-z]{2,})*$")
 
@@ -85,6 +98,7 @@ class GttsEngine(Engine):
         self._backoff_base = backoff_base
         self._probe_timeout = probe_timeout
         self._lock = threading.Lock()
+        self._session: requests.Session | None = None
         self._last_request: float | None = None
         self._dead: EngineUnavailable | None = None
 
@@ -149,8 +163,11 @@ class GttsEngine(Engine):
                     self._sleep(delay)
                     attempt += 1
                     continue
+                log.debug("gtts: %s", exc.msg)
                 raise self._bad_answer(response, piece, attempt + 1) from exc
-            except requests.RequestException as exc:  # gTTS wraps these, but be safe
+            except requests.exceptions.SSLError as exc:
+                raise self._insecure(exc) from exc
+            except requests.RequestException as exc:
                 raise self._went_offline(exc) from exc
             except AssertionError as exc:  # gTTS asserts there is something to send
                 raise SynthesisError(f"gtts had nothing to send for {_excerpt(piece)}") from exc
@@ -160,6 +177,11 @@ class GttsEngine(Engine):
             return self._decode(mp3, piece)
 
     def _fetch(self, piece: str) -> bytes:
+        """Google's MP3 for one piece (at most 100 characters: one request).
+
+        Raises ``gTTSError`` with the response for an HTTP error status or an answer
+        without audio, and ``requests.RequestException`` when the request fails.
+        """
         tts = gTTS(
             piece,
             tld=self.tld,
@@ -170,7 +192,36 @@ class GttsEngine(Engine):
             tokenizer_func=_no_split,
             timeout=self.timeout,
         )
-        return b"".join(tts.stream())
+        audio = bytearray()
+        for request in tts._prepare_requests():  # gTTS builds URL, headers and the f.req form
+            response = self._send(request)
+            if not response.ok:
+                raise gTTSError(tts=tts, response=response)
+            mp3 = audio_from_answer(response.content.decode("utf-8", "replace"), tts.GOOGLE_TTS_RPC)
+            if mp3 is None:
+                raise gTTSError(tts=tts, response=response)
+            audio += mp3
+        return bytes(audio)
+
+    def _send(self, request: requests.PreparedRequest) -> requests.Response:
+        """Send with certificate verification, our timeout and the environment's proxies."""
+        if self._session is None:
+            self._session = requests.Session()
+        session = self._session
+        # Like Session.request(): proxies (honouring NO_PROXY) and REQUESTS_CA_BUNDLE from the
+        # environment. verify starts as True, so it can only become a CA bundle path, never False.
+        settings = session.merge_environment_settings(request.url or "", {}, None, True, None)
+        verify = settings["verify"] if settings["verify"] not in (False, None, "") else True
+        try:
+            return session.send(request, verify=verify, proxies=settings["proxies"], timeout=self.timeout,
+                                allow_redirects=True)
+        except requests.RequestException:
+            raise
+        except OSError as exc:  # e.g. REQUESTS_CA_BUNDLE names a file that is not there
+            error = EngineUnavailable(f"Google TTS at {self.host} could not be reached securely: {exc}",
+                                      hint="fix or unset REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE")
+            self._dead = error
+            raise error from exc
 
     def _wait_turn(self) -> None:
         """Leave at least ``pace`` seconds between two requests of this engine."""
@@ -216,12 +267,23 @@ class GttsEngine(Engine):
         self._dead = error
         return error
 
+    def _insecure(self, exc: BaseException) -> EngineUnavailable:
+        chain = _exception_chain(exc)
+        failed = next((e for e in chain if isinstance(e, ssl.SSLCertVerificationError)), None)
+        if failed is not None:
+            why = getattr(failed, "verify_message", None) or getattr(failed, "reason", None)
+            detail = "its certificate could not be verified" + (f" ({why})" if why else "")
+        elif any("CERTIFICATE_VERIFY_FAILED" in str(e) for e in chain):
+            detail = "its certificate could not be verified"
+        else:
+            detail = "the secure (TLS) connection failed"
+        error = EngineUnavailable(f"Google TTS at {self.host} could not be reached securely: {detail}",
+                                  hint=TLS_HINT)
+        self._dead = error
+        return error
+
     def _network_cause(self, exc: BaseException) -> str:
-        chain: list[BaseException] = []
-        current: BaseException | None = exc
-        while current is not None and len(chain) < 8:
-            chain.append(current)
-            current = current.__cause__ or current.__context__
+        chain = _exception_chain(exc)
         text = " ".join(str(e) for e in chain)
         if any(isinstance(e, requests.Timeout | socket.timeout) for e in chain):
             return f"{self.host}: no answer within {self.timeout:g} s"
@@ -269,6 +331,49 @@ class GttsEngine(Engine):
 
 def _no_split(text: str) -> list[str]:
     return [text]
+
+
+def audio_from_answer(body: str, rpc_id: str) -> bytes | None:
+    """The audio in a batchexecute answer, or None when it holds none.
+
+    The answer is ``)]}'`` followed by length-prefixed JSON chunks, one per line. The
+    chunk for our call holds ``[..., rpc_id, "[\\"<base64 MP3>\\"]", ...]``: the payload
+    is itself JSON, a list whose first item is the base64 audio.
+    """
+    for line in body.splitlines():
+        if rpc_id not in line or "[" not in line:
+            continue
+        try:
+            chunk, _ = json.JSONDecoder().raw_decode(line[line.index("["):])
+        except ValueError:
+            continue
+        for entry in chunk if isinstance(chunk, list) else []:
+            if not (isinstance(entry, list) and rpc_id in entry[:2]):
+                continue
+            at = entry.index(rpc_id) + 1
+            payload = entry[at] if at < len(entry) else None
+            if not isinstance(payload, str):
+                return None
+            try:
+                items = json.loads(payload)
+            except ValueError:
+                return None
+            if not (isinstance(items, list) and items and isinstance(items[0], str)):
+                return None
+            try:
+                return base64.b64decode(items[0], validate=True)
+            except (binascii.Error, ValueError):
+                return None
+    return None
+
+
+def _exception_chain(exc: BaseException) -> list[BaseException]:
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and len(chain) < 8:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    return chain
 
 
 def _status_text(response: requests.Response) -> str:
