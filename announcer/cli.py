@@ -27,7 +27,6 @@ def _setup_logging(verbose: int, debug: bool) -> None:
     root = logging.getLogger("announcer")
     root.handlers[:] = [handler]
     root.setLevel(level)
-    root.propagate = False
 
 
 def _utf8_stdio() -> None:

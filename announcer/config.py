@@ -173,6 +173,15 @@ class Station:
         return next((s for s in self.slots if s.name == name), None)
 
 
+NO_JINGLE_WORDS = frozenset({"none", "no", "false", "off", "không", ""})
+"""What staff may write where a jingle path goes, to mean 'no jingle'."""
+
+
+def is_no_jingle(value: str | None) -> bool:
+    """True when a jingle setting is present and says 'none' (unset is None: use the default)."""
+    return value is not None and value.strip().lower() in NO_JINGLE_WORDS
+
+
 def parse_hhmm(text: str) -> tuple[int, int]:
     """'06:30' -> (6, 30); raises ValueError on anything else."""
     match = _HHMM.match(str(text).strip())

@@ -29,7 +29,7 @@ from announcer import __version__
 from announcer.audio.loudness import Loudness, MasterSettings, fit_speech, master_to_mp3, measure_file
 from announcer.audio.mixer import ProgramWriter, decode_audio_file, loudness_lufs, resample, segment_to_float
 from announcer.cache import SpeechCache
-from announcer.config import Station, find_line
+from announcer.config import Station, find_line, is_no_jingle
 from announcer.errors import AnnouncerError, EngineError, RenderError, ScriptError
 from announcer.script import Script, list_scripts, parse_script
 from announcer.speech import Piece, Speech, format_preview, plan_reading
@@ -178,7 +178,7 @@ def plan_script(station: Station, script: Script) -> list[Piece]:
 
 def _jingle_path(station: Station, script: Script, which: str) -> tuple[Path | None, str]:
     own = getattr(script, which)
-    if own == "":
+    if is_no_jingle(own):
         return None, ""
     if own is not None:
         path = station.resolve(own)
@@ -187,7 +187,7 @@ def _jingle_path(station: Station, script: Script, which: str) -> tuple[Path | N
                               hint=f"put the file at {path} or write '{which}: none'")
         return path, own
     default = station.intro if which == "intro" else station.outro
-    if not default:
+    if not default or is_no_jingle(default):
         return None, ""
     path = station.resolve(default)
     if not path.is_file():
@@ -300,7 +300,7 @@ def render_script(
             for piece in pieces:
                 if isinstance(piece, Speech):
                     result = chain.speak(piece.text)
-                    spoken.append((piece, result.engine, result.voice))
+                    spoken.append((result.key, result.engine, result.voice))  # not the clip: memory
                     if sampled < SPEECH_SAMPLE_S:
                         samples, clip_rate = segment_to_float(result.clip)
                         sample.append(resample(samples, clip_rate, rate))
@@ -326,9 +326,8 @@ def render_script(
                     if not isinstance(piece, Speech):
                         writer.add_silence(piece.ms)
                         continue
-                    _, engine_name, voice = next(spoken_iter)
-                    clip = chain.speak(piece.text).clip  # a cache hit
-                    start, end = writer.add_clip(_trim(clip))
+                    key, engine_name, voice = next(spoken_iter)
+                    start, end = writer.add_clip(_trim(chain.clip_again(key, piece.text)))
                     engines_used[engine_name] += 1
                     segments.append({"kind": "speech", "start": round(start, 3), "end": round(end, 3),
                                      "text": piece.text, "engine": engine_name, "voice": voice,

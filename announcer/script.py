@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from announcer.config import parse_days, parse_hhmm
+from announcer.config import is_no_jingle, parse_days, parse_hhmm
 from announcer.errors import ScriptError
 
 FIELDS = {
@@ -36,7 +36,6 @@ FIELDS = {
     "every": "urgent repeat interval, e.g. 30m",
     "between": "window for 'every', e.g. \"06:00-20:00\"",
 }
-_NONE_WORDS = {"none", "no", "false", "off", "không", ""}
 _DATE_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _DATE_VN = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
 _EVERY = re.compile(r"^(\d+)\s*(m|min|phút|h|giờ|g)?$")
@@ -261,7 +260,7 @@ def _fill_fields(script: Script, meta: dict[str, Any], path: Path) -> None:
     for key in ("intro", "outro"):
         value = scalar(key)
         if value is not None:
-            setattr(script, key, "" if value.lower() in _NONE_WORDS else value)
+            setattr(script, key, "" if is_no_jingle(value) else value)
     repeat = scalar("repeat")
     if repeat is not None:
         if not repeat.isdigit() or not 1 <= int(repeat) <= 10:

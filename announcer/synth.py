@@ -26,6 +26,8 @@ class Spoken:
     engine: str
     voice: str
     cached: bool
+    key: str
+    """Cache key, to read the clip back without asking the chain again."""
 
 
 @dataclass
@@ -51,15 +53,20 @@ class EngineChain:
                 self.dead[engine.name] = state.reason
 
     def speak(self, text: str) -> Spoken:
-        keys = [(engine, SpeechCache.key(engine.name, engine.fingerprint(), text)) for engine in self.engines]
-        for engine, key in keys:
-            clip = self.cache.get(key)
-            if clip is not None:
-                return Spoken(clip, engine.name, engine.voice, cached=True)
-        self._check()
+        """The first engine in chain order that has the sentence cached or can read it.
+
+        A later engine's cached clip is used only when the engines before it are out,
+        so a sentence espeak read while offline is read by gTTS once it is back online.
+        """
         failed: list[tuple[str, str]] = []
         hint: str | None = None
-        for engine, key in keys:
+        for engine in self.engines:
+            key = SpeechCache.key(engine.name, engine.fingerprint(), text)
+            clip = self.cache.get(key)
+            if clip is not None:
+                self._count_fallbacks(failed, engine.name)
+                return Spoken(clip, engine.name, engine.voice, cached=True, key=key)
+            self._check()
             if engine.name in self.dead:
                 failed.append((engine.name, self.dead[engine.name]))
                 continue
@@ -76,9 +83,8 @@ class EngineChain:
                 hint = hint or exc.hint
                 continue
             self.cache.put(key, clip)
-            for name, reason in failed:  # counted only when someone read it: else the error says it all
-                self.fallbacks[(name, reason, engine.name)] += 1
-            return Spoken(clip, engine.name, engine.voice, cached=False)
+            self._count_fallbacks(failed, engine.name)
+            return Spoken(clip, engine.name, engine.voice, cached=False, key=key)
         if len(failed) == 1:  # one engine (--engine, or script `engine:`): no fallback to speak of
             name, reason = failed[0]
             raise SynthesisError(f"{name} could not read {text[:60]!r}: {reason}",
@@ -88,6 +94,19 @@ class EngineChain:
             f"no engine could read {text[:60]!r} ({'; '.join(reasons)})",
             hint="check the text in `announcer preview`, or try --engine espeak",
         )
+
+    def clip_again(self, key: str, text: str) -> AudioSegment:
+        """The clip of an already spoken sentence: from the cache, or spoken again if the
+        cache could not keep it (an unwritable .cache only costs time)."""
+        clip = self.cache.get(key)
+        if clip is None:
+            clip = self.speak(text).clip
+        return clip
+
+    def _count_fallbacks(self, failed: list[tuple[str, str]], reader: str) -> None:
+        # Counted only when someone read the sentence: otherwise the error says it all.
+        for name, reason in failed:
+            self.fallbacks[(name, reason, reader)] += 1
 
     def fallback_summary(self, since: Counter[tuple[str, str, str]] | None = None) -> list[str]:
         """One line per (engine, reason) that made another engine take over, counting

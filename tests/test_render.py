@@ -117,7 +117,8 @@ def test_say_writes_mp3_and_wav(tmp_path: Path) -> None:
 def test_preview_is_spoken_form_with_pauses(tmp_path: Path) -> None:
     from announcer.render import preview_script
 
-    root = make_station(tmp_path, script="---\ntitle: Lịch\n---\nNgày 15/12/2026, lúc 7h30. [nghỉ 2 giây] Gọi 0912 345 678.\n")
+    notice = "---\ntitle: Lịch\n---\nNgày 15/12/2026, lúc 7h30. [nghỉ 2 giây] Gọi 0912 345 678.\n"
+    root = make_station(tmp_path, script=notice)
     text = preview_script(load_station(root), root / "scripts" / "thu.md")
     assert "[nghỉ 2 giây]" in text
     assert "mười lăm tháng mười hai" in text

@@ -1,0 +1,373 @@
+"""``announcer check``: every problem of station.toml, the scripts and the schedule, at once.
+
+Each problem names the file and, where there is one, the line; says what is
+wrong and how to fix it. Errors make ``check`` fail; warnings (a missing or
+stale render, a script that never airs) do not.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from announcer.config import (
+    STATION_FILE,
+    Slot,
+    Station,
+    load_station,
+    parse_days,
+    parse_hhmm,
+    validate_station,
+)
+from announcer.errors import AnnouncerError, ConfigError
+from announcer.schedule import renders
+from announcer.schedule.model import is_none, jingle_path, load_scripts
+from announcer.schedule.sinks import Clock, utc_now
+from announcer.script import Script
+
+ERROR, WARNING = "error", "warning"
+_HEADER = re.compile(r"^\s*\[")
+
+
+@dataclass(frozen=True)
+class Problem:
+    severity: str
+    file: str | None
+    line: int | None
+    message: str
+    hint: str | None = None
+
+    @classmethod
+    def from_error(cls, exc: AnnouncerError, severity: str = ERROR) -> Problem:
+        return cls(severity, exc.file, exc.line, exc.message, exc.hint)
+
+    def format(self) -> str:
+        where = f"{self.file}:{self.line}" if self.file and self.line else (self.file or "")
+        text = f"{self.severity}: {where}: {self.message}" if where else f"{self.severity}: {self.message}"
+        return f"{text} — {self.hint}" if self.hint else text
+
+
+# --- station.toml ------------------------------------------------------------------------------------------
+
+
+def _key_line(lines: list[str], key: str, start: int = 0, stop: int | None = None) -> int | None:
+    pattern = re.compile(rf"^\s*{re.escape(key)}\s*=")
+    for index in range(start, len(lines) if stop is None else stop):
+        if pattern.match(lines[index]):
+            return index + 1
+    return None
+
+
+def _slot_blocks(lines: list[str]) -> list[tuple[int, int]]:
+    """(start, stop) line indexes of each [[slot]] table."""
+    starts = [i for i, line in enumerate(lines) if line.strip() == "[[slot]]"]
+    blocks = []
+    for start in starts:
+        stop = next((j for j in range(start + 1, len(lines)) if _HEADER.match(lines[j])), len(lines))
+        blocks.append((start, stop))
+    return blocks
+
+
+def _top_level_stop(lines: list[str]) -> int:
+    return next((i for i, line in enumerate(lines) if _HEADER.match(line)), len(lines))
+
+
+def _check_slots(raw: Any, lines: list[str], path: Path) -> tuple[list[Slot], set[str], list[Problem]]:
+    """Validate each [[slot]] on its own, so every bad slot is reported."""
+    problems: list[Problem] = []
+    slots: list[Slot] = []
+    declared: set[str] = set()
+    if not isinstance(raw, list):
+        return [], declared, [Problem(ERROR, str(path), None, "slots must be written as [[slot]] tables")]
+    blocks = _slot_blocks(lines)
+    for index, table in enumerate(raw):
+        start, stop = blocks[index] if index < len(blocks) else (0, len(lines))
+        head = start + 1 if index < len(blocks) else None
+
+        def add(
+            message: str,
+            key: str | None = None,
+            hint: str | None = None,
+            *,
+            _s: int = start,
+            _e: int = stop,
+            _h: int | None = head,
+        ) -> None:
+            line = (_key_line(lines, key, _s, _e) if key else None) or _h
+            problems.append(Problem(ERROR, str(path), line, message, hint))
+
+        if not isinstance(table, dict):
+            add("a slot must be a [[slot]] table")
+            continue
+        name = str(table.get("name", "")).strip()
+        label = f"slot {name!r}" if name else f"slot #{index + 1}"
+        ok = True
+        if not name:
+            add("a [[slot]] has no name", hint='add name = "sang"')
+            ok = False
+        else:
+            declared.add(name)
+        unknown = sorted(set(table) - {"name", "at", "days", "intro", "outro"})
+        for key in unknown:
+            add(f"{label} has an unknown setting {key!r}", key, "a slot takes name, at, days, intro, outro")
+            ok = False
+        at = table.get("at")
+        if not isinstance(at, str):
+            add(f'{label}: at must be a quoted time such as "06:00"', "at", 'write at = "06:00"')
+            ok = False
+        else:
+            try:
+                parse_hhmm(at)
+            except ValueError as exc:
+                add(f"{label}: {exc}", "at", 'write it as "06:00" (00:00 to 23:59)')
+                ok = False
+        days: list[str] = []
+        try:
+            days = parse_days(table.get("days", "daily"))
+        except ValueError as exc:
+            add(f"{label}: {exc}", "days", 'use "daily", "weekdays" or a list such as ["mon", "thu"]')
+            ok = False
+        for key in ("intro", "outro"):
+            if key in table and not isinstance(table[key], str):
+                add(f"{label}: {key} must be a file name in quotes", key, f'write {key} = "jingles/x.wav"')
+                ok = False
+        if name and any(s.name == name for s in slots):
+            add(f"slot {name!r} is declared twice", hint="rename one of them")
+            ok = False
+        if ok:
+            slots.append(
+                Slot(
+                    name=name,
+                    at=str(at),
+                    days=days,
+                    intro=table.get("intro"),
+                    outro=table.get("outro"),
+                    line=head,
+                )
+            )
+    return slots, declared, problems
+
+
+def check_station(root: Path) -> tuple[Station | None, set[str], list[Problem], str]:
+    """Load station.toml, reporting every problem; returns the usable part of it too."""
+    path = root / STATION_FILE
+    if not path.exists():
+        problem = Problem(
+            ERROR, str(path), None, "station.toml not found", f"create a station with: announcer init {root}"
+        )
+        return None, set(), [problem], ""
+    try:
+        station = load_station(root)
+        source = path.read_bytes().decode("utf-8-sig")
+        return station, {s.name for s in station.slots}, [], source
+    except ConfigError as first:
+        exc = first
+    try:
+        source = path.read_bytes().decode("utf-8-sig")
+        data = tomllib.loads(source)
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError, OSError):
+        return None, set(), [Problem.from_error(exc)], ""
+    lines = source.splitlines()
+    problems: list[Problem] = []
+    raw_slots = data.pop("slot", [])
+    station = Station(root=root)
+    from announcer.config import _apply  # the same overlay rules as load_station
+
+    try:
+        _apply(station, data, "", source, path)
+        validate_station(station, path, source)
+    except ConfigError as other:
+        problems.append(Problem.from_error(other))
+        station = Station(root=root)
+    station.slots, declared, slot_problems = _check_slots(raw_slots, lines, path)
+    problems.extend(slot_problems)
+    if not problems:
+        problems.append(Problem.from_error(exc))
+    return station, declared, problems, source
+
+
+# --- jingles, scripts and the schedule ---------------------------------------------------------------------
+
+
+def _check_jingles(station: Station, scripts: list[Script], source: str) -> list[Problem]:
+    problems: list[Problem] = []
+    config = str(station.config_path)
+    lines = source.splitlines()
+    top = _top_level_stop(lines)
+    for key in ("intro", "outro"):
+        value = getattr(station, key)
+        target = jingle_path(station, value)
+        if target is None or target.is_file():
+            continue
+        users = [s for s in scripts if getattr(s, key) is None]
+        what = "opening" if key == "intro" else "closing"
+        problems.append(
+            Problem(
+                ERROR if users else WARNING,
+                config,
+                _key_line(lines, key, 0, top),
+                f"the station's default {what} jingle {value!r} does not exist"
+                + (f" (used by {len(users)} script(s))" if users else " (no script uses it)"),
+                f'put the file at {target}, fix the path, or set {key} = "" for none',
+            )
+        )
+    blocks = {start + 1: (start, stop) for start, stop in _slot_blocks(lines)}
+    for slot in station.slots:
+        for key in ("intro", "outro"):
+            value = getattr(slot, key)
+            target = jingle_path(station, value)
+            if target is None or target.is_file():
+                continue
+            start, stop = blocks.get(slot.line or 0, (0, len(lines)))
+            line = _key_line(lines, key, start, stop) or slot.line
+            problems.append(
+                Problem(
+                    ERROR,
+                    config,
+                    line,
+                    f"slot {slot.name!r}: {key} jingle {value!r} does not exist",
+                    f"put the file at {target}, or remove the {key} line",
+                )
+            )
+    for script in scripts:
+        for key in ("intro", "outro"):
+            value = getattr(script, key)
+            if value is None or is_none(value):
+                continue
+            target = station.resolve(value)
+            if not target.is_file():
+                problems.append(
+                    Problem(
+                        ERROR,
+                        str(script.path),
+                        script.line_of(key),
+                        f"{key} jingle {value!r} does not exist",
+                        f"put the file at {target} (paths are relative to the station folder), or write {key}: none",
+                    )
+                )
+    return problems
+
+
+def _check_schedule(station: Station, scripts: list[Script], declared: set[str], today: date) -> list[Problem]:
+    problems: list[Problem] = []
+    known = ", ".join(sorted(declared)) or "none (add [[slot]] tables to station.toml)"
+    for script in scripts:
+        for name in script.slots:
+            if name not in declared:
+                problems.append(
+                    Problem(
+                        ERROR,
+                        str(script.path),
+                        script.line_of("slots"),
+                        f"unknown slot {name!r}",
+                        f"known slots: {known}",
+                    )
+                )
+        if not script.slots and not script.times and not script.every_minutes:
+            problems.append(
+                Problem(
+                    WARNING,
+                    str(script.path),
+                    None,
+                    "never airs: no slots, times or every",
+                    "add e.g. slots: [sang] to its front matter",
+                )
+            )
+        if script.every_minutes and not script.between:
+            problems.append(
+                Problem(
+                    WARNING,
+                    str(script.path),
+                    script.line_of("every"),
+                    "'every' without 'between' repeats around the clock",
+                    'add e.g. between: "06:00-20:00"',
+                )
+            )
+        if script.date_until and script.date_until < today:
+            problems.append(
+                Problem(
+                    WARNING,
+                    str(script.path),
+                    script.line_of("until"),
+                    f"the campaign ended on {script.date_until:%d/%m/%Y}; it no longer airs",
+                    "move it out of scripts/ or change until",
+                )
+            )
+    return problems
+
+
+def _check_renders(station: Station, scripts: list[Script], today: date, status_fn: renders.StatusFn) -> list[Problem]:
+    problems: list[Problem] = []
+    for script in scripts:
+        scheduled = script.slots or script.times or script.every_minutes
+        if not scheduled or (script.date_until and script.date_until < today):
+            continue
+        status = status_fn(station, script)
+        rel = script.path.name
+        if status == renders.MISSING:
+            problems.append(
+                Problem(
+                    WARNING,
+                    str(script.path),
+                    None,
+                    "has no render yet",
+                    f"run: announcer build scripts/{rel}",
+                )
+            )
+        elif status == renders.STALE:
+            problems.append(
+                Problem(
+                    WARNING,
+                    str(script.path),
+                    None,
+                    "its render is out of date",
+                    f"run: announcer build scripts/{rel}",
+                )
+            )
+    return problems
+
+
+def run_checks(
+    root: Path,
+    today: date | None = None,
+    clock: Clock = utc_now,
+    status_fn: renders.StatusFn = renders.render_status,
+) -> list[Problem]:
+    station, declared, problems, source = check_station(root)
+    usable = station or Station(root=root)
+    if today is None:
+        try:
+            today = clock().astimezone(usable.tz).date()
+        except Exception:  # noqa: BLE001 - a bad time zone is already reported
+            today = clock().date()
+    found, errors = load_scripts(usable.scripts_dir)
+    problems.extend(Problem.from_error(exc) for exc in errors)
+    scripts = list(found.values())
+    problems.extend(_check_jingles(usable, scripts, source))
+    if station is not None:
+        problems.extend(_check_schedule(usable, scripts, declared, today))
+        problems.extend(_check_renders(usable, scripts, today, status_fn))
+    return problems
+
+
+def format_report(root: Path, problems: list[Problem]) -> tuple[str, bool]:
+    errors = [p for p in problems if p.severity == ERROR]
+    warnings = [p for p in problems if p.severity == WARNING]
+    ordered = sorted(problems, key=lambda p: (p.severity != ERROR, p.file or "", p.line or 0, p.message))
+    lines = [p.format() for p in ordered]
+    if errors:
+        lines.append(f"{len(errors)} error(s), {len(warnings)} warning(s) in {root}")
+    elif warnings:
+        lines.append(f"no errors, {len(warnings)} warning(s) in {root}")
+    else:
+        lines.append(f"all good: {root}")
+    return "\n".join(lines), not errors
+
+
+def check_command(station_dir: Path | str, clock: Clock = utc_now) -> tuple[str, bool]:
+    root = Path(station_dir)
+    return format_report(root, run_checks(root, clock=clock))

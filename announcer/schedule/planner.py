@@ -1,0 +1,200 @@
+"""``announcer plan``: the rundown of one or more days, with durations, ends and warnings."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from announcer.config import DAY_NAMES, Station, load_station
+from announcer.errors import ConfigError, ScriptError
+from announcer.schedule import renders
+from announcer.schedule.model import Item, Occurrence, Schedule, load_scripts
+from announcer.schedule.sinks import Clock, utc_now
+from announcer.script import Script
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PlanItem:
+    item: Item
+    duration_s: float | None
+    status: str
+    """fresh, stale or missing for scripts; 'jingle' or 'missing' for jingles."""
+
+
+@dataclass
+class PlanEntry:
+    occ: Occurrence
+    items: list[PlanItem]
+
+    @property
+    def end(self) -> datetime:
+        total = sum(i.duration_s or 0.0 for i in self.items)
+        return self.occ.at + timedelta(seconds=round(total))
+
+
+@dataclass
+class Plan:
+    station: Station
+    entries: list[PlanEntry] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def build_plan(
+    station: Station,
+    scripts: Iterable[Script],
+    first_day: date,
+    days: int = 1,
+    script_errors: Iterable[ScriptError] = (),
+    status_fn: renders.StatusFn = renders.render_status,
+) -> Plan:
+    schedule = Schedule(station, scripts)
+    plan = Plan(station)
+    for exc in script_errors:
+        plan.warnings.append(f"{exc} (left out of the plan)")
+    for script, name in schedule.unknown_slots():
+        where = f"{script.path}:{script.line_of('slots')}" if script.line_of("slots") else str(script.path)
+        known = ", ".join(s.name for s in station.slots) or "none"
+        plan.warnings.append(f"{where}: unknown slot {name!r} (known slots: {known})")
+    statuses: dict[Path, str] = {}
+    durations: dict[Path, float | None] = {}
+    for offset in range(max(days, 1)):
+        day = first_day + timedelta(days=offset)
+        for occ in schedule.for_day(day, include_empty=True):
+            items = []
+            for item in occ.items:
+                if item.file not in durations:
+                    durations[item.file] = renders.audio_duration(item.file) if item.file.is_file() else None
+                if item.script is not None:
+                    if item.script.path not in statuses:
+                        statuses[item.script.path] = status_fn(station, item.script)
+                    status = statuses[item.script.path]
+                else:
+                    status = "jingle" if item.file.is_file() else renders.MISSING
+                items.append(PlanItem(item, durations[item.file], status))
+            plan.entries.append(PlanEntry(occ, items))
+    for path, status in sorted(statuses.items()):
+        if status == renders.MISSING:
+            plan.warnings.append(f"{path}: scheduled but has no render — run: announcer build {_rel(station, path)}")
+        elif status == renders.STALE:
+            plan.warnings.append(f"{path}: render is out of date — run: announcer build {_rel(station, path)}")
+    missing_jingles = sorted(
+        {i.item.file for e in plan.entries for i in e.items if i.item.script is None and i.status == renders.MISSING}
+    )
+    for path in missing_jingles:
+        plan.warnings.append(f"{path}: jingle file not found")
+    busy = [e for e in plan.entries if e.items]
+    for current, following in zip(busy, busy[1:], strict=False):
+        if current.end > following.occ.at:
+            plan.warnings.append(
+                f"{current.occ.at:%Y-%m-%d} {_label(current.occ)} at {current.occ.at:%H:%M} runs until "
+                f"{current.end:%H:%M:%S}, past the start of {_label(following.occ)} "
+                f"at {following.occ.at:%H:%M}"
+            )
+    return plan
+
+
+def _label(occ: Occurrence) -> str:
+    if occ.slot:
+        return f"slot {occ.slot}"
+    return "urgent repeat" if occ.source == "every" else "own time"
+
+
+def _rel(station: Station, path: Path) -> str:
+    try:
+        return path.resolve().relative_to(station.root.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _clock_text(seconds: float | None) -> str:
+    if seconds is None:
+        return "?:??"
+    whole = int(round(seconds))
+    return f"{whole // 60}:{whole % 60:02d}"
+
+
+def plan_to_json(plan: Plan) -> list[dict[str, Any]]:
+    station = plan.station
+    out = []
+    for entry in plan.entries:
+        out.append(
+            {
+                "date": entry.occ.at.date().isoformat(),
+                "slot": entry.occ.slot,
+                "at": entry.occ.at.strftime("%H:%M"),
+                "items": [
+                    {
+                        "kind": i.item.kind,
+                        "script": _rel(station, i.item.script.path) if i.item.script is not None else None,
+                        "title": i.item.title,
+                        "file": _rel(station, i.item.file),
+                        "duration_s": round(i.duration_s, 3) if i.duration_s is not None else None,
+                        "status": i.status,
+                    }
+                    for i in entry.items
+                ],
+                "end": entry.end.strftime("%H:%M"),
+            }
+        )
+    return out
+
+
+def plan_to_text(plan: Plan) -> str:
+    lines: list[str] = []
+    current_day = None
+    for entry in plan.entries:
+        day = entry.occ.at.date()
+        if day != current_day:
+            if lines:
+                lines.append("")
+            lines.append(f"{day.isoformat()} ({DAY_NAMES[day.weekday()]}), {plan.station.timezone}")
+            current_day = day
+        name = entry.occ.slot or ("urgent repeat" if entry.occ.source == "every" else "own time")
+        if not entry.items:
+            lines.append(f"  {entry.occ.at:%H:%M}  {name}  — nothing scheduled")
+            continue
+        lines.append(f"  {entry.occ.at:%H:%M}  {name}  (ends {entry.end:%H:%M:%S})")
+        for item in entry.items:
+            if item.item.script is not None:
+                label = f"{item.item.title}  [{_rel(plan.station, item.item.script.path)}]"
+                if item.status != renders.FRESH:
+                    label += f"  ({item.status})"
+            else:
+                label = f"{item.item.kind}: {_rel(plan.station, item.item.file)}"
+                if item.status == renders.MISSING:
+                    label += "  (missing)"
+            lines.append(f"         {_clock_text(item.duration_s):>6}  {label}")
+    if not plan.entries:
+        lines.append("no slots on these days")
+    if plan.warnings:
+        lines.append("")
+        lines.append("warnings:")
+        lines.extend(f"  - {w}" for w in plan.warnings)
+    return "\n".join(lines)
+
+
+def plan_command(station_dir: Path | str, day: str | None, days: int, as_json: bool, clock: Clock = utc_now) -> str:
+    station = load_station(Path(station_dir))
+    if day:
+        try:
+            first = date.fromisoformat(day)
+        except ValueError:
+            raise ConfigError(f"--date {day!r} is not a date", hint="write it as YYYY-MM-DD") from None
+    else:
+        first = clock().astimezone(station.tz).date()
+    if days < 1:
+        raise ConfigError("--days must be at least 1")
+    scripts, errors = load_scripts(station.scripts_dir)
+    plan = build_plan(station, scripts.values(), first, days, errors)
+    if as_json:
+        for warning in plan.warnings:
+            log.warning("%s", warning)
+        return json.dumps(plan_to_json(plan), ensure_ascii=False, indent=2)
+    return plan_to_text(plan)

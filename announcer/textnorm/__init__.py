@@ -1,0 +1,44 @@
+"""Vietnamese text normalization: written notice text -> what the announcer says.
+
+    normalize(text, dialect="north", lexicon=None) -> str
+    load_lexicon(path) -> dict[str, str]
+    unresolved(text, dialect="north", lexicon=None) -> list[str]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from announcer.errors import ConfigError
+from announcer.textnorm.context import Context
+from announcer.textnorm.lexicon import Lexicon
+from announcer.textnorm.lexicon import load_lexicon as _load_lexicon
+from announcer.textnorm.pipeline import normalize_text
+
+__all__ = ["DIALECTS", "normalize", "load_lexicon", "unresolved"]
+
+DIALECTS = ("north", "south")
+
+
+def _context(dialect: str, lexicon: Mapping[str, str] | None) -> Context:
+    if dialect not in DIALECTS:
+        raise ConfigError(f"unknown dialect {dialect!r}", hint="use 'north' or 'south'")
+    return Context(dialect=dialect, lexicon=Lexicon(lexicon))
+
+
+def normalize(text: str, dialect: str = "north", lexicon: Mapping[str, str] | None = None) -> str:
+    """The spoken form of text: no digits, no symbols but . , ; : ! ?, one line out per line in."""
+    return normalize_text(text, _context(dialect, lexicon))
+
+
+def unresolved(text: str, dialect: str = "north", lexicon: Mapping[str, str] | None = None) -> list[str]:
+    """What a preview should flag: unknown acronyms read letter by letter, dropped symbols."""
+    ctx = _context(dialect, lexicon)
+    normalize_text(text, ctx)
+    return list(ctx.notes)
+
+
+def load_lexicon(path: Path) -> dict[str, str]:
+    """A station's lexicon.tsv (written<TAB>spoken); a missing file gives {}."""
+    return _load_lexicon(path)

@@ -1,0 +1,160 @@
+"""Abbreviation lexicons (built-in and the station's lexicon.tsv), Vietnamese letter names,
+and the check that tells an all-caps Vietnamese word from an acronym."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+import unicodedata
+from collections.abc import Mapping
+from importlib import resources
+from pathlib import Path
+
+from announcer.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+LETTER_NAMES = {
+    "a": "a", "ă": "á", "â": "ớ", "b": "bê", "c": "xê", "d": "dê", "đ": "đê", "e": "e", "ê": "ê",
+    "f": "ép", "g": "giê", "h": "hát", "i": "i", "j": "gi", "k": "ca", "l": "e lờ", "m": "em mờ",
+    "n": "en nờ", "o": "o", "ô": "ô", "ơ": "ơ", "p": "pê", "q": "quy", "r": "e rờ", "s": "ét",
+    "t": "tê", "u": "u", "ư": "ư", "v": "vê", "w": "vê kép", "x": "ích", "y": "i dài", "z": "dét",
+}
+
+# Old-style tone placement (hoà, uỷ) and new style (hòa, ủy) are the same word; both fold to new.
+_OLD_TONES = {
+    "oà": "òa", "oá": "óa", "oả": "ỏa", "oã": "õa", "oạ": "ọa",
+    "oè": "òe", "oé": "óe", "oẻ": "ỏe", "oẽ": "õe", "oẹ": "ọe",
+    "uỳ": "ùy", "uý": "úy", "uỷ": "ủy", "uỹ": "ũy", "uỵ": "ụy",
+}
+_OLD_TONES.update({k.upper(): v.upper() for k, v in list(_OLD_TONES.items())})
+_OLD_TONES.update({k[0].upper() + k[1]: v[0].upper() + v[1] for k, v in list(_OLD_TONES.items()) if k.islower()})
+_OLD_TONE_RE = re.compile("|".join(sorted(_OLD_TONES, key=len, reverse=True)))
+
+_VOWELS = "aăâeêioôơuưy"
+_ONSET = r"(?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdđghklmnprstvx])?"
+_CODA = r"(?:ch|ng|nh|[cmnpt])?"
+_SYLLABLE = re.compile(rf"^{_ONSET}[{_VOWELS}]{{1,3}}{_CODA}$")
+
+
+def fold_tones(text: str) -> str:
+    """Old tone placement to new (same length, so spans found in the fold fit the original)."""
+    return _OLD_TONE_RE.sub(lambda m: _OLD_TONES[m.group(0)], text)
+
+
+def base_letters(text: str) -> str:
+    """Strip tone marks but keep the letters ă â ê ô ơ ư đ."""
+    out = []
+    for ch in unicodedata.normalize("NFD", text):
+        if unicodedata.combining(ch) and ch not in "\u0302\u0306\u031b":
+            continue
+        out.append(ch)
+    return unicodedata.normalize("NFC", "".join(out))
+
+
+def is_syllable(word: str) -> bool:
+    """True if word (any case) is spelled like one Vietnamese syllable (THÔNG, CA, HÒA)."""
+    return bool(_SYLLABLE.match(base_letters(word.lower())))
+
+
+def spell(word: str) -> str:
+    """Spell a word with Vietnamese letter names: 'OTP' -> 'ô tê pê'."""
+    names = [LETTER_NAMES.get(base_letters(ch.lower()), "") for ch in word]
+    return " ".join(n for n in names if n)
+
+
+def parse_lexicon(text: str, source: str | Path) -> dict[str, str]:
+    """Parse 'written<TAB>spoken' lines; '#' comments and blank lines are skipped."""
+    entries: dict[str, str] = {}
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip("\r\n\ufeff")
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        parts = line.split("\t")
+        if len(parts) != 2 or not parts[0].strip() or not parts[1].strip():
+            raise ConfigError(
+                f"lexicon line {number} must be 'written<TAB>spoken', got {raw.strip()!r}",
+                file=source,
+                line=number,
+                hint="separate the written form and the spoken form with one TAB character",
+            )
+        written = unicodedata.normalize("NFC", parts[0].strip())
+        entries[written] = unicodedata.normalize("NFC", parts[1].strip())
+    return entries
+
+
+def load_lexicon(path: Path) -> dict[str, str]:
+    """Read a station's lexicon.tsv; a missing file is an empty lexicon."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise ConfigError(f"cannot read the lexicon: {exc.strerror}", file=path,
+                          hint="check the file's permissions") from exc
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ConfigError("the lexicon is not UTF-8 text", file=path, line=line,
+                          hint="save lexicon.tsv as UTF-8") from exc
+    entries = parse_lexicon(text, path)
+    log.debug("loaded %d lexicon entries from %s", len(entries), path)
+    return entries
+
+
+@functools.cache
+def builtin_lexicon() -> Mapping[str, str]:
+    """The lexicon shipped in announcer/data/lexicon_vi.tsv (read once, on first use)."""
+    text = resources.files("announcer").joinpath("data/lexicon_vi.tsv").read_text(encoding="utf-8")
+    return parse_lexicon(text, "announcer/data/lexicon_vi.tsv")
+
+
+class Lexicon:
+    """Built-in entries overlaid with a station's; finds written forms in text."""
+
+    def __init__(self, station: Mapping[str, str] | None = None) -> None:
+        merged = dict(builtin_lexicon())
+        for written, spoken in (station or {}).items():
+            merged[unicodedata.normalize("NFC", written)] = spoken
+        self.entries = {fold_tones(k): v for k, v in merged.items() if k.strip()}
+        self._lower = {k.lower(): v for k, v in self.entries.items() if k == k.lower()}
+        self.pattern = _compile(tuple(sorted(self.entries, key=len, reverse=True)))
+
+    def get(self, token: str) -> str | None:
+        key = fold_tones(token)
+        found = self.entries.get(key)
+        if found is None:
+            found = self._lower.get(key.lower())
+        return found
+
+
+def _upper_class() -> str:
+    chars = [chr(c) for c in range(0xC0, 0x1EFA) if chr(c).isupper() and chr(c).isalpha()]
+    return "A-Z" + "".join(chars)
+
+
+UPPER = _upper_class()
+
+
+def _key_pattern(key: str) -> str:
+    body = re.escape(key)
+    if key == key.lower():
+        body = "(?i:" + body + ")"
+    left = r"(?<![^\W\d_])" if key[0].isalnum() else ""
+    if not key[-1].isalnum():
+        right = ""
+    elif key.isupper() and len(key) >= 3:
+        right = f"(?![{UPPER}])"  # glued to a lower-case word is fine: UBNDphường
+    else:
+        right = r"(?![^\W\d_])"
+    return left + body + right
+
+
+@functools.lru_cache(maxsize=16)
+def _compile(keys: tuple[str, ...]) -> re.Pattern[str] | None:
+    if not keys:
+        return None
+    return re.compile("|".join(_key_pattern(k) for k in keys))

@@ -1,0 +1,115 @@
+"""Ranges, money, units and percentages, then every number still written in digits."""
+
+from __future__ import annotations
+
+import re
+
+from announcer.textnorm import numbers
+from announcer.textnorm.context import Context
+
+# Unit words after a number. Glued-only units are ambiguous when they stand alone.
+UNITS = {
+    "km²": "ki lô mét vuông", "km2": "ki lô mét vuông", "m²": "mét vuông", "m2": "mét vuông",
+    "cm²": "xăng ti mét vuông", "cm2": "xăng ti mét vuông", "m³": "mét khối", "m3": "mét khối",
+    "km/h": "ki lô mét trên giờ", "km": "ki lô mét", "cm": "xăng ti mét", "mm": "mi li mét", "m": "mét",
+    "ha": "héc ta", "kg": "ki lô gam", "g": "gam", "mg": "mi li gam", "ml": "mi li lít", "l": "lít",
+    "°C": "độ xê", "°c": "độ xê", "°F": "độ ép", "°": "độ", "%": "phần trăm",
+    "kwh": "ki lô oát giờ", "kWh": "ki lô oát giờ", "kw": "ki lô oát", "kW": "ki lô oát", "KW": "ki lô oát",
+    "w": "oát", "W": "oát", "v": "vôn", "V": "vôn", "hz": "hẹc", "Hz": "hẹc", "mhz": "mê ga hẹc",
+    "MHz": "mê ga hẹc", "GB": "gi ga bai", "MB": "mê ga bai",
+    "p": "phút", "ph": "phút", "s": "giây",
+    "đ": "đồng", "đồng": "đồng", "vnđ": "đồng", "VNĐ": "đồng", "VND": "đồng", "vnd": "đồng", "Vnđ": "đồng",
+    "₫": "đồng", "$": "đô la", "usd": "đô la", "USD": "đô la", "€": "ơ rô", "eur": "ơ rô", "EUR": "ơ rô",
+    "k": "nghìn", "K": "nghìn", "tr": "triệu",
+}
+GLUED_ONLY = {"p", "s", "k", "K", "v", "w", "tr", "°", "ph"}
+_UNIT_ALT = "|".join(re.escape(u) for u in sorted(UNITS, key=len, reverse=True))
+_NUM = r"\d{1,3}(?:\.\d{3})+(?:,\d+)?|\d{1,3}(?:,\d{3}){2,}|\d+(?:[.,]\d+)?"
+_QUANTITY = re.compile(
+    rf"(?<![\w.,])(?P<cur>[$€])?(?P<num>{_NUM})(?P<sp>\s?)(?P<unit>{_UNIT_ALT})(?![^\W\d_])"
+    rf"(?:(?P<per>\s?/\s?)(?P<den>{_UNIT_ALT}|[^\W\d_]+)(?![^\W\d_]))?"
+)
+_PREFIX_CURRENCY = re.compile(rf"(?<![\w.,])(?P<cur>[$€])\s?(?P<num>{_NUM})(?![\w]|[.,]\d)")
+_MIN_SEC = re.compile(r"(?<![\w.,])(\d{1,3})\s?(?:p|ph)\s?(\d{1,2})\s?s(?![\w])")
+_MILLION_SHORT = re.compile(r"(?<![\w.,])(\d+)\s?tr(\d{1,3})(?![\w])")
+_RANGE = re.compile(r"(?<![\w.,])([$€]?\d[\w.,:%$€₫°/']*?)\s*[-–—~]\s*(?=[$€]?\d)")
+_NEGATIVE = re.compile(r"(?:^|(?<=[\s(\[:;=]))-(?=\d)")
+_NUMBER = re.compile(rf"(?<![\d])(?:{_NUM})")
+_BETWEEN = re.compile(r"(?<=\d)\s*([x×*+=:/])\s*(?=\d)")
+_BETWEEN_WORDS = {"x": " nhân ", "×": " nhân ", "*": " nhân ", "+": " cộng ", "=": " bằng ", ":": " trên ",
+                  "/": " trên "}
+_WORD_DASH_DIGIT = re.compile(r"(?<=[^\W\d_])-(?=\d)")
+_ORDINAL = re.compile(r"(?i)(?<![^\W\d_])(thứ)\s+(\d{1,6})(?![\w]|[.,]\d)")
+
+
+def read_number(written: str, dialect: str = "north", decimal_dot: bool = False) -> str:
+    """Read one written number: 15.000.000, 2,5, 0256, 1,000,000 (English grouping), 1.5."""
+    if re.fullmatch(r"\d{1,3}(?:\.\d{3})+(?:,\d+)?", written):
+        integer, _, fraction = written.replace(".", "").partition(",")
+        return numbers.decimal(integer, fraction, dialect) if fraction else numbers.number(integer, dialect)
+    if re.fullmatch(r"\d{1,3}(?:,\d{3}){2,}", written):
+        return numbers.number(written.replace(",", ""), dialect)
+    if "," in written:
+        integer, _, fraction = written.partition(",")
+        return numbers.decimal(integer, fraction, dialect)
+    if "." in written:
+        integer, _, fraction = written.partition(".")
+        if decimal_dot:
+            return numbers.decimal(integer, fraction, dialect)
+        return f"{read_number(integer, dialect)} chấm {read_number(fraction, dialect)}"
+    if len(written) >= 3 and written.startswith("0"):
+        return numbers.digits(written)  # area codes, account numbers
+    return numbers.number(written, dialect)
+
+
+def ranges(text: str, ctx: Context) -> str:
+    """'10:00-11:00', '3kg-6kg', '50.000đ-100.000đ', '2020-2025' -> '... đến ...'."""
+    if not any(c in text for c in "-–—~"):
+        return text
+    text = _RANGE.sub(lambda m: m.group(1) + " đến ", text)
+    return _WORD_DASH_DIGIT.sub(" ", text)
+
+
+def quantities(text: str, ctx: Context) -> str:
+    """Money, units and percentages: 45.000đ/kg, 1tr5, 10k, $10, 25°C, 50%, 8,5m2."""
+    def million_short(m: re.Match[str]) -> str:
+        rest = int(m.group(2).ljust(3, "0"))
+        said = f" {numbers.number(m.group(1), ctx.dialect)} triệu"
+        if rest:
+            said += f" {numbers.cardinal(rest, ctx.dialect)} {'ngàn' if ctx.dialect == 'south' else 'nghìn'}"
+        return said + " "
+
+    def quantity(m: re.Match[str]) -> str:
+        unit = m.group("unit")
+        if m.group("sp") and unit in GLUED_ONLY:
+            return m.group(0)
+        said = read_number(m.group("num"), ctx.dialect, decimal_dot=True) + " " + UNITS[unit]
+        if m.group("cur"):
+            said += " " + UNITS[m.group("cur")]
+        if m.group("den"):
+            den = m.group("den")
+            said += " trên " + UNITS.get(den, den)
+        return f" {said} "
+
+    def prefix_currency(m: re.Match[str]) -> str:
+        return f" {read_number(m.group('num'), ctx.dialect, decimal_dot=True)} {UNITS[m.group('cur')]} "
+
+    text = _MIN_SEC.sub(lambda m: f" {numbers.number(m.group(1), ctx.dialect)} phút"
+                        f" {numbers.number(m.group(2), ctx.dialect)} giây ", text)
+    text = _MILLION_SHORT.sub(million_short, text)
+    text = _QUANTITY.sub(quantity, text)
+    return _PREFIX_CURRENCY.sub(prefix_currency, text)
+
+
+def ordinals(text: str, ctx: Context) -> str:
+    """'thứ 2' -> 'thứ hai', 'thứ 1' -> 'thứ nhất', 'thứ 4' -> 'thứ tư'."""
+    return _ORDINAL.sub(lambda m: f"{m.group(1)} {numbers.ordinal(int(m.group(2)), ctx.dialect)}", text)
+
+
+def plain_numbers(text: str, ctx: Context) -> str:
+    """Every number still in digits: negatives, 'x' and '/' between numbers, then the number."""
+    if not any(c.isdigit() for c in text):
+        return text
+    text = _NEGATIVE.sub("âm ", text)
+    text = _BETWEEN.sub(lambda m: _BETWEEN_WORDS[m.group(1)], text)
+    return _NUMBER.sub(lambda m: f" {read_number(m.group(0), ctx.dialect)} ", text)
