@@ -10,6 +10,7 @@ last good render, and a render counts as up to date only when its manifest says 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -238,9 +239,24 @@ def build_station(
                               hint="add a .md script there, or run `announcer import NOTICE`")
     chain_cache: dict[str, EngineChain] = {}
     results = []
+
+    @functools.cache
+    def first_engine_back() -> bool:
+        """A render read by a fallback engine (e.g. espeak while offline) is redone once
+        the first choice (e.g. gTTS) answers again; probed at most once per build."""
+        if engine or len(station.engines) < 2:
+            return False
+        from announcer.engines import create_engine
+
+        back = create_engine(station.engines[0], station).availability().ok
+        if back:
+            log.info("%s is available again: renders read by a fallback engine are redone", station.engines[0])
+        return back
+
     for path in targets:
-        if not force and render_status(station, path, engine) == "fresh":
-            manifest = read_manifest(station, path) or {}
+        manifest = read_manifest(station, path) or {}
+        if (not force and render_status(station, path, engine) == "fresh"
+                and not (manifest.get("fallbacks") and first_engine_back())):
             results.append(BuildResult(path, output_paths(station, path)["mp3"], skipped=True,
                                        title=manifest.get("title", ""),
                                        duration_s=manifest.get("duration_s", 0.0),

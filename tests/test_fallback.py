@@ -239,3 +239,23 @@ def test_forced_gtts_offline_fails_clearly_and_keeps_the_last_render(
     assert "error: gtts could not read " in err and "no internet connection" in err
     assert "Traceback" not in err and "instead" not in err
     assert {p.name: p.read_bytes() for p in station.audio_out.iterdir() if p.is_file()} == before
+
+
+def test_fallback_render_is_redone_when_the_first_engine_is_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pydub.generators import Sine
+
+    def fake_clip() -> Any:
+        return Sine(440, sample_rate=24000).to_audio_segment(duration=600, volume=-12).set_sample_width(2)
+
+    station = load_station(make_station(tmp_path, engines=CHAIN))
+    [offline] = build_station(station, [])
+    assert offline.engines == ["espeak"]
+    [still_offline] = build_station(station, [])
+    assert still_offline.skipped
+
+    monkeypatch.setattr(GttsEngine, "availability", lambda self: Availability(True))
+    monkeypatch.setattr(GttsEngine, "synthesize", lambda self, text: fake_clip())
+    [online] = build_station(station, [])
+    assert not online.skipped and online.engines == ["gtts"]

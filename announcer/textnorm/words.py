@@ -54,7 +54,7 @@ def roman_numerals(text: str, ctx: Context) -> str:
                 return m.group(0)
         elif not token.isupper() or (len(token) == 1 and token not in "IVX"):
             return m.group(0)
-        if keyword.lower() == "năm" and len(token) < 2:
+        if keyword.lower() == "năm" and (len(token) < 2 or not token.isupper()):  # 'năm' is also five
             return m.group(0)
         value = numbers.roman_value(token)
         if value is None:
