@@ -193,15 +193,15 @@ def _clean_lines(lines: list[str], removed: list[str]) -> list[str]:
             i += 1
             while i < len(lines):
                 nxt = lines[i].strip()
-                if nxt and not (_BULLET_LINE.match(nxt) or _LUU.match(nxt) or nxt.endswith((";", ",", "."))
-                                and len(nxt) < 80):
+                item = _BULLET_LINE.match(nxt) or _LUU.match(nxt) or (nxt.endswith((";", ",", ".")) and len(nxt) < 80)
+                if nxt and not item:
                     break
                 if nxt:
                     block.append(nxt)
                 i += 1
             removed.append("recipients block: " + " ".join(block))
             continue
-        elif _LUU.match(re.sub(r"^[\W]+", "", text) and text):
+        elif _LUU.match(text):
             removed.append(f"filing note: {text}")
         elif _SIGNER.match(text) and len(text) < 60:
             block = [text]

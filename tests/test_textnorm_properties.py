@@ -23,7 +23,7 @@ NOTICE_ALPHABET = st.sampled_from(
                                                   "http://", "www.", ".gov.vn", "@", "OTP", "Về việc "]
 )
 notice_like = st.lists(NOTICE_ALPHABET, max_size=40).map("".join)
-settings.register_profile("textnorm", max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("textnorm", max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("textnorm")
 
 

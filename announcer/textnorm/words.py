@@ -40,7 +40,8 @@ _ROMAN_KEYWORDS = (
     "quý", "đợt", "giai đoạn", "tập", "kỳ", "kì", "lần", "hạng", "loại", "cấp", "tiểu mục", "năm", "thứ",
 )
 _ROMAN = re.compile(
-    r"(?i)(?<![^\W\d_])(" + "|".join(sorted(_ROMAN_KEYWORDS, key=len, reverse=True)) + r")\s+([IVXLCDMivxlcdm]+)(?![^\W\d_])"
+    r"(?i)(?<![^\W\d_])(" + "|".join(sorted(_ROMAN_KEYWORDS, key=len, reverse=True)) + r")"
+    r"\s+([IVXLCDMivxlcdm]+)(?![^\W\d_])"
 )
 _LOWER_NOT_ROMAN = {"vi", "xi", "mi", "di", "li", "ci", "mix", "dim", "lil", "civic", "vic", "dix", "cd"}
 
