@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from announcer import __version__
-from announcer.audio.loudness import Loudness, MasterSettings, fit_speech, master_to_mp3, measure_file
+from announcer.audio.loudness import Loudness, MasterSettings, SpeechFit, fit_speech, master_to_mp3, measure_file
 from announcer.audio.mixer import ProgramWriter, decode_audio_file, loudness_lufs, resample, segment_to_float
 from announcer.cache import SpeechCache
 from announcer.config import Station, find_line, is_no_jingle
@@ -42,7 +42,7 @@ ProgressFactory = Callable[[int, str], Any]
 """Makes a progress bar (a context manager with update(n)) for a total and a label."""
 JINGLE_BELOW_SPEECH_LU = 1.0
 """Jingles sit this much below the speech, so they are never louder than it."""
-SPEECH_SAMPLE_S = 90.0
+SPEECH_SAMPLE_S = 60.0
 """How much speech is measured to set the jingle level (speech loudness is steady)."""
 
 
@@ -323,7 +323,10 @@ def render_script(
                         sampled += result.clip.duration_seconds
                     if bar is not None:
                         bar.update(1)
-        speech_lufs, limiter_loss = _fit_speech(station, stage, sample)
+        fit = _fit_speech(station, stage, sample)
+        del sample
+        # Jingles are set against the speech as it will air, on the raw scale of the mix.
+        speech_lufs = fit.raw_lufs - fit.loss_lu if fit else None
 
         # Pass 2: write the program, reading clips back from the cache one at a time.
         program = stage / "program.wav"
@@ -357,8 +360,7 @@ def render_script(
                 "date": datetime.now(station.tz).strftime("%Y-%m-%d"), "comment": f"announcer {__version__}"}
         mp3_tmp = stage / "out.mp3"
         wav_tmp = stage / "out.wav" if audio.write_wav else None
-        measured = master_to_mp3(program, mp3_tmp, _master_settings(station), tags, wav_copy=wav_tmp,
-                                 limiter_loss_lu=limiter_loss)
+        measured = master_to_mp3(program, mp3_tmp, _master_settings(station), tags, fit=fit, wav_copy=wav_tmp)
         program.unlink()
 
         manifest = {
@@ -398,22 +400,17 @@ def _trim(clip: Any) -> Any:
     return clip._spawn(samples[first:last].tobytes())
 
 
-def _fit_speech(station: Station, stage: Path, sample: list[np.ndarray]) -> tuple[float | None, float]:
-    """(speech loudness as it will air, on the raw scale; the master's limiter loss).
-
-    Jingles are set against the speech as it airs, after compression and limiting."""
+def _fit_speech(station: Station, stage: Path, sample: list[np.ndarray]) -> SpeechFit | None:
+    """How the speech will come out of mastering, measured on an excerpt."""
     if not sample:
-        return None, 0.0
-    samples = np.concatenate(sample)
-    raw = loudness_lufs(samples, station.audio.sample_rate)
-    if raw is None:
-        return None, 0.0
+        return None
     excerpt = stage / "speech-sample.wav"
     with ProgramWriter(excerpt, station.audio.sample_rate) as writer:
-        writer.add(samples)
-    loss = fit_speech(excerpt, _master_settings(station))
+        for piece in sample:
+            writer.add(piece)
+    fit = fit_speech(excerpt, _master_settings(station))
     excerpt.unlink()
-    return raw - loss, loss
+    return fit
 
 
 def _add_jingle(writer: ProgramWriter, path: Path, name: str, speech_lufs: float | None,
