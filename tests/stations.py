@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from announcer.cli import main
 from announcer.station_init import init_station
 
 SCRIPT = """\
@@ -30,3 +33,12 @@ def make_station(root: Path, engines: str = '["espeak"]', script: str | None = S
     if script is not None:
         (root / "scripts" / "thu.md").write_text(script, encoding="utf-8")
     return root
+
+
+def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    """Run the CLI in-process as a user would: (exit code, stdout, stderr)."""
+    with pytest.raises(SystemExit) as info:
+        main(args)
+        raise SystemExit(0)
+    out, err = capsys.readouterr()
+    return int(info.value.code or 0), out, err

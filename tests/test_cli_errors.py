@@ -12,7 +12,7 @@ import pytest
 from announcer.cli import main
 from announcer.config import load_station
 from announcer.render import build_station
-from tests.stations import make_station
+from tests.stations import make_station, run_cli
 
 
 @pytest.fixture(scope="module")
@@ -20,14 +20,6 @@ def good_station(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = make_station(tmp_path_factory.mktemp("good"))
     build_station(load_station(root), [])
     return root
-
-
-def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as info:
-        main(args)
-        raise SystemExit(0)
-    out, err = capsys.readouterr()
-    return int(info.value.code or 0), out, err
 
 
 def replace_in(path: Path, old: str, new: str) -> None:

@@ -13,7 +13,6 @@ import pytest
 import requests
 import responses
 
-from announcer.cli import main
 from announcer.config import Station, load_station
 from announcer.engines.base import Availability
 from announcer.engines.gtts_engine import GttsEngine
@@ -22,7 +21,7 @@ from announcer.render import build_station, plan_script
 from announcer.script import parse_script
 from announcer.speech import Speech
 from tests.gtts_fake import URL, batchexecute_answer, body_text, fake_mp3, sent_text
-from tests.stations import make_station
+from tests.stations import make_station, run_cli
 
 CHAIN = '["gtts", "espeak"]'
 
@@ -79,14 +78,6 @@ def sentences(station: Station) -> list[str]:
 
 def warnings_of(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
-
-
-def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as info:
-        main(args)
-        raise SystemExit(0)
-    out, err = capsys.readouterr()
-    return int(info.value.code or 0), out, err
 
 
 Reply = tuple[int, dict[str, str], str]
