@@ -85,7 +85,10 @@ def build(obj: Context, scripts: tuple[Path, ...], engine: str | None, force: bo
         station.audio.write_wav = wav
     results = build_station(station, list(scripts), engine=engine, force=force, progress=_progress_bar)
     click.echo(format_build_table(results))
-    if any(r.error for r in results):
+    failed = [r for r in results if r.error]
+    for result in failed:
+        click.echo(f"error: {result.error}", err=True)
+    if failed:
         sys.exit(1)
 
 

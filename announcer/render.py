@@ -270,8 +270,7 @@ def build_station(
         except (ScriptError, RenderError, EngineError) as exc:
             if len(targets) == 1 or isinstance(exc, RenderError) and exc.file == str(station.audio_out):
                 raise
-            log.error("%s", exc)
-            results.append(BuildResult(path, error=str(exc)))
+            results.append(BuildResult(path, error=str(exc)))  # reported by the caller, with the rest
     # One warning for the whole run, not one per sentence or per script.
     total: Counter[tuple[str, str, str]] = Counter()
     for chain in chain_cache.values():
@@ -530,11 +529,7 @@ def format_build_table(results: list[BuildResult]) -> str:
                      f"{r.true_peak_db:.1f} dBTP", ",".join(r.engines) or "-",
                      "up to date" if r.skipped else "built"))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    text = "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows)
-    failed = [r for r in results if r.error]
-    if failed:
-        text += "\n\n" + "\n".join(f"error: {r.error}" for r in failed)
-    return text
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows)
 
 
 def measure(path: Path) -> Loudness:
