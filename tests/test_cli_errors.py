@@ -119,3 +119,25 @@ def test_debug_shows_traceback(good_station: Path, tmp_path: Path) -> None:
 def test_unknown_forced_engine(good_station: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run_cli(["--station", str(good_station), "build", "--force", "--engine", "festival"], capsys)
     assert code != 0 and "festival" in err and "espeak" in err
+
+
+def test_full_disk_is_one_clear_line_and_keeps_render(
+    good_station: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+    import wave
+
+    root = tmp_path / "st"
+    shutil.copytree(good_station, root)
+    before = (root / "audio_out" / "thu.mp3").read_bytes()
+
+    def full(self: object, data: bytes) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(wave.Wave_write, "writeframes", full)
+    code, _, err = run_cli(["--station", str(root), "build", "--force"], capsys)
+    assert code != 0
+    assert "No space left on device" in err and "free some disk space" in err
+    assert "Traceback" not in err
+    assert (root / "audio_out" / "thu.mp3").read_bytes() == before
+    assert not list((root / "audio_out").glob(".build-*"))
