@@ -79,11 +79,10 @@ def _file_digest(path: Path) -> str:
 
 
 def render_fingerprint(station: Station, script_path: Path, engine: str | None = None) -> str:
-    """Everything that changes the render: script bytes, station audio/engine settings,
-    lexicon, jingle files and the program version."""
+    """Everything that changes the render: what the script says and how (not when it airs),
+    station audio/engine settings, lexicon, jingle files and the program version."""
     parts: dict[str, Any] = {
         "version": __version__,
-        "script": _file_digest(script_path),
         "engines": [engine] if engine else station.engines,
         "espeak": vars(station.espeak),
         "gtts": {k: v for k, v in vars(station.gtts).items() if k in ("tld", "slow")},
@@ -97,11 +96,16 @@ def render_fingerprint(station: Station, script_path: Path, engine: str | None =
             parts[f"jingle:{jingle}"] = _file_digest(station.resolve(jingle))
     try:
         script = parse_script(script_path)
+    except AnnouncerError:
+        parts["script"] = _file_digest(script_path)
+    else:
+        # Only what is heard or tagged: editing a script's schedule (slots, dates...)
+        # does not make its render stale.
+        parts["script"] = [script.title, script.body, script.repeat, script.intro, script.outro, script.engine,
+                           script.voice]
         for jingle in (script.intro, script.outro):
             if jingle:
                 parts[f"jingle:{jingle}"] = _file_digest(station.resolve(jingle))
-    except AnnouncerError:
-        parts["invalid"] = True
     blob = json.dumps(parts, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:24]
 

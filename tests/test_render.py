@@ -124,3 +124,14 @@ def test_preview_is_spoken_form_with_pauses(tmp_path: Path) -> None:
     assert "mười lăm tháng mười hai" in text
     spoken = [line for line in text.splitlines()[1:] if not line.startswith("[nghỉ")]
     assert not any(ch.isdigit() for line in spoken for ch in line)
+
+
+def test_schedule_edits_do_not_make_the_render_stale(tmp_path: Path) -> None:
+    root = make_station(tmp_path)
+    station = load_station(root)
+    build_station(station, [])
+    script = root / "scripts" / "thu.md"
+    script.write_text(SCRIPT.replace("repeat: 2", "repeat: 2\nslots: [sang]\nfrom: 1/12/2026"), encoding="utf-8")
+    assert render_status(station, script) == "fresh"
+    script.write_text(SCRIPT.replace("repeat: 2", "repeat: 3"), encoding="utf-8")
+    assert render_status(station, script) == "stale"
