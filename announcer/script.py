@@ -116,6 +116,25 @@ def read_text_file(path: Path, what: str = "script") -> str:
 
 
 def parse_script(path: Path) -> Script:
+    """Parse a script; raise the first problem found (``script_problems`` lists them all)."""
+    problems: list[ScriptError] = []
+    script = _parse(path, problems)
+    if problems:
+        raise problems[0]
+    return script
+
+
+def script_problems(path: Path) -> list[ScriptError]:
+    """Every problem of a script file, for ``announcer check``; [] when it is valid."""
+    problems: list[ScriptError] = []
+    try:
+        _parse(path, problems)
+    except ScriptError as exc:  # the file cannot be read or its front matter cannot be parsed at all
+        problems.append(exc)
+    return problems
+
+
+def _parse(path: Path, problems: list[ScriptError]) -> Script:
     text = read_text_file(path)
     lines = text.split("\n")
     meta: dict[str, Any] = {}
@@ -131,7 +150,7 @@ def parse_script(path: Path) -> Script:
                 line=1,
                 hint="add a line with --- after the last setting, before the text",
             ) from None
-        meta, key_lines = _parse_front_matter("\n".join(lines[1:end]), path, first_line=2)
+        meta, key_lines = _parse_front_matter("\n".join(lines[1:end]), path, 2, problems)
         body_line = end + 2
         body = "\n".join(lines[end + 1 :])
     else:
@@ -148,11 +167,13 @@ def parse_script(path: Path) -> Script:
         body = body[1:]
         body_line += 1
     script = Script(path=path, title=path.stem, body=body.rstrip() + "\n", body_line=body_line, lines=key_lines)
-    _fill_fields(script, meta, path)
+    _fill_fields(script, meta, path, problems)
     return script
 
 
-def _parse_front_matter(source: str, path: Path, first_line: int) -> tuple[dict[str, Any], dict[str, int]]:
+def _parse_front_matter(
+    source: str, path: Path, first_line: int, problems: list[ScriptError]
+) -> tuple[dict[str, Any], dict[str, int]]:
     try:
         node = yaml.compose(source, Loader=yaml.BaseLoader)
     except yaml.YAMLError as exc:
@@ -180,15 +201,17 @@ def _parse_front_matter(source: str, path: Path, first_line: int) -> tuple[dict[
         key = str(key_node.value).strip().lower()
         line = first_line + key_node.start_mark.line
         if key not in FIELDS:
-            raise ScriptError(
-                f"unknown setting {key!r}",
-                file=path,
-                line=line,
-                hint="known settings: " + ", ".join(FIELDS),
-            )
+            problems.append(ScriptError(f"unknown setting {key!r}", file=path, line=line,
+                                        hint="known settings: " + ", ".join(FIELDS)))
+            continue
         if key in meta:
-            raise ScriptError(f"{key!r} is set twice", file=path, line=line, hint="keep only one")
-        meta[key] = _plain(value_node, path, line)
+            problems.append(ScriptError(f"{key!r} is set twice", file=path, line=line, hint="keep only one"))
+            continue
+        try:
+            meta[key] = _plain(value_node, path, line)
+        except ScriptError as exc:
+            problems.append(exc)
+            continue
         key_lines[key] = line
     return meta, key_lines
 
@@ -241,86 +264,114 @@ def parse_every(text: str) -> int:
     return minutes
 
 
-def _fill_fields(script: Script, meta: dict[str, Any], path: Path) -> None:
-    def fail(key: str, message: str) -> None:
-        raise ScriptError(f"{key}: {message}", file=path, line=script.lines.get(key),
-                          hint=f"expected {FIELDS[key]}")
+def _fill_fields(script: Script, meta: dict[str, Any], path: Path, problems: list[ScriptError]) -> None:
+    """Convert each front-matter field; a bad field is recorded in ``problems`` and left
+    at its default, so one pass finds every mistake in the file."""
+
+    def fail(key: str, message: str) -> ScriptError:
+        return ScriptError(f"{key}: {message}", file=path, line=script.lines.get(key),
+                           hint=f"expected {FIELDS[key]}")
 
     def scalar(key: str) -> str | None:
         value = meta.get(key)
         if value is None:
             return None
         if isinstance(value, list):
-            fail(key, "must be a single value, not a list")
+            raise fail(key, "must be a single value, not a list")
         return str(value).strip()
 
-    title = scalar("title")
-    if title:
-        script.title = title
-    for key in ("intro", "outro"):
-        value = scalar(key)
+    def title() -> None:
+        value = scalar("title")
+        if value:
+            script.title = value
+
+    def jingles() -> None:
+        for key in ("intro", "outro"):
+            value = scalar(key)
+            if value is not None:
+                setattr(script, key, "" if is_no_jingle(value) else value)
+
+    def repeat() -> None:
+        value = scalar("repeat")
         if value is not None:
-            setattr(script, key, "" if is_no_jingle(value) else value)
-    repeat = scalar("repeat")
-    if repeat is not None:
-        if not repeat.isdigit() or not 1 <= int(repeat) <= 10:
-            fail("repeat", f"{repeat!r} is not a whole number from 1 to 10")
-        script.repeat = int(repeat)
-    script.engine = scalar("engine") or None
-    script.voice = scalar("voice") or None
-    if "slots" in meta:
-        script.slots = _as_list(meta["slots"])
-    if "times" in meta:
-        script.times = _as_list(meta["times"])
-        for item in script.times:
+            if not value.isdigit() or not 1 <= int(value) <= 10:
+                raise fail("repeat", f"{value!r} is not a whole number from 1 to 10")
+            script.repeat = int(value)
+
+    def engine() -> None:
+        script.engine = scalar("engine") or None
+        script.voice = scalar("voice") or None
+
+    def slots() -> None:
+        if "slots" in meta:
+            script.slots = _as_list(meta["slots"])
+
+    def times() -> None:
+        if "times" in meta:
+            values = _as_list(meta["times"])
+            for item in values:
+                try:
+                    parse_hhmm(item)
+                except ValueError as exc:
+                    raise fail("times", f'{exc}; write times in quotes, e.g. ["06:30"]') from None
+            script.times = values
+
+    def dates() -> None:
+        for key, attr in (("from", "date_from"), ("until", "date_until")):
+            value = scalar(key)
+            if value:
+                try:
+                    setattr(script, attr, parse_date(value))
+                except ValueError as exc:
+                    raise fail(key, str(exc)) from None
+        if script.date_from and script.date_until and script.date_until < script.date_from:
+            raise ScriptError(
+                f"until ({script.date_until:%d/%m/%Y}) is before from ({script.date_from:%d/%m/%Y})",
+                file=path,
+                line=script.lines.get("until"),
+                hint="swap the two dates or correct the year",
+            )
+
+    def days() -> None:
+        if "days" in meta:
             try:
-                parse_hhmm(item)
+                script.days = parse_days(meta["days"])
             except ValueError as exc:
-                fail("times", f"{exc}; write times in quotes, e.g. [\"06:30\"]")
-    for key, attr in (("from", "date_from"), ("until", "date_until")):
-        value = scalar(key)
+                raise fail("days", str(exc)) from None
+
+    def priority() -> None:
+        value = scalar("priority")
+        if value is not None:
+            if not re.fullmatch(r"-?\d+", value):
+                raise fail("priority", f"{value!r} is not a whole number")
+            script.priority = int(value)
+
+    def every() -> None:
+        value = scalar("every")
         if value:
             try:
-                setattr(script, attr, parse_date(value))
+                script.every_minutes = parse_every(value)
             except ValueError as exc:
-                fail(key, str(exc))
-    if script.date_from and script.date_until and script.date_until < script.date_from:
-        raise ScriptError(
-            f"until ({script.date_until:%d/%m/%Y}) is before from ({script.date_from:%d/%m/%Y})",
-            file=path,
-            line=script.lines.get("until"),
-            hint="swap the two dates or correct the year",
-        )
-    if "days" in meta:
+                raise fail("every", str(exc)) from None
+        window = scalar("between")
+        if window:
+            parts = [p.strip() for p in window.replace("–", "-").split("-")]
+            try:
+                if len(parts) != 2:
+                    raise ValueError(f"{window!r} is not a window like 06:00-20:00")
+                if parse_hhmm(parts[1]) <= parse_hhmm(parts[0]):
+                    raise ValueError("the window must end after it starts")
+            except ValueError as exc:
+                raise fail("between", str(exc)) from None
+            if not script.every_minutes:
+                raise fail("between", "'between' needs 'every', e.g. every: 30m")
+            script.between = (parts[0], parts[1])
+
+    for step in (title, jingles, repeat, engine, slots, times, dates, days, priority, every):
         try:
-            script.days = parse_days(meta["days"])
-        except ValueError as exc:
-            fail("days", str(exc))
-    priority = scalar("priority")
-    if priority is not None:
-        if not re.fullmatch(r"-?\d+", priority):
-            fail("priority", f"{priority!r} is not a whole number")
-        script.priority = int(priority)
-    every = scalar("every")
-    if every:
-        try:
-            script.every_minutes = parse_every(every)
-        except ValueError as exc:
-            fail("every", str(exc))
-    between = scalar("between")
-    if between:
-        parts = [p.strip() for p in between.replace("–", "-").split("-")]
-        try:
-            if len(parts) != 2:
-                raise ValueError(f"{between!r} is not a window like 06:00-20:00")
-            start, end = parse_hhmm(parts[0]), parse_hhmm(parts[1])
-            if end <= start:
-                raise ValueError("the window must end after it starts")
-        except ValueError as exc:
-            fail("between", str(exc))
-        script.between = (parts[0], parts[1])
-    if script.between and not script.every_minutes:
-        fail("between", "'between' needs 'every', e.g. every: 30m")
+            step()
+        except ScriptError as exc:
+            problems.append(exc)
 
 
 def list_scripts(scripts_dir: Path) -> list[Path]:

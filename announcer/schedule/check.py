@@ -27,7 +27,7 @@ from announcer.errors import AnnouncerError, ConfigError
 from announcer.schedule import renders
 from announcer.schedule.model import is_none, jingle_path, load_scripts
 from announcer.schedule.sinks import Clock, utc_now
-from announcer.script import Script
+from announcer.script import Script, script_problems
 
 ERROR, WARNING = "error", "warning"
 _HEADER = re.compile(r"^\s*\[")
@@ -345,7 +345,9 @@ def run_checks(
         except Exception:  # noqa: BLE001 - a bad time zone is already reported
             today = clock().date()
     found, errors = load_scripts(usable.scripts_dir)
-    problems.extend(Problem.from_error(exc) for exc in errors)
+    for error in errors:  # a script with one mistake may have more: list them all
+        every = script_problems(Path(error.file)) if error.file else []
+        problems.extend(Problem.from_error(exc) for exc in every or [error])
     scripts = list(found.values())
     problems.extend(_check_jingles(usable, scripts, source))
     if station is not None:
