@@ -93,8 +93,12 @@ def test_script_problems_lists_every_mistake(tmp_path: Path) -> None:
 
     path = write(tmp_path, "---\ntittle: a\nrepeat: hai\nfrom: 24/6/2021\nuntil: 17/6/2021\ndays: [funday]\n---\nx\n")
     found = {(p.line, p.message.split(":")[0]) for p in script_problems(path)}
-    assert found == {(2, "unknown setting 'tittle'"), (3, "repeat"), (5, "until (17/06/2021) is before from (24/06/2021)"),
-                     (6, "days")}
+    assert found == {
+        (2, "unknown setting 'tittle'"),
+        (3, "repeat"),
+        (5, "until (17/06/2021) is before from (24/06/2021)"),
+        (6, "days"),
+    }
     with pytest.raises(ScriptError, match="tittle"):
         parse_script(path)
     assert script_problems(write(tmp_path, "---\ntitle: a\n---\nx\n", name="ok.md")) == []
