@@ -232,10 +232,10 @@ def run(obj: Context, sink: str | None) -> None:
 @click.option("--sink", help="soundcard, command:ARGV or file:DIR.")
 @pass_context
 def play(obj: Context, target: Path, sink: str | None) -> None:
-    """Play a script's render or an audio file now."""
+    """Play a script's render or an audio file now (hands it to a running `announcer run`)."""
     from announcer.schedule.runner import play_command
 
-    sys.exit(play_command(obj.station_dir, target, sink))
+    sys.exit(play_command(obj.station_dir, target, sink, report=click.echo))
 
 
 @cli.command(name="log")

@@ -124,3 +124,41 @@ def test_run_plays_the_slot_on_time_into_a_folder_and_stops_on_sigterm(tmp_path:
     assert "SIGTERM" in stderr
     state = json.loads((root / ".state" / "aired.json").read_text(encoding="utf-8"))
     assert {v["status"] for v in state["items"].values()} == {"played", "cut"}
+
+
+def test_second_run_refuses_and_play_hands_over_to_the_running_player(tmp_path: Path) -> None:
+    from announcer.schedule.runlock import run_lock_holder
+
+    root = make_station(tmp_path / "station", scripts={"khan": script_text(title="Khẩn")})
+    _fresh_render(root, "khan", 1.0)
+    out = tmp_path / "aired"
+    asrun = root / "asrun.jsonl"
+    env = dict(os.environ, TZ="UTC", PYTHONUNBUFFERED="1", ANNOUNCER_CLOCK_START="2021-06-20T05:00:00+07:00")
+    announcer = [sys.executable, "-m", "announcer", "--station", str(root)]
+    proc = subprocess.Popen(
+        [*announcer, "run", "--sink", f"file:{out}"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    try:
+        assert _wait_for(lambda: run_lock_holder(root / ".state") == proc.pid, 15)
+        second = subprocess.run(
+            [*announcer, "run", "--sink", f"file:{out}"], env=env, capture_output=True, text=True, timeout=30
+        )
+        assert second.returncode == 6
+        assert f"already playing this station (pid {proc.pid})" in second.stderr
+        assert len(second.stderr.strip().splitlines()) == 1
+        played = subprocess.run(
+            [*announcer, "play", "scripts/khan.md"], env=env, capture_output=True, text=True, timeout=30
+        )
+        assert played.returncode == 0, played.stderr
+        assert "handed to the running player" in played.stdout
+        assert _wait_for(lambda: any(r.get("source") == "play" for r in _records(asrun)), 10)
+        proc.terminate()  # SIGTERM on POSIX
+        proc.wait(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    [record] = _records(asrun)
+    assert (record["script"], record["slot"], record["status"]) == ("scripts/khan.md", None, "played")
+    assert [p.name.split("_", 1)[1] for p in out.iterdir()] == ["khan.mp3"]
+    assert list((root / ".state" / "inbox").iterdir()) == []

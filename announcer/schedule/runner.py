@@ -16,7 +16,10 @@ Pitfalls covered:
   ``player.grace_minutes`` they play and are logged ``late``; older ones are
   logged ``missed`` and never played;
 - every item is recorded under ``.state/`` before it starts, so a restart never
-  replays it; an item interrupted by a crash is logged ``cut`` on the next start.
+  replays it; an item interrupted by a crash is logged ``cut`` on the next start;
+- one ``announcer run`` per station (``runlock``); ``announcer play`` hands its
+  item to the running player through ``.state/inbox/`` (``inbox``) instead of
+  playing over it: the player takes it within a second and it cuts in.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ import threading
 import time as time_module
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, time, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +43,9 @@ from announcer.config import STATION_FILE, Station, load_station
 from announcer.errors import AnnouncerError, ConfigError, ScheduleError, ScriptError
 from announcer.schedule import renders
 from announcer.schedule.asrun import AsRunLog, iso
+from announcer.schedule.inbox import Inbox, PlayRequest, inbox_dir
 from announcer.schedule.model import Item, Occurrence, Schedule, load_scripts
+from announcer.schedule.runlock import RunLock, run_lock_holder
 from announcer.schedule.sinks import Clock, Sink, SinkError, parse_sink, utc_now
 from announcer.schedule.state import STARTED, AiredState, last_valid_station, save_last_valid_station
 from announcer.script import Script, list_scripts, parse_script
@@ -51,6 +56,9 @@ ON_TIME = timedelta(seconds=5)
 """A fire later than this (but within grace) is logged 'late'."""
 RENDER_LEAD = timedelta(minutes=15)
 """Stale scripts of a slot are rebuilt this long before it."""
+PLAY_SOURCE = "play"
+"""Occurrence source (and as-run 'source') of an item handed over by ``announcer play``."""
+HANDED_OFF = "handed to the running player: it plays next, cutting in"
 
 
 def guarded(func: Callable[..., Any], name: str | None = None) -> Callable[..., None]:
@@ -100,15 +108,35 @@ def load_station_or_last_valid(root: Path) -> tuple[Station, ConfigError | None]
 
 
 @dataclass
+class RequestOccurrence(Occurrence):
+    """An item handed over by ``announcer play``; keyed by its request, so each one airs once."""
+
+    request: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"{self.at.strftime('%Y-%m-%dT%H:%M')}|{PLAY_SOURCE}:{self.request}"
+
+
+@dataclass
 class Job:
     occ: Occurrence
     item: Item
     fire_status: str
     """'played' or 'late': how the occurrence fired."""
+    handed_over: bool = False
+    """From ``announcer play``: cuts in whatever the schedule has on air."""
+    note: str | None = None
+    """As-run error note of a handed-over item (e.g. its rebuild failed in ``play``)."""
 
     @property
     def priority(self) -> int:
         return self.item.priority if self.item.script is not None else self.occ.priority
+
+    @property
+    def rank(self) -> tuple[bool, int]:
+        """What decides a cut-in: a handed-over item beats any scheduled one, then priority."""
+        return (self.handed_over, self.priority)
 
 
 class Player:
@@ -134,9 +162,10 @@ class Player:
         with self._cond:
             if urgent:
                 self._queue[0:0] = list(jobs)
-                top = max(j.priority for j in jobs)
-                if self._current is not None and top > self._current.priority:
-                    log.warning("urgent item (priority %d) cuts in", top)
+                top = max(jobs, key=lambda j: j.rank)
+                if self._current is not None and top.rank > self._current.rank:
+                    what = "item from announcer play" if top.handed_over else f"item (priority {top.priority})"
+                    log.warning("urgent %s cuts in", what)
                     self._cut.set()
             else:
                 self._queue.extend(jobs)
@@ -257,6 +286,7 @@ class Runner:
         self.scripts: dict[Path, Script] = {}
         self.schedule: Schedule | None = None
         self.state = AiredState(self.root / ".state")
+        self.inbox = Inbox(inbox_dir(self.root / ".state"))
         self.asrun: AsRunLog | None = None
         self.player: Player | None = None
         self.render_worker = RenderWorker(self._build, background=background_render)
@@ -267,6 +297,7 @@ class Runner:
         self._next_fire: datetime | None = None
         self._rendered_ahead: set[str] = set()
         self._queued: set[str] = set()
+        self._taken: set[str] = set()
         self._lock = threading.Lock()
 
     # --- loading -----------------------------------------------------------------------------------------
@@ -408,6 +439,7 @@ class Runner:
         self._close_unfinished()
         self.player = Player(self._sink, self._play_job)
         self.player.start()
+        self.take_requests(at_start=True)
         self.render_worker.start()
         now = self.clock()
         tz = self.station.tz
@@ -436,6 +468,7 @@ class Runner:
             "started": record.get("started"),
             "ended": None,
             "slot": record.get("slot"),
+            "source": record.get("source"),
             "script": record.get("script"),
             "file": record.get("file"),
             "status": status,
@@ -492,6 +525,44 @@ class Runner:
         if self._next_fire is not None and self._next_fire <= now:
             self._next_fire = None
 
+    def take_requests(self, *, at_start: bool = False) -> None:
+        """Queue what ``announcer play`` handed over, to play next, cutting in; delete each request.
+
+        Requests left from before this start are played ``late`` within the grace
+        period; older ones are logged ``missed`` and dropped.
+        """
+        if self.station is None or self.player is None:
+            return
+        now = self.clock()
+        grace = timedelta(minutes=self.station.player.grace_minutes)
+        jobs = []
+        for request in self.inbox.pending():
+            if request.ident in self._taken:
+                continue  # its file could not be deleted; it is queued already
+            self._taken.add(request.ident)
+            self.inbox.remove(request)
+            occ, item = self._request_item(request)
+            if self.state.handled(occ.item_key(item)):
+                continue
+            age = now - request.requested
+            if at_start and age > grace:
+                log.error("%s, handed over %s before this start, is not played", item.file.name, _minutes(age))
+                error = f"handed over before the player started; missed by {_minutes(age)}, grace is {_minutes(grace)}"
+                self._log_item(occ, item, "missed", None, None, error)
+                continue
+            log.warning("%s handed over by announcer play: it plays next", item.file.name)
+            jobs.append(Job(occ, item, "late" if at_start else "played", handed_over=True, note=request.error))
+        self.player.submit(jobs, urgent=True)
+
+    def _request_item(self, request: PlayRequest) -> tuple[RequestOccurrence, Item]:
+        assert self.station is not None
+        script = None
+        if request.script is not None:
+            script = Script(path=self.root / request.script, title=request.title, body="")
+        item = Item("script" if script else "file", self.root / request.file, script, request.title)
+        at = request.requested.astimezone(self.station.tz)
+        return RequestOccurrence(at, None, PLAY_SOURCE, [item], request=request.ident), item
+
     def seconds_to_next_fire(self, now: datetime | None = None) -> float | None:
         if self.schedule is None:
             return None
@@ -510,8 +581,8 @@ class Runner:
         key = occ.item_key(item)
         if self.state.handled(key):
             return
-        error = None
-        if item.script is not None and item.script.stem in self.render_errors:
+        error = job.note
+        if not job.handed_over and item.script is not None and item.script.stem in self.render_errors:
             error = f"rebuild failed, played the last good render: {self.render_errors[item.script.stem]}"
         if not item.file.is_file():
             what = "no render; run announcer build" if item.script is not None else "jingle file not found"
@@ -545,6 +616,7 @@ class Runner:
             "scheduled": iso(occ.at, tz, "seconds"),
             "started": iso(started, tz),
             "slot": occ.slot,
+            "source": occ.source,
             "script": self._rel(item.script.path) if item.script is not None else None,
             "file": self._rel(item.file),
             "title": item.title,
@@ -572,6 +644,7 @@ class Runner:
             "started": fields["started"],
             "ended": iso(ended, self.station.tz),
             "slot": fields["slot"],
+            "source": fields["source"],
             "script": fields["script"],
             "file": fields["file"],
             "status": status,
@@ -589,11 +662,13 @@ class Runner:
         cutoff = (now - timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
         self._queued = {k for k in self._queued if k[:16] >= cutoff}
         self._rendered_ahead = {k for k in self._rendered_ahead if k[:16] >= cutoff}
+        self._taken &= {r.ident for r in self.inbox.pending()}
 
     def build_scheduler(self) -> schedule_lib.Scheduler:
         """The periodic jobs, each guarded. A private Scheduler: no global state."""
         scheduler = schedule_lib.Scheduler()
         scheduler.every(1).seconds.do(guarded(self.tick, "tick"))
+        scheduler.every(1).seconds.do(guarded(self.take_requests, "play-requests"))
         scheduler.every(2).seconds.do(guarded(self.reload_if_changed, "reload"))
         scheduler.every(1).minutes.do(guarded(self.render_ahead, "render-ahead"))
         scheduler.every(6).hours.do(guarded(self.housekeeping, "housekeeping"))
@@ -698,14 +773,17 @@ def clock_from_env(environ: Mapping[str, str]) -> Clock:
 
 
 def run_command(station_dir: Path | str, sink: str | None) -> int:
-    runner = Runner(station_dir, sink_spec=sink, clock=clock_from_env(os.environ))
-    runner.start()
-    stop = threading.Event()
-    with _Signals(stop):
-        try:
-            runner.run_forever(stop)
-        finally:
-            runner.stop()
+    """``announcer run``: refuses at once when another ``announcer run`` plays this station."""
+    root = Path(station_dir)
+    with RunLock(Station(root=root).state_dir):
+        runner = Runner(root, sink_spec=sink, clock=clock_from_env(os.environ))
+        runner.start()
+        stop = threading.Event()
+        with _Signals(stop):
+            try:
+                runner.run_forever(stop)
+            finally:
+                runner.stop()
     log.warning("announcer run stopped")
     return 0
 
@@ -727,6 +805,75 @@ def _resolve_target(station: Station, target: Path) -> Path:
     )
 
 
+@dataclass
+class _PlayItem:
+    """What ``announcer play`` is about to play, with its as-run fields."""
+
+    path: Path
+    """The target as named: a script or an audio file."""
+    audio: Path
+    title: str
+    is_script: bool
+    error: str | None
+    """A rebuild that failed (the last good render plays)."""
+
+
+def _station_for_play(root: Path) -> Station:
+    try:
+        station, error = load_station_or_last_valid(root)
+        if error is not None:
+            log.error("%s — using the last valid settings", error)
+        return station
+    except ConfigError as exc:
+        log.error("%s — using default settings", exc)
+        return Station(root=root)
+
+
+def _prepare_play(station: Station, target: Path, renderer: renders.Renderer) -> _PlayItem:
+    """Resolve ``target``; a script's render is rebuilt first when stale."""
+    path = _resolve_target(station, target)
+    if path.suffix.lower() != ".md":
+        return _PlayItem(path, path, path.stem, False, None)
+    script: Script | None = None
+    error: str | None = None
+    try:
+        script = parse_script(path)
+    except ScriptError as exc:
+        log.error("%s — playing its existing render", exc)
+    if script is not None and renders.render_status(station, script) != renders.FRESH:
+        try:
+            results = list(renderer(station, [path]) or [])
+            failures = [str(r.error) for r in results if getattr(r, "error", None)]
+            if failures:
+                error = f"rebuild failed, played the last good render: {failures[0]}"
+        except Exception as exc:  # noqa: BLE001
+            error = f"rebuild failed, played the last good render: {exc}"
+    stem_script = script or Script(path=path, title=path.stem, body="")
+    audio = renders.render_file(station, stem_script)
+    return _PlayItem(path, audio, renders.render_title(station, stem_script), True, error)
+
+
+def _station_rel(root: Path, path: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _hand_off(station: Station, item: _PlayItem, clock: Clock) -> Path:
+    """Give ``item`` to the running ``announcer run`` through its inbox; returns the request file."""
+    request = PlayRequest(
+        file=_station_rel(station.root, item.audio),
+        script=_station_rel(station.root, item.path) if item.is_script else None,
+        title=item.title,
+        requested=clock(),
+        error=item.error,
+    )
+    path = Inbox(inbox_dir(station.state_dir)).put(request)
+    log.info("play request %s", path)
+    return path
+
+
 def play_command(
     station_dir: Path | str,
     target: Path | str,
@@ -736,68 +883,59 @@ def play_command(
     renderer: renders.Renderer = renders.default_renderer,
     stop: threading.Event | None = None,
     sink_obj: Sink | None = None,
+    report: Callable[[str], None] = log.warning,
 ) -> int:
-    """Play a script's render (rebuilding it first when stale) or an audio file, now."""
+    """Play a script's render (rebuilding it first when stale) or an audio file, now.
+
+    When an ``announcer run`` holds this station, the item is handed to it instead
+    (it plays next, cutting in) and ``report`` is told so.
+    """
     root = Path(station_dir)
-    try:
-        station, error = load_station_or_last_valid(root)
-        if error is not None:
-            log.error("%s — using the last valid settings", error)
-    except ConfigError as exc:
-        log.error("%s — using default settings", exc)
-        station = Station(root=root)
-    path = _resolve_target(station, Path(target))
-    script: Script | None = None
-    record_error: str | None = None
-    if path.suffix.lower() == ".md":
-        try:
-            script = parse_script(path)
-        except ScriptError as exc:
-            log.error("%s — playing its existing render", exc)
-        stem_script = script or Script(path=path, title=path.stem, body="")
-        if script is not None and renders.render_status(station, script) != renders.FRESH:
-            try:
-                results = list(renderer(station, [path]) or [])
-                failures = [str(r.error) for r in results if getattr(r, "error", None)]
-                if failures:
-                    record_error = f"rebuild failed, played the last good render: {failures[0]}"
-            except Exception as exc:  # noqa: BLE001
-                record_error = f"rebuild failed, played the last good render: {exc}"
-        audio = renders.render_file(station, stem_script)
-        title = renders.render_title(station, stem_script)
-    else:
-        audio, title = path, path.stem
-    player = sink_obj or parse_sink(sink or station.player.sink, clock=clock, tz=station.tz)
+    station = _station_for_play(root)
+    item = _prepare_play(station, Path(target), renderer)
     asrun = AsRunLog(station.asrun_path)
-    tz = station.tz
+    record = _play_record(station, item, clock())
+    if not item.audio.is_file():
+        record["error"] = item.error or "no render; run announcer build"
+        asrun.append(record)
+        raise ScheduleError(f"{item.audio} does not exist", file=item.audio, hint=f"run: announcer build {item.path}")
+    holder = run_lock_holder(station.state_dir)
+    if holder is not None:
+        _hand_off(station, item, clock)
+        report(HANDED_OFF + (f" (announcer run, pid {holder})" if holder else ""))
+        return 0
+    player = sink_obj or parse_sink(sink or station.player.sink, clock=clock, tz=station.tz)
+    return _play_now(player, item, record, asrun, clock, station.tz, stop or threading.Event())
 
-    def rel(p: Path) -> str:
-        try:
-            return p.resolve().relative_to(root.resolve()).as_posix()
-        except ValueError:
-            return p.as_posix()
 
-    started = clock()
-    record: dict[str, Any] = {
-        "scheduled": iso(started, tz, "seconds"),
+def _play_record(station: Station, item: _PlayItem, now: datetime) -> dict[str, Any]:
+    return {
+        "scheduled": iso(now, station.tz, "seconds"),
         "started": None,
         "ended": None,
         "slot": None,
-        "script": rel(path) if script is not None or path.suffix.lower() == ".md" else None,
-        "file": rel(audio),
+        "source": PLAY_SOURCE,
+        "script": _station_rel(station.root, item.path) if item.is_script else None,
+        "file": _station_rel(station.root, item.audio),
         "status": "failed",
-        "error": record_error,
-        "title": title,
+        "error": item.error,
+        "title": item.title,
     }
-    if not audio.is_file():
-        record["error"] = record_error or "no render; run announcer build"
-        asrun.append(record)
-        raise ScheduleError(f"{audio} does not exist", file=audio, hint=f"run: announcer build {path}")
-    stop = stop or threading.Event()
-    record["started"] = iso(started, tz)
+
+
+def _play_now(
+    player: Sink,
+    item: _PlayItem,
+    record: dict[str, Any],
+    asrun: AsRunLog,
+    clock: Clock,
+    tz: tzinfo,
+    stop: threading.Event,
+) -> int:
+    record["started"] = iso(clock(), tz)
     with _Signals(stop):
         try:
-            finished = player.play(audio, renders.audio_duration(audio), stop)
+            finished = player.play(item.audio, renders.audio_duration(item.audio), stop)
         except SinkError as exc:
             record.update(ended=iso(clock(), tz), error=str(exc))
             asrun.append(record)
