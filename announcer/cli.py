@@ -45,10 +45,18 @@ class Context:
         self.station_dir = station_dir
         self.debug = debug
 
-    def station(self, **overrides: object):  # noqa: ANN201 - Station, imported lazily
+    def require(self) -> Path:
+        """The station folder, which must hold a station.toml (commands that work on a station)."""
+        from announcer.config import require_station
+
+        return require_station(self.station_dir)
+
+    def station(self, required: bool = True):  # noqa: ANN201 - Station, imported lazily
         from announcer.config import load_station
 
-        return load_station(self.station_dir, {k: v for k, v in overrides.items() if v is not None})
+        if required:
+            self.require()
+        return load_station(self.station_dir)
 
 
 pass_context = click.make_pass_decorator(Context)
@@ -107,7 +115,7 @@ def say(obj: Context, text: str, output: Path, engine: str | None, voice: str | 
     """Speak TEXT into an audio file (normalized, loudness-matched, no jingles)."""
     from announcer.render import say_text
 
-    result = say_text(obj.station(), text, output, engine=engine, voice=voice)
+    result = say_text(obj.station(required=False), text, output, engine=engine, voice=voice)
     click.echo(f"{result.path}  {result.duration_s:.1f} s  {result.loudness_lufs:.1f} LUFS  "
                f"{', '.join(result.engines)}")
 
@@ -119,7 +127,7 @@ def preview(obj: Context, script: Path) -> None:
     """Print the text exactly as it will be spoken, with pause marks."""
     from announcer.render import preview_script
 
-    click.echo(preview_script(obj.station(), script))
+    click.echo(preview_script(obj.station(required=False), script))
 
 
 @cli.command()
@@ -128,7 +136,7 @@ def engines(obj: Context) -> None:
     """List the engines, their voices and whether they work here."""
     from announcer.engines import describe_engines
 
-    for row in describe_engines(obj.station()):
+    for row in describe_engines(obj.station(required=False)):
         state = "available" if row["available"] else f"unavailable: {row['reason']}"
         kind = "online" if row["online"] else "offline"
         click.echo(f"{row['name']:8} {kind:8} voices: {', '.join(row['voices'])}  (default {row['voice']})  "
@@ -158,7 +166,7 @@ def normalize(obj: Context, source: Path) -> None:
     from announcer.textnorm import load_lexicon
     from announcer.textnorm import normalize as normalize_text
 
-    station = obj.station()
+    station = obj.station(required=False)
     lexicon = load_lexicon(station.lexicon_path)
     if str(source) == "-":
         text = sys.stdin.buffer.read().decode("utf-8-sig", errors="replace")
@@ -202,7 +210,7 @@ def plan(obj: Context, day: str | None, days: int, as_json: bool) -> None:
     """Show the rundown: each slot and time with its items."""
     from announcer.schedule.planner import plan_command
 
-    click.echo(plan_command(obj.station_dir, day, days, as_json))
+    click.echo(plan_command(obj.require(), day, days, as_json))
 
 
 @cli.command()
@@ -211,7 +219,7 @@ def check(obj: Context) -> None:
     """Validate station.toml, every script and the schedule."""
     from announcer.schedule.check import check_command
 
-    report, ok = check_command(obj.station_dir)
+    report, ok = check_command(obj.require())
     click.echo(report)
     if not ok:
         sys.exit(1)
@@ -224,7 +232,7 @@ def run(obj: Context, sink: str | None) -> None:
     """Play the schedule unattended (Ctrl-C stops)."""
     from announcer.schedule.runner import run_command
 
-    sys.exit(run_command(obj.station_dir, sink))
+    sys.exit(run_command(obj.require(), sink))
 
 
 @cli.command()
@@ -235,7 +243,7 @@ def play(obj: Context, target: Path, sink: str | None) -> None:
     """Play a script's render or an audio file now (hands it to a running `announcer run`)."""
     from announcer.schedule.runner import play_command
 
-    sys.exit(play_command(obj.station_dir, target, sink, report=click.echo))
+    sys.exit(play_command(obj.require(), target, sink, report=click.echo))
 
 
 @cli.command(name="log")
@@ -246,7 +254,7 @@ def log_(obj: Context, day: str | None, as_csv: bool) -> None:
     """Report the as-run log."""
     from announcer.schedule.asrun import log_command
 
-    click.echo(log_command(obj.station_dir, day, as_csv), nl=False)
+    click.echo(log_command(obj.require(), day, as_csv), nl=False)
 
 
 # --- the one top-level handler ---------------------------------------------------------------------------

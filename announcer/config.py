@@ -255,6 +255,18 @@ def _apply(target: Any, table: dict[str, Any], where: str, source: str, path: Pa
         setattr(target, key, float(value) if expected is float else value)
 
 
+def require_station(root: Path) -> Path:
+    """``root`` if it is a station folder (has station.toml), else a ConfigError saying what to do."""
+    if not (root / STATION_FILE).is_file():
+        where = "this folder" if str(root) in (".", "") else str(root)
+        raise ConfigError(
+            f"{where} is not a station: it has no {STATION_FILE}",
+            hint="run the command in the station folder, give it with --station DIR, "
+                 "or create a station with: announcer init DIR",
+        )
+    return root
+
+
 def default_station(root: Path) -> Station:
     return Station(root=root)
 

@@ -141,3 +141,24 @@ def test_full_disk_is_one_clear_line_and_keeps_render(
     assert "Traceback" not in err
     assert (root / "audio_out" / "thu.mp3").read_bytes() == before
     assert not list((root / "audio_out").glob(".build-*"))
+
+
+@pytest.mark.parametrize("command", [["build"], ["plan"], ["check"], ["run"], ["log"], ["play", "x.mp3"]])
+def test_station_commands_need_a_station(
+    command: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run_cli(["--station", str(tmp_path), *command], capsys)
+    assert code != 0
+    assert "has no station.toml" in err and "announcer init" in err
+    assert not (tmp_path / ".state").exists()
+
+
+def test_normalize_and_engines_work_anywhere(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO("Ngày 2/9\n".encode())))
+    code, out, _ = run_cli(["--station", str(tmp_path), "normalize", "-"], capsys)
+    assert code == 0 and out == "Ngày hai tháng chín\n"
+    code, out, _ = run_cli(["--station", str(tmp_path), "engines"], capsys)
+    assert code == 0 and "espeak" in out
