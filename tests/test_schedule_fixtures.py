@@ -116,3 +116,20 @@ def start_runner(root: Path, clock: FakeClock, *, status: str = "fresh", rendere
     )
     runner.start()
     return Rig(runner, out, clock)
+
+
+class BlockingSink:
+    """Plays 'long' until stopped or cut; everything else ends at once."""
+
+    name = "blocking"
+
+    def __init__(self) -> None:
+        self.started = threading.Event()
+        self.played: list[str] = []
+
+    def play(self, path: Path, duration_s: float | None, stop: threading.Event) -> bool:
+        self.played.append(path.stem)
+        if path.stem == "long":
+            self.started.set()
+            return not stop.wait(10)
+        return True

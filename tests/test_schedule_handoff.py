@@ -17,7 +17,15 @@ from announcer.errors import ScheduleError
 from announcer.schedule.inbox import Inbox, PlayRequest, inbox_dir
 from announcer.schedule.runlock import RunLock, run_lock_holder
 from announcer.schedule.runner import HANDED_OFF, play_command
-from tests.test_schedule_fixtures import FakeClock, make_station, script_text, start_runner, utc, write_render
+from tests.test_schedule_fixtures import (
+    BlockingSink,
+    FakeClock,
+    make_station,
+    script_text,
+    start_runner,
+    utc,
+    write_render,
+)
 
 HOLDER = """
 import sys
@@ -161,23 +169,6 @@ def test_play_without_a_runner_plays_directly_even_after_one_ran(tmp_path: Path)
     code = play_command(tmp_path, "scripts/khan.md", None, clock=clock, renderer=lambda s, p: [], sink_obj=sink)
     assert code == 0 and sink.played == ["khan.mp3"]
     assert Inbox(inbox_dir(tmp_path / ".state")).pending() == []
-
-
-class BlockingSink:
-    """Plays 'long' until cut; everything else ends at once."""
-
-    name = "blocking"
-
-    def __init__(self) -> None:
-        self.started = threading.Event()
-        self.played: list[str] = []
-
-    def play(self, path: Path, duration_s: float | None, stop: threading.Event) -> bool:
-        self.played.append(path.stem)
-        if path.stem == "long":
-            self.started.set()
-            return not stop.wait(10)
-        return True
 
 
 def test_runner_plays_a_handed_over_item_next_cutting_in(tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ from announcer.schedule.runner import Runner, guarded
 from announcer.schedule.sinks import SinkError
 from announcer.schedule.state import AiredState
 from tests.test_schedule_fixtures import (
+    BlockingSink,
     FakeClock,
     make_station,
     script_text,
@@ -297,23 +298,6 @@ def test_refuses_to_start_when_nothing_valid_is_left(tmp_path: Path) -> None:
     with pytest.raises(ScheduleError) as info:
         runner.start()
     assert info.value.line == 4 and info.value.file.endswith("station.toml")
-
-
-class BlockingSink:
-    """Plays 'long' until stopped; everything else ends at once."""
-
-    name = "blocking"
-
-    def __init__(self) -> None:
-        self.started = threading.Event()
-        self.played: list[str] = []
-
-    def play(self, path: Path, duration_s: float | None, stop: threading.Event) -> bool:
-        self.played.append(path.stem)
-        if path.stem == "long":
-            self.started.set()
-            return not stop.wait(10)
-        return True
 
 
 def test_urgent_higher_priority_item_cuts_in(tmp_path: Path) -> None:
