@@ -288,23 +288,41 @@ def _write_atomic(dest: Path, content: str) -> None:
         raise
 
 
+def _split_front_matter(text: str) -> tuple[str, str]:
+    """('---\\n...\\n---\\n', rest) when the text already is a script, else ('', text)."""
+    lines = text.split("\n")
+    if lines and lines[0].strip() == "---":
+        for index in range(1, len(lines)):
+            if lines[index].strip() in ("---", "..."):
+                return "\n".join(lines[: index + 1]) + "\n", "\n".join(lines[index + 1 :])
+    return "", text
+
+
+def _front_matter_title(front_matter: str) -> str:
+    match = re.search(r"(?m)^title\s*:\s*(.+?)\s*$", front_matter)
+    return match.group(1).strip().strip("\"'") if match else ""
+
+
 def import_notice(src: Path, scripts_dir: Path, dest: Path | None = None, force: bool = False) -> ImportResult:
     """Read src, drop what must not air, write scripts_dir/<slug>.md (or dest)."""
     src = Path(src)
     text, encoding = read_notice_text(src)
+    front_matter, text = _split_front_matter(text)
     removed: list[str] = []
     lines = _clean_lines(text.split("\n"), removed)
     if not any(line.strip() for line in lines):
         raise NoticeImportError("no text left to read in the notice", file=src,
                                 hint="check that the file holds the notice text (not only images)")
-    title = _title(lines, fallback=src.stem)
+    title = _front_matter_title(front_matter) or _title(lines, fallback=src.stem)
     if dest is None:
         dest = Path(scripts_dir) / f"{slugify(title)}.md"
     dest = Path(dest)
     if dest.exists() and not force:
         raise NoticeImportError("the script already exists", file=dest,
                                 hint="use --force to overwrite it, or -o to choose another name")
-    content = f"---\ntitle: {json.dumps(title, ensure_ascii=False)}\n---\n\n{_paragraphs(lines)}"
+    # A script in an old encoding keeps its own settings (slots, dates...): only its text is cleaned.
+    head = front_matter or f"---\ntitle: {json.dumps(title, ensure_ascii=False)}\n---\n"
+    content = f"{head}\n{_paragraphs(lines)}"
     _write_atomic(dest, content)
     log.info("imported %s (%s) -> %s", src, encoding, dest)
     return ImportResult(dest=dest, encoding=encoding, title=title, removed=removed)

@@ -191,3 +191,39 @@ def test_errors_name_the_file_and_say_what_to_do(tmp_path: Path, name: str, data
 )
 def test_slugify(title: str, slug: str) -> None:
     assert slugify(title) == slug
+
+
+def to_cp1258(text: str) -> bytes:
+    """Windows-1258 as Vietnamese editors write it: base letters, then combining tone marks."""
+    import unicodedata
+
+    out = b""
+    for char in text:
+        try:
+            out += char.encode("cp1258")
+        except UnicodeEncodeError:
+            base, *marks = unicodedata.normalize("NFD", char)
+            for index, mark in enumerate(marks):  # the mark that makes a precomposed cp1258 letter (ă, ê, ơ...)
+                letter = unicodedata.normalize("NFC", base + mark)
+                rest = "".join(marks[:index] + marks[index + 1 :])
+                try:
+                    out += letter.encode("cp1258") + rest.encode("cp1258")
+                    break
+                except UnicodeEncodeError:
+                    continue
+            else:
+                out += (base + "".join(marks)).encode("cp1258")
+    return out
+
+
+def test_reimporting_a_script_in_an_old_encoding_keeps_its_settings(tmp_path: Path) -> None:
+    from announcer.script import parse_script
+
+    script = tmp_path / "cp.md"
+    script.write_bytes(to_cp1258("---\ntitle: Thông báo cắt điện\nslots: [sang]\n---\nKính thưa bà con.\n"))
+    result = import_notice(script, tmp_path, dest=script, force=True)
+    assert result.encoding == "windows-1258" and result.title == "Thông báo cắt điện"
+    parsed = parse_script(script)
+    assert parsed.title == "Thông báo cắt điện"
+    assert parsed.slots == ["sang"]
+    assert parsed.body == "Kính thưa bà con.\n"
