@@ -90,10 +90,6 @@ class Slot:
     line: int | None = None
     """Line in station.toml where the slot is declared (for messages)."""
 
-    @property
-    def hour_minute(self) -> tuple[int, int]:
-        return parse_hhmm(self.at)
-
 
 @dataclass
 class PlayerOptions:
@@ -267,17 +263,13 @@ def require_station(root: Path) -> Path:
     return root
 
 
-def default_station(root: Path) -> Station:
-    return Station(root=root)
-
-
 def load_station(root: Path | str, overrides: dict[str, Any] | None = None) -> Station:
     """Read ``root/station.toml`` over the code defaults, then apply CLI overrides.
 
     A folder without station.toml gets the defaults (useful for ``say``/``normalize``).
     """
     root = Path(root)
-    station = default_station(root)
+    station = Station(root=root)
     path = root / STATION_FILE
     if path.exists():
         try:

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from announcer import __version__
-from announcer.audio.loudness import Loudness, MasterSettings, SpeechFit, fit_speech, master_to_mp3, measure_file
+from announcer.audio.loudness import MasterSettings, SpeechFit, fit_speech, master_to_mp3
 from announcer.audio.mixer import ProgramWriter, decode_audio_file, loudness_lufs, resample, segment_to_float
 from announcer.cache import SpeechCache
 from announcer.config import Station, find_line, is_no_jingle
@@ -534,7 +534,3 @@ def format_build_table(results: list[BuildResult]) -> str:
                      "up to date" if r.skipped else "built"))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows)
-
-
-def measure(path: Path) -> Loudness:
-    return measure_file(path)
