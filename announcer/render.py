@@ -29,6 +29,7 @@ import numpy as np
 from announcer import __version__
 from announcer.audio.loudness import MasterSettings, SpeechFit, fit_speech, master_to_mp3
 from announcer.audio.mixer import ProgramWriter, decode_audio_file, loudness_lufs, resample, segment_to_float
+from announcer.audio.pydub_compat import AudioSegment
 from announcer.cache import SpeechCache
 from announcer.config import Station, find_line, is_no_jingle
 from announcer.errors import AnnouncerError, EngineError, RenderError, ScriptError
@@ -390,17 +391,19 @@ def _null() -> Iterator[None]:
     yield None
 
 
-def _trim(clip: Any) -> Any:
+def _trim(clip: AudioSegment) -> AudioSegment:
     """Cut the engine's own leading/trailing silence, so our pauses are the pauses."""
-    samples = np.frombuffer(clip.raw_data, dtype="<i2") if clip.sample_width == 2 else None
-    if samples is None or samples.size == 0:
+    if clip.sample_width != 2 or clip.channels != 1:
+        return clip  # engines give 16-bit mono; anything else is left as it is
+    samples = np.frombuffer(clip.raw_data, dtype="<i2")
+    if samples.size == 0:
         return clip
     loud = np.flatnonzero(np.abs(samples) > 300)
     if loud.size == 0:
         return clip
     margin = int(clip.frame_rate * 0.03)
     first, last = max(0, loud[0] - margin), min(samples.size, loud[-1] + margin)
-    return clip._spawn(samples[first:last].tobytes())
+    return AudioSegment(data=samples[first:last].tobytes(), sample_width=2, frame_rate=clip.frame_rate, channels=1)
 
 
 def _fit_speech(station: Station, stage: Path, sample: list[np.ndarray]) -> SpeechFit | None:
