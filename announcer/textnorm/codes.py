@@ -67,7 +67,7 @@ def document_numbers(text: str, ctx: Context) -> str:
     return _DOC.sub(replace, text)
 
 
-_PHONE = re.compile(r"(?<![\w.,/:])(0\d{2,4}(?:[ .-]?\d{2,4}){1,3})(?![\w]|[.,]\d)")
+_PHONE = re.compile(r"(?<![\w.,/:])(0\d{2,4}(?:\.\d(?=\.)|[ .-]?\d{2,4}){1,3})(?![\w]|[.,]\d)")
 _SERVICE = re.compile(r"(?<![\w.,])(1[89]00[ .]?\d{3,4}(?:[ .]?\d{2,4})?)(?![\w]|[.,]\d)")
 _AFTER_KEYWORD = re.compile(
     r"(?i)(?<![^\W\d_])((?:gửi|gọi|nhắn|nhắn tin|tổng đài|hotline|đường dây nóng|điện thoại|số máy|fax)"
@@ -75,7 +75,10 @@ _AFTER_KEYWORD = re.compile(
 )
 
 
-_LANDLINE = re.compile(r"\(\s*(0\d{2,3})\s*\)[ .-]?(\d{3,4}(?:[ .-]?\d{2,4}){0,2})(?![\w]|[.,]\d)")
+_LANDLINE = re.compile(
+    r"(?:\(\s*(0\d{2,3})\s*\)\s?[.-]?\s?|(?<![\w.,/])(0\d{2,3})\s[-–]\s)(\d{2,4}(?:[ .-]?\d{2,4}){0,3})(?![\w]|[.,]\d)"
+)
+_INTERNATIONAL = re.compile(r"(?<![\w+])\+84\s?(\d{2,3}(?:[ .-]?\d{2,4}){1,3})(?![\w]|[.,]\d)")
 
 
 def _read_phone(text: str) -> str:
@@ -93,7 +96,15 @@ def phone_numbers(text: str, ctx: Context) -> str:
         ctx.guessed(m.group(1), said, "a phone number, read digit by digit")
         return " " + said + " "
 
-    text = _LANDLINE.sub(lambda m: " " + _read_phone(m.group(1) + m.group(2)) + " ", text)
+    def landline(m: re.Match[str]) -> str:
+        area, rest = m.group(1) or m.group(2), m.group(3)
+        if not 9 <= len(area) + sum(c.isdigit() for c in rest) <= 11:
+            return m.group(0)
+        return " " + _read_phone(area + rest) + " "
+
+    text = _LANDLINE.sub(landline, text)
+    if "+" in text:
+        text = _INTERNATIONAL.sub(lambda m: " cộng tám tư " + _read_phone(m.group(1)) + " ", text)
     text = _PHONE.sub(phone, text)
     text = _SERVICE.sub(lambda m: " " + _read_phone(m.group(1)) + " ", text)
     return _AFTER_KEYWORD.sub(lambda m: m.group(1) + numbers.digits(m.group(2)) + " ", text)

@@ -18,7 +18,8 @@ _BLANK_DAY = re.compile(r"(?:(?<=\s)|^)/(\d{1,2})/(\d{4})(?![\w/]|[.,]\d)")
 _MONTH_WORD = re.compile(r"(?i)(?<![^\W\d_])(tháng)\s+(\d{1,2})(?:\s+(\d{4}))?(?![\w]|[.,:/-]\d)")
 # 'ngày' already said: right before the number, or as a label ('Ngày ban hành:', 'ngày sinh').
 _DAY_BEFORE = re.compile(
-    r"(?i)(?:(?:ngày|mùng|mồng)|ngày(?:\s+[^\W\d_]+){1,3}\s*:|"
+    r"(?i)(?:(?:ngày|mùng|mồng)(?:\s*\d{1,2}(?:\s*(?:,|và|-|–|đến|hoặc)\s*\d{1,2})*\s*(?:,|và|-|–|đến|hoặc))?|"
+    r"ngày(?:\s+[^\W\d_]+){1,3}\s*:|"
     r"ngày\s+(?:sinh|cấp|ký|kí|ban hành|cập nhật|hiệu lực|có hiệu lực|hết hạn|đăng|nhận|nộp|thi|khai giảng))\s*$"
 )
 _MONTH_BEFORE = re.compile(r"(?i)tháng\s*$")
@@ -50,7 +51,10 @@ _DAY_MONTH = re.compile(r"(?<![\w/.,:-])(\d{1,2})([-.])(\d{1,2})(?![\w/]|[.,:-]\
 _DAYTIME_BEFORE = re.compile(
     r"(?i)(?<![^\W\d_])(?:hôm nay|hôm|(?:sáng|trưa|chiều|tối|đêm|rạng sáng)(?:\s+(?:nay|mai|qua))?|ngày mai|mai)\s*$"
 )
-_EDGE_BEFORE = re.compile(r"(?i)(?<![^\W\d_])(?:từ|đến|tới|trước|sau|hết|vào|kể từ|đến hết)\s*$")
+_EDGE_BEFORE = re.compile(
+    r"(?i)(?:(?<![^\W\d_])(?:từ|đến|tới|trước|sau|hết|vào|kể từ|đến hết|thứ\s+(?:hai|ba|tư|năm|sáu|bảy|[2-7])|"
+    r"chủ nhật|cn)\s*,?|:|\()\s*$"
+)
 _ENDS_CLAUSE = re.compile(r"(?i)\s*(?:$|[.,;:)!?(]|(?:đến|tới|và|hoặc|năm|hằng|hàng|này|vừa qua|tới đây)(?![^\W\d_]))")
 _MONTH_HYPHEN_YEAR = re.compile(r"(?i)(?<![^\W\d_])(tháng)\s*(\d{1,2})\s*[-.]\s*(\d{4})(?![\w]|[.,]\d)")
 

@@ -20,6 +20,7 @@ STEPS: tuple[Step, ...] = (
     codes.disease_names,
     codes.document_numbers,
     words.abbreviations,
+    quantities.spelled_again,
     quantities.per_units,
     quantities.plus_lists,
     dates.dates,
