@@ -518,7 +518,7 @@ def preview_script(station: Station, path: Path) -> str:
     lines = [f"# {script.title}" + (f"  (đọc {script.repeat} lần)" if script.repeat > 1 else ""), ""]
     lines.append(format_preview(pieces))
     lexicon = load_lexicon(station.lexicon_path)
-    problems = unresolved(script.body, dialect=station.dialect, lexicon=lexicon)
+    problems = unresolved(script.body, dialect=station.dialect, lexicon=lexicon, first_line=script.body_line)
     if problems:
         lines += ["", "# Cần kiểm tra (check these; add fixes to lexicon.tsv):"]
         lines += [f"#   {item}" for item in problems]

@@ -126,7 +126,9 @@ def test_preview_is_spoken_form_with_pauses(tmp_path: Path) -> None:
     spoken = [line for line in reading.splitlines()[1:] if not line.startswith("[nghỉ")]
     assert not any(ch.isdigit() for line in spoken for ch in line)
     # The check list quotes what was written, so staff can find it: the phone read digit by digit.
+    # The check list quotes what was written and names the file line (the body starts on line 4).
     assert "'0912 345 678' read as 'không chín một hai ba bốn năm sáu bảy tám'" in checks
+    assert "[line 4]" in checks
 
 
 def test_schedule_edits_do_not_make_the_render_stale(tmp_path: Path) -> None:

@@ -76,7 +76,13 @@ def test_every_class_of_the_issue_has_cases() -> None:
 def test_preview_flags_guessed_readings_with_line_and_reading(text: str, written: str, said: str) -> None:
     items = [item for item in unresolved(text) if written in item]
     assert items, unresolved(text)
-    assert f"line {text.count(chr(10)) + 1}:" in items[0] and said in items[0] and "lexicon.tsv" in items[0]
+    assert items[0].endswith(f"[line {text.count(chr(10)) + 1}]") and said in items[0] and "lexicon.tsv" in items[0]
+
+
+def test_preview_lists_every_line_of_a_repeated_item() -> None:
+    items = unresolved("gọi 0905.123.456\nnhắc lại\ngọi 0905.123.456, gửi TTTB\nTTTB")
+    assert items[0].startswith("'0905.123.456' read as") and items[0].endswith("[lines 1, 3]")
+    assert items[1].startswith("TTTB") and items[1].endswith("[lines 3, 4]")
 
 
 def test_preview_is_quiet_when_the_words_decide() -> None:

@@ -43,10 +43,11 @@ def normalize_line(line: str, ctx: Context) -> str:
     return line
 
 
-def normalize_text(text: str, ctx: Context) -> str:
-    """One output line per input line: only '\\n' separates lines."""
+def normalize_text(text: str, ctx: Context, first_line: int = 1) -> str:
+    """One output line per input line: only '\\n' separates lines. Notes name lines counting
+    from first_line (a script's body starts below its front matter)."""
     out = []
-    for number, line in enumerate(text.split("\n"), 1):
+    for number, line in enumerate(text.split("\n"), first_line):
         ctx.line = number
         out.append(normalize_line(line, ctx))
     ctx.line = 0

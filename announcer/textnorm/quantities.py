@@ -15,7 +15,7 @@ UNITS = {
     "cm²": "xăng ti mét vuông", "cm2": "xăng ti mét vuông", "m³": "mét khối", "m3": "mét khối",
     "km/h": "ki lô mét một giờ", "km": "ki lô mét", "cm": "xăng ti mét", "mm": "mi li mét", "m": "mét",
     "ha": "héc ta", "kg": "ki lô gam", "g": "gam", "mg": "mi li gam", "ml": "mi li lít", "l": "lít",
-    "°C": "độ xê", "oC": "độ xê", "°c": "độ xê", "°F": "độ ép", "°": "độ", "%": "phần trăm",
+    "°C": "độ xê", "oC": "độ xê", "độ C": "độ xê", "°c": "độ xê", "°F": "độ ép", "°": "độ", "%": "phần trăm",
     "kwh": "ki lô oát giờ", "kWh": "ki lô oát giờ", "kw": "ki lô oát", "kW": "ki lô oát", "KW": "ki lô oát",
     "kV": "ki lô vôn", "kVA": "ki lô vôn am pe",
     "w": "oát", "W": "oát", "v": "vôn", "V": "vôn", "hz": "hẹc", "Hz": "hẹc", "mhz": "mê ga hẹc",
@@ -36,6 +36,7 @@ _PREFIX_CURRENCY = re.compile(rf"(?<![\w.,])(?P<cur>[$€])\s?(?P<num>{_NUM})(?!
 _MIN_SEC = re.compile(r"(?<![\w.,])(\d{1,3})\s?(?:p|ph)\s?(\d{1,2})\s?s(?![\w])")
 _MILLION_SHORT = re.compile(r"(?<![\w.,])(\d+)\s?tr(\d{1,3})(?![\w])")
 _RANGE = re.compile(r"(?<![\w.,])([$€]?\d[\w.,:%$€₫°/']*?)\s*[-–—~]\s*(?=[$€]?\d)")
+_RANGE_END = re.compile(r"[$€]?\d[\w.,:%$€₫°/']*?(?=[.,;:]?(?:\s|$))")
 _NEGATIVE = re.compile(r"(?:^|(?<=[\s(\[:;=]))-(?=\d)")
 _NUMBER = re.compile(rf"(?<![\d])(?:{_NUM})")
 _BETWEEN = re.compile(r"(?<=\d)\s*([x×*+=:/])\s*(?=\d)")
@@ -147,7 +148,9 @@ def ranges(text: str, ctx: Context) -> str:
     if not any(c in text for c in "-–—~"):
         return text
     def to(m: re.Match[str]) -> str:
-        ctx.guessed(m.group(0) + text[m.end():m.end() + 12].split(" ")[0], m.group(1) + " đến ...", "a range")
+        right = _RANGE_END.match(text, m.end())
+        end = right.group(0) if right else ""
+        ctx.guessed(m.group(0) + end, f"{m.group(1)} đến {end}", "a range")
         return m.group(1) + " đến "
 
     text = _RANGE.sub(to, text)
