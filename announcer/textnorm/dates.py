@@ -23,10 +23,16 @@ _DAY_BEFORE = re.compile(
     r"ngày\s+(?:sinh|cấp|ký|kí|ban hành|cập nhật|hiệu lực|có hiệu lực|hết hạn|đăng|nhận|nộp|thi|khai giảng))\s*$"
 )
 _MONTH_BEFORE = re.compile(r"(?i)tháng\s*$")
+# The next date of a list whose first one was just read: '30/4 và 1/5' says 'ngày' once.
+_LIST_AFTER_DATE = re.compile(
+    r"(?i)(?:tháng\s+(?:một|hai|ba|tư|năm|sáu|bảy|tám|chín|mười(?:\s+một|\s+hai)?)|(?<![\w/.])\d{1,2}[/-]\d{1,2})"
+    r"\s*(?:,|và|hoặc)\s*$"
+)
 # Places named after a date: 'đường 3/2', 'trường THCS 19/5', 'Quảng trường 2/9' (no 'ngày').
 _NAME_BEFORE = re.compile(
     r"(?i)(?<![^\W\d_])(?:đường|phố|trường|quảng trường|công viên|cầu|chợ|sân vận động|bến xe|"
-    r"nhà văn hóa|nhà văn hoá|nhà thi đấu|bệnh viện|lâm trường|nông trường|khu|hồ|đập|kênh)"
+    r"nhà văn hóa|nhà văn hoá|nhà thi đấu|bệnh viện|lâm trường|nông trường|khu|hồ|đập|kênh|"
+    r"lễ|dịp|dịp lễ|quốc khánh|kỷ niệm|chào mừng|mừng|đại lễ)"
     r"(?:\s+(?:tiểu học|trung học cơ sở|trung học phổ thông|mầm non|mẫu giáo|th|thcs|thpt|mn|"
     r"đại học|cao đẳng|trung cấp|phổ thông|dân lập|tư thục))*\s*$"
 )
@@ -89,7 +95,7 @@ def _slash_context(text: str, m: re.Match[str], day: int, mon: int) -> str | Non
     before = text[:m.start()]
     if _DAY_BEFORE.search(before):
         return None
-    if _NAME_BEFORE.search(before):
+    if _NAME_BEFORE.search(before) or _LIST_AFTER_DATE.search(before):
         return "name"
     if _ADDRESS_BEFORE.search(before):
         return "address"
@@ -116,7 +122,7 @@ def dates(text: str, ctx: Context) -> str:
 
     def full(m: re.Match[str]) -> str:
         a_day, a_mon, a_year = _parse(m.group("a"))
-        said_ngay = bool(_DAY_BEFORE.search(text, 0, m.start()))
+        said_ngay = bool(_DAY_BEFORE.search(text, 0, m.start()) or _NAME_BEFORE.search(text, 0, m.start()))
         if m.group("b") is None:
             if a_mon is None:
                 return m.group(0)
@@ -158,7 +164,8 @@ def dates(text: str, ctx: Context) -> str:
         if not _valid(day, mon):
             return m.group(0)
         before = text[:m.start()]
-        if _DAY_BEFORE.search(before):
+        if _DAY_BEFORE.search(before) or (m.group(2) == "-" and (_NAME_BEFORE.search(before)
+                                                                  or _LIST_AFTER_DATE.search(before))):
             return " " + _say(day, mon, None, ctx.dialect, False) + " "
         if _DAYTIME_BEFORE.search(before) or (_EDGE_BEFORE.search(before) and _ENDS_CLAUSE.match(text, m.end())
                                                and m.group(2) == "-"):
