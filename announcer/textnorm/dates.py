@@ -37,7 +37,10 @@ _NAME_BEFORE = re.compile(
     r"đại học|cao đẳng|trung cấp|phổ thông|dân lập|tư thục))*\s*$"
 )
 # Address parts 'số 12/5', 'ngõ 354/159', 'kiệt 12/5': a number over a number, not a date.
-_ADDRESS_BEFORE = re.compile(r"(?i)(?<![^\W\d_])(?:số nhà|số|ngõ|ngách|hẻm|kiệt|hẻm số|lô)\s*$")
+_ADDRESS_BEFORE = re.compile(
+    r"(?i)(?<![^\W\d_])(?:số nhà|số|ngõ|ngách|hẻm|kiệt|hẻm số|lô|tổ|tổ dân phố|khu phố|thôn|ấp|xóm|khối|lớp|"
+    r"phòng|căn hộ|căn|trụ|cột|nhà)\s*$"
+)
 # A share: '7/9 thôn', 'đạt 18/19 tiêu chí' (the first never above the second).
 _COUNTED = (
     "thôn", "xóm", "xã", "phường", "thị trấn", "hộ", "người", "em", "cháu", "học sinh", "đơn vị", "tổ", "khu phố",
@@ -51,6 +54,8 @@ _COUNTED_AFTER = re.compile(
     r"(?i)\s*(?:" + "|".join(sorted(map(re.escape, _COUNTED), key=len, reverse=True)) + r")(?![^\W\d_])"
 )
 _SHARE_BEFORE = re.compile(r"(?i)(?<![^\W\d_])(?:đạt|chiếm|được|có|còn|hoàn thành|trên tổng số|tổng số)\s*$")
+# 'số 15/2024' (a document numbered within its year, its code left out): 'số mười lăm năm hai nghìn...'.
+_NUMBER_OF_YEAR = re.compile(r"(?i)(?<![^\W\d_])(số:?)\s*(\d{1,5})/((?:19|20)\d\d)(?![\w/]|[.,]\d)")
 _ROUND_CLOCK = re.compile(r"(?<![\w/.,:-])24/(24|7)(h)?(?![\w/]|[.,]\d)")
 # Day-month with a hyphen (15-7) or a dot (14.3): a date only where the words around say so.
 _DAY_MONTH = re.compile(r"(?<![\w/.,:-])(\d{1,2})([-.])(\d{1,2})(?![\w/]|[.,:-]\d)")
@@ -176,13 +181,14 @@ def dates(text: str, ctx: Context) -> str:
 
     text = _DAY_MONTH.sub(day_month, text)
 
+    text = _NUMBER_OF_YEAR.sub(lambda m: f"{m.group(1)} {numbers.number(m.group(2), ctx.dialect)} năm "
+                               f"{numbers.number(m.group(3), ctx.dialect)} ", text)
+
     def month_year(m: re.Match[str]) -> str:
         mon = int(m.group(1))
         if not 1 <= mon <= 12:
             return m.group(0)
         before = text[:m.start()]
-        if _ADDRESS_BEFORE.search(before) and not _MONTH_BEFORE.search(before):
-            return f" {numbers.number(m.group(1), ctx.dialect)} năm {numbers.number(m.group(2), ctx.dialect)} "
         prefix = "" if _MONTH_BEFORE.search(before) else "tháng "
         return f" {prefix}{numbers.month(mon, ctx.dialect)} năm {numbers.number(m.group(2), ctx.dialect)} "
 

@@ -63,6 +63,8 @@ _PER = re.compile(
     + "|".join(sorted(map(re.escape, _PER_LEFT), key=len, reverse=True))
     + r"))(?P<tail>(?:\s?/\s?[^\W\d_]+\d?(?![\w])(?:\sđêm(?![\w]))?)+)(?![\w/])"
 )
+# '80 miligam/100 mililít', '0,25 mg/1 lít khí thở': a measure over an amount is read 'trên'.
+_PER_AMOUNT = re.compile(r"(?<=\d)(\s?[^\W\d_]+)\s?/\s?(?=\d)")
 _PER_PART = re.compile(r"\s?/\s?([^\W\d_]+\d?(?:\sđêm(?![\w]))?)")
 _PLUS_LIST = re.compile(r"(?<![\w.,+])(\d{1,4})((?:\s?\+\s?\d{1,4})+)(?![\w+=]|\s*=|[.,]\d)")
 
@@ -106,7 +108,8 @@ def per_units(text: str, ctx: Context) -> str:
         words = [_PER_WORDS.get(p, UNITS.get(p, p)) for p in parts]
         return m.group("lead") + "".join(f" một {w}" for w in words) + " "
 
-    return _PER.sub(replace, text)
+    text = _PER.sub(replace, text)
+    return _PER_AMOUNT.sub(r"\1 trên ", text)
 
 
 def plus_lists(text: str, ctx: Context) -> str:
