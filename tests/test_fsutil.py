@@ -133,3 +133,53 @@ def test_written_files_are_readable_by_others_like_an_ordinary_write(tmp_path: P
     finally:
         os.umask(old)
     assert stat.S_IMODE(os.stat(tmp_path / "a.mp3").st_mode) == 0o644
+
+
+# --- every writer goes through the helper ------------------------------------------------------------------
+
+
+def test_speech_cache_entries_are_written_durably(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from announcer.audio.pydub_compat import AudioSegment
+    from announcer.cache import SpeechCache
+
+    cache = SpeechCache(tmp_path / "speech")
+    key = SpeechCache.key("espeak", "vi", "Kính thưa bà con.")
+    calls = Calls(monkeypatch)
+    cache.put(key, AudioSegment(data=b"\1\0" * 800, sample_width=2, frame_rate=16000, channels=1))
+    calls.check_durable_publish(cache._path(key))
+    assert cache.get(key) is not None
+
+
+def test_imported_scripts_are_written_durably(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from announcer.importer import import_notice
+
+    src = tmp_path / "thong-bao.txt"
+    src.write_text("THÔNG BÁO\nVề việc tiêm phòng dại cho chó, mèo\n\nĐề nghị các hộ gia đình đưa vật nuôi "
+                   "đến nhà văn hóa tổ dân phố số 3 vào sáng thứ Bảy.\n", encoding="utf-8")
+    calls = Calls(monkeypatch)
+    result = import_notice(src, tmp_path / "scripts")
+    calls.check_durable_publish(result.dest)
+
+
+def test_generated_jingles_are_written_durably(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import numpy as np
+
+    from announcer.audio.jingles import write_wav
+
+    calls = Calls(monkeypatch)
+    write_wav(tmp_path / "intro.wav", np.zeros(1000))
+    calls.check_durable_publish(tmp_path / "intro.wav")
+
+
+def test_file_sink_copies_are_written_durably(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    from announcer.schedule.sinks import FileSink
+
+    src = tmp_path / "thu.mp3"
+    src.write_bytes(b"ID3" + b"\0" * 64)
+    sink = FileSink(tmp_path / "aired", wait=lambda stop, s: False)
+    calls = Calls(monkeypatch)
+    assert sink.play(src, 0.0, threading.Event())
+    [copy] = list((tmp_path / "aired").iterdir())
+    calls.check_durable_publish(copy)
