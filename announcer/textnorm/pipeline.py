@@ -8,6 +8,7 @@ from announcer.textnorm.context import Context, Step
 STEPS: tuple[Step, ...] = (
     cleanup.prepare,
     cleanup.drop_artifacts,
+    words.written_out,
     cleanup.list_markers,
     web.web_addresses,
     codes.document_numbers,
