@@ -14,6 +14,7 @@ def station_overrides(text: str, ctx: Context) -> str:
 STEPS: tuple[Step, ...] = (
     cleanup.prepare,
     cleanup.drop_artifacts,
+    words.written_out,
     cleanup.list_markers,
     station_overrides,
     web.web_addresses,
