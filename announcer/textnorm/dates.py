@@ -56,6 +56,11 @@ _COUNTED_AFTER = re.compile(
 _SHARE_BEFORE = re.compile(r"(?i)(?<![^\W\d_])(?:đạt|chiếm|được|có|còn|hoàn thành|trên tổng số|tổng số)\s*$")
 # 'số 15/2024' (a document numbered within its year, its code left out): 'số mười lăm năm hai nghìn...'.
 _NUMBER_OF_YEAR = re.compile(r"(?i)(?<![^\W\d_])(số:?)\s*(\d{1,5})/((?:19|20)\d\d)(?![\w/]|[.,]\d)")
+# 'Quý III/2024', 'đợt 2/2025': a period within a year.
+_PERIOD_OF_YEAR = re.compile(
+    r"(?i)(?<![^\W\d_])(quý|đợt|kỳ|kì|học kỳ|học kì|giai đoạn)\s+([IVX]{1,4}|\d{1,2})\s*[/-]\s*((?:19|20)\d\d)"
+    r"(?![\w/]|[.,]\d)"
+)
 _ROUND_CLOCK = re.compile(r"(?<![\w/.,:-])24/(24|7)(h)?(?![\w/]|[.,]\d)")
 # Day-month with a hyphen (15-7) or a dot (14.3): a date only where the words around say so.
 _DAY_MONTH = re.compile(r"(?<![\w/.,:-])(\d{1,2})([-.])(\d{1,2})(?![\w/]|[.,:-]\d)")
@@ -184,6 +189,13 @@ def dates(text: str, ctx: Context) -> str:
     text = _NUMBER_OF_YEAR.sub(lambda m: f"{m.group(1)} {numbers.number(m.group(2), ctx.dialect)} năm "
                                f"{numbers.number(m.group(3), ctx.dialect)} ", text)
 
+    def period_of_year(m: re.Match[str]) -> str:
+        token = m.group(2)
+        value = int(token) if token.isdigit() else numbers.roman_value(token)
+        if not value:
+            return m.group(0)
+        return f"{m.group(1)} {numbers.cardinal(value, ctx.dialect)} năm {numbers.number(m.group(3), ctx.dialect)} "
+
     def month_year(m: re.Match[str]) -> str:
         mon = int(m.group(1))
         if not 1 <= mon <= 12:
@@ -192,6 +204,7 @@ def dates(text: str, ctx: Context) -> str:
         prefix = "" if _MONTH_BEFORE.search(before) else "tháng "
         return f" {prefix}{numbers.month(mon, ctx.dialect)} năm {numbers.number(m.group(2), ctx.dialect)} "
 
+    text = _PERIOD_OF_YEAR.sub(period_of_year, text)
     text = _MONTH_YEAR.sub(month_year, text)
     text = _BLANK_DAY.sub(month_year, text)  # 'ngày     /6/2021': the day was left blank
 

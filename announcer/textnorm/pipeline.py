@@ -22,6 +22,7 @@ STEPS: tuple[Step, ...] = (
     codes.document_numbers,
     words.abbreviations,
     quantities.spelled_again,
+    quantities.road_posts,
     quantities.per_units,
     quantities.plus_lists,
     dates.dates,

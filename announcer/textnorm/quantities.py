@@ -96,6 +96,20 @@ def spelled_again(text: str, ctx: Context) -> str:
     return _SPELLED_AGAIN.sub(replace, text)
 
 
+def road_posts(text: str, ctx: Context) -> str:
+    """'Km15+200' (a post on a road) -> 'ki lô mét mười lăm cộng hai trăm'."""
+    if "m" not in text and "M" not in text:
+        return text
+
+    def replace(m: re.Match[str]) -> str:
+        said = "ki lô mét " + numbers.number(m.group(1), ctx.dialect)
+        if m.group(2):
+            said += " cộng " + numbers.number(m.group(2), ctx.dialect)
+        return f" {said} "
+
+    return _KM_POST.sub(replace, text)
+
+
 def per_units(text: str, ctx: Context) -> str:
     """'20.000 đồng/người/tháng' -> '20.000 đồng một người một tháng'; '3 lần/tuần' -> '3 lần một tuần'."""
     if "/" not in text:
@@ -146,10 +160,17 @@ def read_number(written: str, dialect: str = "north", decimal_dot: bool = False)
     return numbers.number(written, dialect)
 
 
+_WEEKDAY_DASH = re.compile(
+    r"(?i)(?<![^\W\d_])((?:thứ\s*(?:[2-7]|hai|ba|tư|năm|sáu|bảy))|chủ nhật)\s*[-–—]\s*(?=thứ|chủ nhật)"
+)
+_KM_POST = re.compile(r"(?<![\w])[Kk][Mm]\s?(\d{1,4})(?:\s?\+\s?(\d{1,3}))?(?![\w]|[.,]\d)")
+
+
 def ranges(text: str, ctx: Context) -> str:
-    """'10:00-11:00', '3kg-6kg', '50.000đ-100.000đ', '2020-2025' -> '... đến ...'."""
+    """'10:00-11:00', '3kg-6kg', '50.000đ-100.000đ', '2020-2025', 'thứ 2 - thứ 6' -> '... đến ...'."""
     if not any(c in text for c in "-–—~"):
         return text
+    text = _WEEKDAY_DASH.sub(r"\1 đến ", text)
     def to(m: re.Match[str]) -> str:
         right = _RANGE_END.match(text, m.end())
         end = right.group(0) if right else ""
