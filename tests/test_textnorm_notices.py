@@ -71,6 +71,8 @@ def test_every_class_of_the_issue_has_cases() -> None:
         ("xem www.hanoi.gov.vn", "'www.hanoi.gov.vn'", "vê kép"),
         ("số nhà 12/5", "'12/5'", "mười hai trên năm"),
         ("từ 25-10 đến 30-10", "'25-10'", "ngày hai mươi lăm tháng mười"),
+        ("số tài khoản 0123456", "'0123456'", "không một hai ba bốn năm sáu"),
+        ("mã hồ sơ 12345678901234567890", "'12345678901234567890'", "một hai ba"),
     ],
 )
 def test_preview_flags_guessed_readings_with_line_and_reading(text: str, written: str, said: str) -> None:

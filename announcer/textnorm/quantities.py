@@ -223,4 +223,12 @@ def plain_numbers(text: str, ctx: Context) -> str:
         return text
     text = _NEGATIVE.sub("âm ", text)
     text = _BETWEEN.sub(lambda m: _BETWEEN_WORDS[m.group(1)], text)
-    return _NUMBER.sub(lambda m: f" {read_number(m.group(0), ctx.dialect)} ", text)
+    def number(m: re.Match[str]) -> str:
+        written = m.group(0)
+        said = read_number(written, ctx.dialect)
+        if written.isdigit() and ((len(written) >= 3 and written.startswith("0"))
+                                  or len(written.lstrip("0")) > numbers.MAX_CARDINAL_DIGITS):
+            ctx.guessed(written, said, "a long number read digit by digit")
+        return f" {said} "
+
+    return _NUMBER.sub(number, text)
