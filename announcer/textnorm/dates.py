@@ -138,13 +138,9 @@ def dates(text: str, ctx: Context) -> str:
                 return m.group(0)
             if a_year is None and "/" in m.group("a"):
                 kind = _slash_context(text, m, a_day, a_mon)
-                if kind == "share" or (kind == "address" and not _valid(a_day, a_mon)):
+                if kind in ("share", "address"):
                     said = _share(a_day, a_mon, ctx.dialect)
-                    ctx.guessed(m.group(0), said, "a share, not a date" if kind == "share" else "an address")
-                    return f" {said} "
-                if kind == "address":
-                    said = _share(a_day, a_mon, ctx.dialect)
-                    ctx.guessed(m.group(0), said, "an address number, not a date")
+                    ctx.guessed(m.group(0), said, f"{'a share' if kind == 'share' else 'an address'}, not a date")
                     return f" {said} "
                 if kind == "name" and _valid(a_day, a_mon):
                     return " " + _say(a_day, a_mon, None, ctx.dialect, False) + " "
