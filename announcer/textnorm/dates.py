@@ -30,7 +30,8 @@ _LIST_AFTER_DATE = re.compile(
 )
 # Places named after a date: 'đường 3/2', 'trường THCS 19/5', 'Quảng trường 2/9' (no 'ngày').
 _NAME_BEFORE = re.compile(
-    r"(?i)(?<![^\W\d_])(?:đường|phố|trường|quảng trường|công viên|cầu|chợ|sân vận động|bến xe|"
+    r"(?i)(?<![^\W\d_])(?<!yêu )(?<!nhu )(?<!thị )(?<!môi )(?<!thành )(?<!hiện )(?<!lập )(?<!con )"
+    r"(?:đường|phố|trường|quảng trường|công viên|cầu|chợ|sân vận động|bến xe|"
     r"nhà văn hóa|nhà văn hoá|nhà thi đấu|bệnh viện|lâm trường|nông trường|khu|hồ|đập|kênh|"
     r"lễ|dịp|dịp lễ|quốc khánh|kỷ niệm|chào mừng|mừng|đại lễ)"
     r"(?:\s+(?:tiểu học|trung học cơ sở|trung học phổ thông|mầm non|mẫu giáo|th|thcs|thpt|mn|"
