@@ -21,7 +21,6 @@ STEPS: tuple[Step, ...] = (
     codes.disease_names,
     codes.document_numbers,
     words.abbreviations,
-    quantities.spelled_again,
     quantities.road_posts,
     quantities.per_units,
     quantities.plus_lists,

@@ -69,33 +69,6 @@ _PER_PART = re.compile(r"\s?/\s?([^\W\d_]+\d?(?:\sđêm(?![\w]))?)")
 _PLUS_LIST = re.compile(r"(?<![\w.,+])(\d{1,4})((?:\s?\+\s?\d{1,4})+)(?![\w+=]|\s*=|[.,]\d)")
 
 
-# '15 (mười lăm) ngày', '500.000 đồng (Năm trăm nghìn đồng)': the words in brackets already say it.
-_SPELLED_AGAIN = re.compile(
-    rf"(?<![\w.,])(?P<num>{_NUM})(?P<mid>\s?[^\W\d_]*(?:\s[^\W\d_]+)?\s*)\((?P<words>[^()\d]{{2,120}})\)"
-)
-
-
-def _plain(text: str) -> str:
-    return " ".join(re.sub(r"[^\w\s]|_", " ", text.lower()).replace("ngàn", "nghìn").replace(" lẻ ", " linh ").split())
-
-
-def spelled_again(text: str, ctx: Context) -> str:
-    """A number followed by its own reading in brackets is read once."""
-    if "(" not in text:
-        return text
-
-    def replace(m: re.Match[str]) -> str:
-        said = _plain(read_number(m.group("num"), ctx.dialect, decimal_dot=False))
-        words = _plain(m.group("words"))
-        if not (words == said or words.startswith(said + " ")):
-            return m.group(0)
-        if words == said:
-            return m.group("num") + m.group("mid")
-        return m.group("num") + m.group("mid").rstrip() + " "
-
-    return _SPELLED_AGAIN.sub(replace, text)
-
-
 def road_posts(text: str, ctx: Context) -> str:
     """'Km15+200' (a post on a road) -> 'ki lô mét mười lăm cộng hai trăm'."""
     if "m" not in text and "M" not in text:
