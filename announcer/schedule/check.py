@@ -12,17 +12,8 @@ import tomllib
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
 
-from announcer.config import (
-    STATION_FILE,
-    Slot,
-    Station,
-    load_station,
-    parse_days,
-    parse_hhmm,
-    validate_station,
-)
+from announcer.config import STATION_FILE, Station, read_station_source, station_problems
 from announcer.errors import AnnouncerError, ConfigError
 from announcer.schedule import renders
 from announcer.schedule.model import is_none, jingle_path, load_scripts
@@ -76,118 +67,35 @@ def _top_level_stop(lines: list[str]) -> int:
     return next((i for i, line in enumerate(lines) if _HEADER.match(line)), len(lines))
 
 
-def _check_slots(raw: Any, lines: list[str], path: Path) -> tuple[list[Slot], set[str], list[Problem]]:
-    """Validate each [[slot]] on its own, so every bad slot is reported."""
-    problems: list[Problem] = []
-    slots: list[Slot] = []
-    declared: set[str] = set()
-    if not isinstance(raw, list):
-        return [], declared, [Problem(ERROR, str(path), None, "slots must be written as [[slot]] tables")]
-    blocks = _slot_blocks(lines)
-    for index, table in enumerate(raw):
-        start, stop = blocks[index] if index < len(blocks) else (0, len(lines))
-        head = start + 1 if index < len(blocks) else None
-
-        def add(
-            message: str,
-            key: str | None = None,
-            hint: str | None = None,
-            *,
-            _s: int = start,
-            _e: int = stop,
-            _h: int | None = head,
-        ) -> None:
-            line = (_key_line(lines, key, _s, _e) if key else None) or _h
-            problems.append(Problem(ERROR, str(path), line, message, hint))
-
-        if not isinstance(table, dict):
-            add("a slot must be a [[slot]] table")
-            continue
-        name = str(table.get("name", "")).strip()
-        label = f"slot {name!r}" if name else f"slot #{index + 1}"
-        ok = True
-        if not name:
-            add("a [[slot]] has no name", hint='add name = "sang"')
-            ok = False
-        else:
-            declared.add(name)
-        unknown = sorted(set(table) - {"name", "at", "days", "intro", "outro"})
-        for key in unknown:
-            add(f"{label} has an unknown setting {key!r}", key, "a slot takes name, at, days, intro, outro")
-            ok = False
-        at = table.get("at")
-        if not isinstance(at, str):
-            add(f'{label}: at must be a quoted time such as "06:00"', "at", 'write at = "06:00"')
-            ok = False
-        else:
-            try:
-                parse_hhmm(at)
-            except ValueError as exc:
-                add(f"{label}: {exc}", "at", 'write it as "06:00" (00:00 to 23:59)')
-                ok = False
-        days: list[str] = []
-        try:
-            days = parse_days(table.get("days", "daily"))
-        except ValueError as exc:
-            add(f"{label}: {exc}", "days", 'use "daily", "weekdays" or a list such as ["mon", "thu"]')
-            ok = False
-        for key in ("intro", "outro"):
-            if key in table and not isinstance(table[key], str):
-                add(f"{label}: {key} must be a file name in quotes", key, f'write {key} = "jingles/x.wav"')
-                ok = False
-        if name and any(s.name == name for s in slots):
-            add(f"slot {name!r} is declared twice", hint="rename one of them")
-            ok = False
-        if ok:
-            slots.append(
-                Slot(
-                    name=name,
-                    at=str(at),
-                    days=days,
-                    intro=table.get("intro"),
-                    outro=table.get("outro"),
-                    line=head,
-                )
-            )
-    return slots, declared, problems
-
-
 def check_station(root: Path) -> tuple[Station | None, set[str], list[Problem], str]:
-    """Load station.toml, reporting every problem; returns the usable part of it too."""
+    """Load station.toml with the config's own rules, reporting every problem; returns the usable part too."""
     path = root / STATION_FILE
     if not path.exists():
         problem = Problem(
             ERROR, str(path), None, "station.toml not found", f"create a station with: announcer init {root}"
         )
         return None, set(), [problem], ""
+    station, errors = station_problems(root)
     try:
-        station = load_station(root)
-        source = path.read_bytes().decode("utf-8-sig")
-        return station, {s.name for s in station.slots}, [], source
-    except ConfigError as first:
-        exc = first
-    try:
-        source = path.read_bytes().decode("utf-8-sig")
-        data = tomllib.loads(source)
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError, OSError):
-        return None, set(), [Problem.from_error(exc)], ""
-    lines = source.splitlines()
-    problems: list[Problem] = []
-    raw_slots = data.pop("slot", [])
-    station = Station(root=root)
-    from announcer.config import _apply  # the same overlay rules as load_station
+        source = read_station_source(path)
+    except ConfigError:
+        source = ""
+    problems = [Problem.from_error(exc) for exc in errors]
+    if errors and not source:
+        return None, set(), problems, ""
+    return station, {s.name for s in station.slots} | _declared_names(source), problems, source
 
+
+def _declared_names(source: str) -> set[str]:
+    """Slot names written in station.toml, valid or not (a script naming a broken slot is not 'unknown')."""
     try:
-        _apply(station, data, "", source, path)
-        validate_station(station, path, source)
-    except ConfigError as other:
-        problems.append(Problem.from_error(other))
-        station = Station(root=root)
-    station.slots, declared, slot_problems = _check_slots(raw_slots, lines, path)
-    problems.extend(slot_problems)
-    if not problems:
-        problems.append(Problem.from_error(exc))
-    return station, declared, problems, source
+        data = tomllib.loads(source)
+    except (tomllib.TOMLDecodeError, RecursionError, ValueError):
+        return set()
+    raw = data.get("slot", [])
+    if not isinstance(raw, list):
+        return set()
+    return {t["name"].strip() for t in raw if isinstance(t, dict) and isinstance(t.get("name"), str)}
 
 
 # --- jingles, scripts and the schedule ---------------------------------------------------------------------
