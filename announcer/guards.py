@@ -141,7 +141,7 @@ def pause_problems(script: Script, limits: Limits) -> list[ScriptError]:
             previous_end = end
         start_of_line += len(line) + 1
     _close_gap(problems, script, gap_ms, gap_line, limits)
-    return problems
+    return sorted(problems, key=lambda p: p.line or 0)
 
 
 def _close_gap(problems: list[ScriptError], script: Script, gap_ms: float, line: int, limits: Limits) -> None:
@@ -191,6 +191,15 @@ def inside_station(station: Station, path: Path, what: str, file: Path | str | N
     return station.resolve(path)
 
 
+def find_script(root: Path, named: Path) -> Path:
+    """A script named on the command line: in the station folder first, then from the current
+    folder, then in scripts/; ``named`` itself when none exists (for the "not found" message)."""
+    if named.is_absolute():
+        return named
+    candidates = [root / named, named, root / "scripts" / named.name]
+    return next((c for c in candidates if c.exists() or c.is_symlink()), named)
+
+
 def station_script(station: Station, named: Path) -> Path:
     """A script named on the command line, as a path inside the station's scripts/ folder.
 
@@ -198,12 +207,8 @@ def station_script(station: Station, named: Path) -> Path:
     then from the current folder, then in scripts/. A script outside scripts/ is refused:
     its render would take the place of the station's own render of the same name.
     """
-    if named.is_absolute():
-        candidates = [named]
-    else:
-        candidates = [station.root / named, named, station.scripts_dir / named.name]
-    path = next((c for c in candidates if c.exists() or c.is_symlink()), None)
-    if path is None:
+    path = find_script(station.root, named)
+    if not (path.exists() or path.is_symlink()):
         raise ScriptError("script not found", file=named, hint=f"check the name; scripts live in {station.scripts_dir}")
     try:
         real, scripts = path.resolve(strict=True), station.scripts_dir.resolve()
@@ -320,3 +325,27 @@ def check_docx(path: Path, limits: Limits) -> None:
     except (OSError, RuntimeError, NotImplementedError, ValueError) as exc:
         raise NoticeImportError(f"cannot open the Word file ({type(exc).__name__})", file=path,
                                 hint="open it in Word or LibreOffice and save it again as .docx") from None
+
+
+def check_notice_source(src: Path, limits: Limits) -> None:
+    """Before ``import`` reads a notice: a regular file, not too big; a .docx passes ``check_docx``."""
+    try:
+        info = src.stat()
+    except OSError:
+        return  # the importer says "not found" itself
+    if src.is_dir():
+        return
+    import stat as stat_module
+
+    if not stat_module.S_ISREG(info.st_mode):
+        raise NoticeImportError("this is not a regular file (a device, pipe or socket)", file=src,
+                                hint="import a .docx or .txt file")
+    if src.suffix.lower() == ".docx":
+        if info.st_size > limits.max_docx_mb * 1024 * 1024:
+            raise NoticeImportError(f"the Word file is {info.st_size / 1024 / 1024:,.0f} MB, over the limit of "
+                                    f"{limits.max_docx_mb} MB ([limits] max_docx_mb)", file=src,
+                                    hint="save the notice text alone as .docx or .txt (no large pictures)")
+        check_docx(src, limits)
+    elif info.st_size > limits.max_script_kb * 1024:
+        raise NoticeImportError(f"the notice is {info.st_size:,} bytes, over the limit of {limits.max_script_kb:,} KB "
+                                "([limits] max_script_kb)", file=src, hint="split it into several notices")
