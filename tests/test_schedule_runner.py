@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -389,27 +390,38 @@ def test_a_script_is_not_marked_rendered_before_the_outcome_is_known(tmp_path: P
 
 def test_two_urgent_items_due_in_the_same_minute_air_by_priority(tmp_path: Path) -> None:
     """Item 5: priority 9 before priority 5."""
+    from announcer.schedule.inbox import Inbox, PlayRequest
+
     scripts = {
         "a_five": script_text(priority="5", every="30m", between='"06:00-06:01"'),
         "b_nine": script_text(priority="9", every="30m", between='"06:00-06:01"'),
         "c_slot": script_text(slots="[sang]"),
     }
-    make_station(tmp_path, scripts=scripts, renders={"a_five": 1.0, "b_nine": 1.0, "c_slot": 1.0})
-    sink = BlockingSink()
+    make_station(tmp_path, scripts=scripts, renders={"a_five": 1.0, "b_nine": 1.0, "c_slot": 1.0, "hold": 1.0})
     gate = threading.Event()
-    real_play = sink.play
+    played: list[str] = []
 
-    def slow_start(path: Path, duration_s: float | None, stop: threading.Event) -> bool:
-        gate.wait(5)  # hold the worker until the whole minute is queued
-        return real_play(path, duration_s, stop)
+    class Gated:
+        name = "gated"
 
-    sink.play = slow_start  # type: ignore[method-assign]
-    rig = start_runner(tmp_path, FakeClock(utc("2021-06-19 22:59:59")), sink=sink)
+        def play(self, path: Path, duration_s: float | None, stop: threading.Event) -> bool:
+            played.append(path.stem)
+            if path.stem == "hold":
+                assert gate.wait(5)  # a hand-over on air (nothing scheduled cuts it) while the minute queues
+            return True
+
+    rig = start_runner(tmp_path, FakeClock(utc("2021-06-19 22:59:59")), sink=Gated())
+    Inbox(rig.runner.store).put(PlayRequest(file="audio_out/hold.mp3", script=None, title="hold",
+                                            requested=utc("2021-06-19 22:59:59")))
+    rig.runner.take_requests()
+    deadline = time.monotonic() + 5
+    while played != ["hold"] and time.monotonic() < deadline:
+        time.sleep(0.01)
     rig.clock.set(utc("2021-06-19 23:00"))
     rig.runner.tick()
     gate.set()
     assert rig.runner.player is not None and rig.runner.player.wait_idle(10)
-    assert sink.played == ["b_nine", "a_five", "c_slot"]
+    assert played == ["hold", "b_nine", "a_five", "c_slot"]
     rig.runner.stop()
 
 
@@ -568,6 +580,24 @@ def test_a_script_that_crashes_the_parser_never_stops_the_station(
     rig2.tick(utc("2021-06-19 23:00"))
     assert rig2.aired() == ["moi.mp3", "tiem.mp3"]
     rig2.runner.stop()
+
+
+def test_a_render_read_by_a_fallback_engine_has_its_own_status(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from announcer import render
+    from announcer.schedule import renders
+    from announcer.script import parse_script
+
+    make_station(tmp_path, scripts={"tiem": SANG}, renders={"tiem": 1.0})
+    monkeypatch.setattr(render, "render_status", lambda station, path: "fresh")
+    station = SimpleNamespace(audio_out=tmp_path / "audio_out")
+    script = parse_script(tmp_path / "scripts" / "tiem.md")
+    assert renders.render_status(station, script) == renders.FRESH  # type: ignore[arg-type]
+    manifest = tmp_path / "audio_out" / "tiem.json"
+    data = json.loads(manifest.read_text(encoding="utf-8"))
+    manifest.write_text(json.dumps({**data, "fallbacks": ["gtts -> espeak: 3 sentences"]}), encoding="utf-8")
+    assert renders.render_status(station, script) == renders.FALLBACK  # type: ignore[arg-type]
 
 
 def test_run_offers_fallback_renders_to_the_build_now_and_then(tmp_path: Path) -> None:
