@@ -193,7 +193,22 @@ def load_scripts(scripts_dir: Path) -> tuple[dict[Path, Script], list[ScriptErro
     paths, errors = scan_scripts(scripts_dir)
     for path in paths:
         try:
-            scripts[path] = parse_script(path)
+            scripts[path] = parse_script_safely(path)
         except ScriptError as exc:
             errors.append(exc)
     return scripts, errors
+
+
+def parse_script_safely(path: Path) -> Script:
+    """``parse_script``, with any crash of the parser turned into a ScriptError naming the file:
+    one bad character in one script must never stop the station."""
+    try:
+        return parse_script(path)
+    except ScriptError:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        raise ScriptError(
+            f"cannot read this script ({type(exc).__name__}: {exc})",
+            file=path,
+            hint="run announcer check, fix the line it names, and save again",
+        ) from None
