@@ -19,6 +19,7 @@ STEPS: tuple[Step, ...] = (
     station_overrides,
     web.web_addresses,
     codes.disease_names,
+    codes.codes_with_digits,
     codes.document_numbers,
     words.abbreviations,
     quantities.road_posts,
