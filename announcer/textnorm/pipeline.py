@@ -1,4 +1,13 @@
-"""The order of the steps. Each step is a small str -> str function of one line."""
+"""The order of the steps. Each step is a small str -> str function of one line.
+
+A step decides what a written token is from the words around it on the line, not from its shape
+alone: '7/9' before 'thôn' is a share, after 'đường' a name, after 'số nhà' an address, elsewhere a
+date; '15-7' after 'ngày' is a date, before 'tuổi' a range; '9g' after 'lúc' is a time. The order
+puts the specific readers first (the station's own entries, web addresses, disease names, codes,
+document numbers, abbreviations, 'per' slashes and '+' lists) so that the generic ones (dates,
+phones, ranges, times, units, plain numbers) only see what is left. What a step had to guess goes
+to ctx.guessed, which `preview` lists with its line.
+"""
 
 from __future__ import annotations
 
