@@ -89,6 +89,7 @@ def test_preview_lists_every_line_of_a_repeated_item() -> None:
 
 def test_preview_is_quiet_when_the_words_decide() -> None:
     assert unresolved("Ngày ban hành: 12/5/2024, đường 3/2, lúc 07 giờ 00 phút, 3 lần/tuần.") == []
+    assert unresolved("từ 7h30-11h30, giai đoạn 2021-2025, 50.000đ-100.000đ, 18-25 tuổi") == []
 
 
 @pytest.mark.parametrize(

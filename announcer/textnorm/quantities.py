@@ -36,6 +36,7 @@ _PREFIX_CURRENCY = re.compile(rf"(?<![\w.,])(?P<cur>[$€])\s?(?P<num>{_NUM})(?!
 _MIN_SEC = re.compile(r"(?<![\w.,])(\d{1,3})\s?(?:p|ph)\s?(\d{1,2})\s?s(?![\w])")
 _MILLION_SHORT = re.compile(r"(?<![\w.,])(\d+)\s?tr(\d{1,3})(?![\w])")
 _RANGE = re.compile(r"(?<![\w.,])([$€]?\d[\w.,:%$€₫°/']*?)\s*[-–—~]\s*(?=[$€]?\d)")
+_COULD_BE_DATE = re.compile(r"0?[1-9]|[12]\d|3[01]")
 _RANGE_END = re.compile(r"[$€]?\d[\w.,:%$€₫°/']*?(?=[.,;:]?(?:\s|$))")
 _NEGATIVE = re.compile(r"(?:^|(?<=[\s(\[:;=]))-(?=\d)")
 _NUMBER = re.compile(rf"(?<![\d])(?:{_NUM})")
@@ -147,7 +148,8 @@ def ranges(text: str, ctx: Context) -> str:
     def to(m: re.Match[str]) -> str:
         right = _RANGE_END.match(text, m.end())
         end = right.group(0) if right else ""
-        ctx.guessed(m.group(0) + end, f"{m.group(1)} đến {end}", "a range")
+        if _COULD_BE_DATE.fullmatch(m.group(1)) and _COULD_BE_DATE.fullmatch(end) and int(end) <= 12:
+            ctx.guessed(m.group(0) + end, f"{m.group(1)} đến {end}", "a range, not a day and month")
         return m.group(1) + " đến "
 
     text = _RANGE.sub(to, text)
