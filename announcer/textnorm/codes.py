@@ -56,7 +56,7 @@ def document_numbers(text: str, ctx: Context) -> str:
             said.append(numbers.number(m.group("num"), ctx.dialect))
         if m.group("year"):
             said.append("năm " + numbers.number(m.group("year")[1:], ctx.dialect))
-        if said and _TYPE_BEFORE.search(text, 0, m.start()):
+        if said and _TYPE_BEFORE.search(text[max(0, m.start() - 40):m.start()]):
             return " " + ", ".join(said) + " "
         parts = re.split(r"\s*[-–/]\s*", m.group("code"))
         said.append(" ".join(_code_words(p, ctx) for p in parts if p))

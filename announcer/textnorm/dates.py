@@ -76,6 +76,14 @@ _ENDS_CLAUSE = re.compile(r"(?i)\s*(?:$|[.,;:)!?(]|(?:đến|tới|và|hoặc|n�
 _MONTH_HYPHEN_YEAR = re.compile(r"(?i)(?<![^\W\d_])(tháng)\s*(\d{1,2})\s*[-.]\s*(\d{4})(?![\w]|[.,]\d)")
 
 
+_WINDOW = 80  # characters before a number that can decide its reading (about fifteen words)
+
+
+def _before(text: str, end: int) -> str:
+    """The words just before a match; a bounded window keeps a line of many numbers linear."""
+    return text[max(0, end - _WINDOW):end]
+
+
 def _parse(date: str) -> tuple[int, int | None, int | None]:
     parts = [int(p) for p in re.split(r"[/.-]", date)]
     day = parts[0]
@@ -103,7 +111,7 @@ def _share(a: int, b: int, dialect: str) -> str:
 
 def _slash_context(text: str, m: re.Match[str], day: int, mon: int) -> str | None:
     """Why a bare d/m is not a date, or None if it is one."""
-    before = text[:m.start()]
+    before = _before(text, m.start())
     if _DAY_BEFORE.search(before):
         return None
     if _NAME_BEFORE.search(before) or _LIST_AFTER_DATE.search(before):
@@ -125,7 +133,7 @@ def dates(text: str, ctx: Context) -> str:
         f"{numbers.number(m.group(3), ctx.dialect)}" if 1 <= int(m.group(2)) <= 12 else m.group(0), text)
 
     def round_clock(m: re.Match[str]) -> str:
-        if _DAY_BEFORE.search(text, 0, m.start()):
+        if _DAY_BEFORE.search(_before(text, m.start())):
             return m.group(0)
         return " " + _share(24, int(m.group(1)), ctx.dialect) + (" giờ " if m.group(2) else " ")
 
@@ -133,7 +141,7 @@ def dates(text: str, ctx: Context) -> str:
 
     def full(m: re.Match[str]) -> str:
         a_day, a_mon, a_year = _parse(m.group("a"))
-        said_ngay = bool(_DAY_BEFORE.search(text, 0, m.start()) or _NAME_BEFORE.search(text, 0, m.start()))
+        said_ngay = bool(_DAY_BEFORE.search(_before(text, m.start())) or _NAME_BEFORE.search(_before(text, m.start())))
         if m.group("b") is None:
             if a_mon is None:
                 return m.group(0)
@@ -170,7 +178,7 @@ def dates(text: str, ctx: Context) -> str:
         day, mon = int(m.group(1)), int(m.group(3))
         if not _valid(day, mon):
             return m.group(0)
-        before = text[:m.start()]
+        before = _before(text, m.start())
         if _DAY_BEFORE.search(before) or (m.group(2) == "-" and (_NAME_BEFORE.search(before)
                                                                   or _LIST_AFTER_DATE.search(before))):
             return " " + _say(day, mon, None, ctx.dialect, False) + " "
@@ -197,7 +205,7 @@ def dates(text: str, ctx: Context) -> str:
         mon = int(m.group(1))
         if not 1 <= mon <= 12:
             return m.group(0)
-        before = text[:m.start()]
+        before = _before(text, m.start())
         prefix = "" if _MONTH_BEFORE.search(before) else "tháng "
         return f" {prefix}{numbers.month(mon, ctx.dialect)} năm {numbers.number(m.group(2), ctx.dialect)} "
 
@@ -253,7 +261,8 @@ def times(text: str, ctx: Context) -> str:
         return " " + _clock(hour, minute, 0, ctx.dialect) + " "
 
     def hours_g(m: re.Match[str]) -> str:
-        if int(m.group(1)) > 24 or not (_TIME_BEFORE.search(text, 0, m.start()) or _TIME_AFTER.match(text, m.end())):
+        timely = _TIME_BEFORE.search(_before(text, m.start())) or _TIME_AFTER.match(text, m.end())
+        if int(m.group(1)) > 24 or not timely:
             return m.group(0)
         return f" {numbers.number(m.group(1), ctx.dialect)} giờ "
 
