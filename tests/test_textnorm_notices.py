@@ -85,6 +85,8 @@ def test_preview_lists_every_line_of_a_repeated_item() -> None:
     items = unresolved("gọi 0905.123.456\nnhắc lại\ngọi 0905.123.456, gửi TTTB\nTTTB")
     assert items[0].startswith("'0905.123.456' read as") and items[0].endswith("[lines 1, 3]")
     assert items[1].startswith("TTTB") and items[1].endswith("[lines 3, 4]")
+    many = unresolved("gọi 0905.123.456\n" * 40)
+    assert len(many) == 1 and many[0].endswith("[lines 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, …]")
 
 
 def test_preview_is_quiet_when_the_words_decide() -> None:

@@ -9,6 +9,9 @@ from announcer.textnorm.lexicon import Lexicon
 from announcer.textnorm.overrides import Overrides
 
 
+_MAX_LINES = 12  # a note lists this many lines, then '…'
+
+
 @dataclass
 class Context:
     dialect: str = "north"
@@ -28,9 +31,9 @@ class Context:
         if index == len(self.notes):
             self.notes.append(item)
             self._seen[item] = (index, lines)
-        if self.line and self.line not in lines:
+        if self.line and (not lines or lines[-1] != self.line) and len(lines) <= _MAX_LINES:
             lines.append(self.line)
-            where = ", ".join(map(str, lines))
+            where = ", ".join(map(str, lines[:_MAX_LINES])) + (", …" if len(lines) > _MAX_LINES else "")
             self.notes[index] = f"{item} [line{'s' if len(lines) > 1 else ''} {where}]"
 
     def guessed(self, written: str, said: str, why: str) -> None:
