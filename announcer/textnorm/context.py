@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from announcer.textnorm.lexicon import Lexicon
 from announcer.textnorm.overrides import Overrides
 
-
 _MAX_LINES = 12  # a note lists this many lines, then '…'
 
 
