@@ -3,9 +3,12 @@
 script ─parse─> reading plan ─engine chain + cache─> clips ─mixer─> program WAV
        ─master (gain + limiter + MP3, measured)─> audio_out/<stem>.mp3 + .json + .txt
 
-Outputs are written to temporary files and renamed into place only when all of
-them are complete, manifest last: a failed or interrupted build never touches the
-last good render, and a render counts as up to date only when its manifest says so.
+Outputs are written to a private ``.build-*`` folder and published only when all
+of them are complete: each file fsynced and renamed into place, MP3 first, manifest
+last. A failed or interrupted build never touches the last good render. The manifest
+records the MP3's size and hash, and a render counts as up to date only when its
+manifest says so and the MP3 on disk is the one it vouches for; so a build killed
+mid-publish (new MP3 beside the old manifest) reads as stale and is redone.
 """
 
 from __future__ import annotations
@@ -15,7 +18,9 @@ import hashlib
 import json
 import logging
 import os
+import shutil
 import tempfile
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -33,6 +38,7 @@ from announcer.audio.pydub_compat import AudioSegment
 from announcer.cache import SpeechCache
 from announcer.config import Station, find_line, is_no_jingle
 from announcer.errors import AnnouncerError, EngineError, RenderError, ScriptError
+from announcer.fsutil import replace_durably
 from announcer.script import Script, list_scripts, parse_script
 from announcer.speech import Piece, Speech, format_preview, plan_reading
 from announcer.synth import EngineChain, describe_fallbacks
@@ -120,12 +126,52 @@ def read_manifest(station: Station, script_path: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
+@functools.lru_cache(maxsize=256)
+def _audio_digest(path: str, size: int, mtime_ns: int, inode: int) -> str:
+    """sha256 of a render, remembered while the file is unchanged (the player asks often)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def audio_identity(path: Path) -> dict[str, Any]:
+    """What a manifest records about its MP3: size and sha256."""
+    info = path.stat()
+    return {"bytes": info.st_size, "sha256": _audio_digest(str(path), info.st_size, info.st_mtime_ns, info.st_ino)}
+
+
+def manifest_matches_audio(manifest: dict[str, Any], mp3: Path) -> bool:
+    """True when ``mp3`` is the very file the manifest vouches for (same size and hash).
+
+    A manifest from before this check was added (no ``audio`` entry) is trusted on size > 0.
+    """
+    try:
+        info = mp3.stat()
+    except OSError:
+        return False
+    recorded = manifest.get("audio")
+    if not isinstance(recorded, dict):
+        return info.st_size > 0
+    if recorded.get("bytes") != info.st_size:
+        return False
+    try:
+        return bool(recorded.get("sha256") == audio_identity(mp3)["sha256"])
+    except OSError:
+        return False
+
+
 def render_status(station: Station, script_path: Path, engine: str | None = None) -> str:
     """'fresh' (render matches the script and settings), 'stale' or 'missing'."""
     manifest = read_manifest(station, script_path)
-    if manifest is None or not output_paths(station, script_path)["mp3"].is_file():
+    mp3 = output_paths(station, script_path)["mp3"]
+    if manifest is None or not mp3.is_file():
         return "missing"
     if manifest.get("fingerprint") != render_fingerprint(station, script_path, engine):
+        return "stale"
+    if not manifest_matches_audio(manifest, mp3):
+        log.warning("%s does not match its manifest (a build was interrupted?); it will be rebuilt", mp3)
         return "stale"
     return "fresh"
 
@@ -206,21 +252,73 @@ def _jingle_path(station: Station, script: Script, which: str) -> tuple[Path | N
 # --- building --------------------------------------------------------------------------------------------
 
 
+STAGING_PREFIX = ".build-"
+STALE_STAGING_S = 6 * 3600.0
+"""A staging folder this old is abandoned even if its owner's pid now belongs to someone else."""
+
+
+def _pid_alive(pid: int) -> bool | None:
+    """True/False on POSIX; None where it cannot be asked safely (os.kill(pid, 0) kills on Windows)."""
+    if os.name != "posix":
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OSError:
+        return None
+    return True
+
+
+def sweep_stale_staging(folder: Path, now: float | None = None) -> list[Path]:
+    """Remove ``.build-*`` folders left by killed builds: whose owner pid is dead, or very old.
+
+    A folder in use by a live build (ours or another process's) is left alone.
+    """
+    now = time.time() if now is None else now
+    removed = []
+    try:
+        entries = list(folder.iterdir())
+    except OSError:
+        return removed
+    for entry in entries:
+        if not entry.name.startswith(STAGING_PREFIX) or not entry.is_dir():
+            continue
+        try:
+            age = now - entry.stat().st_mtime
+        except OSError:
+            continue
+        owner = entry.name[len(STAGING_PREFIX):].split("-", 1)[0]
+        alive = _pid_alive(int(owner)) if owner.isdigit() else None
+        if owner.isdigit() and int(owner) == os.getpid():
+            alive = True  # another thread of this process may be using it
+        if alive is False or (alive is None and age > STALE_STAGING_S) or age > 4 * STALE_STAGING_S:
+            shutil.rmtree(entry, ignore_errors=True)
+            if not entry.exists():
+                log.info("removed %s, left by an interrupted build", entry)
+                removed.append(entry)
+    return removed
+
+
 @contextmanager
 def _staging(folder: Path) -> Iterator[Path]:
-    """A private temp folder inside ``folder`` (same filesystem, so rename is atomic)."""
+    """A private temp folder inside ``folder`` (same filesystem, so rename is atomic).
+
+    Named after this process's pid, so the next build can tell an abandoned one from a busy one.
+    """
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=folder))
+        sweep_stale_staging(folder)
+        tmp = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=folder))
     except OSError as exc:
         raise RenderError(f"cannot write to {folder}: {exc.strerror}", file=folder,
                           hint="check that the folder exists, is writable and the disk is not full") from None
     try:
         yield tmp
     finally:
-        for leftover in tmp.iterdir():
-            leftover.unlink(missing_ok=True)
-        tmp.rmdir()
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def build_station(
@@ -374,6 +472,7 @@ def render_script(
             "loudness_lufs": round(measured.integrated_lufs, 2), "true_peak_db": round(measured.true_peak_db, 2),
             "repeat": script.repeat, "engines": dict(engines_used), "segments": segments,
             "fallbacks": chain.fallback_summary(fallbacks_before),
+            "audio": audio_identity(mp3_tmp),
         }
         transcript = _transcript(script, pieces)
         (stage / "out.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
@@ -443,15 +542,26 @@ def _transcript(script: Script, pieces: list[Piece]) -> str:
     return f"{head}\n\n{format_preview(pieces)}\n"
 
 
-def _publish(stage: Path, paths: dict[str, Path], with_wav: bool) -> None:
-    """Move the finished files into place; the manifest last, so it vouches for the rest."""
+def publish_order(with_wav: bool) -> list[tuple[str, str]]:
+    """(output key, staged name) in publish order: MP3 first, manifest last, so it vouches for the rest."""
     order = [("mp3", "out.mp3"), ("txt", "out.txt")]
     if with_wav:
         order.append(("wav", "out.wav"))
     order.append(("json", "out.json"))
+    return order
+
+
+def _publish(stage: Path, paths: dict[str, Path], with_wav: bool) -> None:
+    """Move the finished files into place, each fsynced before and after its rename.
+
+    Each file is durable before the next is moved, so after a power cut at any point the
+    manifest on disk is either the old one (and the MP3 check flags the mismatch) or the
+    new one with its MP3 already on disk.
+    """
+    key = "mp3"
     try:
-        for key, name in order:
-            os.replace(stage / name, paths[key])
+        for key, name in publish_order(with_wav):
+            replace_durably(stage / name, paths[key])
     except OSError as exc:
         raise RenderError(f"cannot write {paths[key]}: {exc.strerror}", file=paths[key],
                           hint="check that audio_out is writable and the disk is not full") from None
@@ -500,7 +610,7 @@ def say_text(station: Station, text: str, output: Path, engine: str | None = Non
             measured = master_to_mp3(program, tmp, settings, {"title": text[:60], "artist": station.name})
         program.unlink()
         try:
-            os.replace(tmp, output)
+            replace_durably(tmp, output)
         except OSError as exc:
             raise RenderError(f"cannot write {output}: {exc.strerror}", file=output) from None
         (stage / "check.mp3").unlink(missing_ok=True)
