@@ -3,6 +3,7 @@ and all-caps acronyms nobody listed, spelled with Vietnamese letter names."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 from announcer.textnorm import numbers
@@ -159,7 +160,7 @@ def _canon(spoken: str) -> str:
 def _reading(text: str, ctx: Context) -> str:
     from announcer.textnorm.pipeline import normalize_line  # the pipeline imports this module
 
-    return _canon(normalize_line(text, Context(dialect=ctx.dialect, lexicon=ctx.lexicon)))
+    return _canon(normalize_line(text, dataclasses.replace(ctx, notes=[])))  # its notes are not the text's
 
 
 def _plain(token: str) -> bool:
