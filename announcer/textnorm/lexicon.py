@@ -152,7 +152,7 @@ class Lexicon:
             word = m.group(0)
             candidates = list(exact.get(word, ()))
             candidates += lower.get(word.lower(), ())
-            head = _upper_head(word)
+            head = _upper_head(word) if len(word) > 3 and word[1].isupper() and not word.isupper() else None
             if head:
                 candidates += exact.get(head, ())
             if not candidates:

@@ -184,9 +184,19 @@ def _defines(words: list[str], acronym: str) -> int:
     return used if i < 0 else 0
 
 
+_SHORT_FORM = re.compile(r"\b[A-ZĐ]{2,}")
+
+
+def _is_subsequence(short: list[str], long: list[str]) -> bool:
+    """'ban quản lý dự án' in 'ban quản lý dự án đầu tư xây dựng': a short form of what was just said."""
+    it = iter(long)
+    return bool(short) and all(word in it for word in short)
+
+
 def written_out(text: str, ctx: Context) -> str:
     """A reading written twice, once in brackets, is said once: 'căn cước công dân (CCCD)',
-    'CCCD (căn cước công dân)', '15 (mười lăm) ngày', '500.000 đồng (năm trăm nghìn đồng chẵn)'.
+    'CCCD (căn cước công dân)', '15 (mười lăm) ngày', '500.000 đồng (năm trăm nghìn đồng chẵn)',
+    'Ban Quản lý dự án Đầu tư xây dựng (Ban QLDA)'.
     An acronym a text defines this way is learnt for the rest of the text."""
     if "(" not in text:
         return text
@@ -220,6 +230,8 @@ def written_out(text: str, ctx: Context) -> str:
                         break
                     if len(got.split()) > words:
                         break
+            if not drop and _SHORT_FORM.search(inner):
+                drop = _is_subsequence(said.split(), _reading(" ".join(tokens[-20:]), ctx).split())
         if drop:
             out.append(text[last:m.start()].rstrip(" \t"))
             last = m.end()
