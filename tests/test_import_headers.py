@@ -92,6 +92,24 @@ CASES = [
         ("Thực hiện Kế hoạch số 15/KH-UBND", "Trân trọng"),
     ),
     Case(
+        "table-exported-with-bars-and-a-typo-in-the-motto",
+        "ỦY BAN NHÂN DÂN | CỘNG HÕA XÃ HỘI CHỦ NGHĨA VIỆT NAM |\nXÃ XUÂN LỘC | Độc lập - Tự do - Hạnh phúc |\n"
+        "Số: 36 /KH - UBND |\nXuân Lộc, ngày 07 tháng 5 năm 2025 |\nKẾ HOẠCH\n"
+        "Phòng, chống thiên tai và tìm kiếm cứu nạn năm 2025\n"
+        "Căn cứ Luật Phòng, chống thiên tai năm 2013;\nUBND xã xây dựng kế hoạch như sau:\n",
+        "Kế hoạch phòng, chống thiên tai và tìm kiếm cứu nạn năm 2025",
+        ("ỦY BAN", "CỘNG HÕA", "XÃ XUÂN LỘC", "Độc lập", "36 /KH", "Xuân Lộc, ngày"),
+        ("KẾ HOẠCH", "Phòng, chống thiên tai và tìm kiếm", "Căn cứ Luật Phòng", "UBND xã xây dựng kế hoạch"),
+    ),
+    Case(
+        "quoted-subject-under-title",
+        "THÔNG BÁO\nUBND XÃ HẢI NINH THÔNG BÁO\n“V/v triển khai phòng chống cơn bão số 4”\n"
+        "- Căn cứ công văn chỉ đạo của UBND huyện;\nBan chỉ huy xã đề nghị Nhân dân chằng chống nhà cửa.\n",
+        "Thông báo về việc triển khai phòng chống cơn bão số 4",
+        (),
+        ("Căn cứ công văn chỉ đạo", "Ban chỉ huy xã đề nghị"),
+    ),
+    Case(
         "whole-header-on-one-line",
         "UBND TỈNH NINH AN CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM SỞ Y TẾ Độc lập - Tự do - Hạnh phúc "
         "Số : 291 /SYT-NVY Phan Thiết, ngày 05 tháng11 năm 2023 V/v tăng cường phòng chống bệnh tay chân miệng "
@@ -115,8 +133,9 @@ def test_untitled_headers_never_air(tmp_path: Path, case: Case) -> None:
         assert gone not in body, gone
     for kept in case.body:
         assert kept in body, kept
-    report = " ".join(result.removed)
-    assert "header" in report or "Kính gửi" in report
+    if case.header:
+        report = " ".join(result.removed)
+        assert "header" in report or "Kính gửi" in report
 
 
 def test_header_in_a_docx_table_row(tmp_path: Path) -> None:

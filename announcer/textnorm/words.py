@@ -124,6 +124,8 @@ _RULES = (
     _rule("SN", rf"(?<!{_LETTER})SN[ \t]*:?[ \t]*(?=(?:19|20)\d\d(?!\d))", "sinh năm "),
     _rule("SN", rf"(?<!{_LETTER})SN[ \t]*(?=\d)", "số nhà "),
     _rule("DN", rf"(?<!{_LETTER})DN(?=\d)", "đê en "),
+    _rule("BĐ", rf"(?<!{_LETTER})BĐ[ \t]*(?=[1-3](?!\d)|I{{1,3}}(?!{_LETTER}))", "báo động "),
+    _rule("CV", rf"(?<=\d)([ \t]*)CV(?!{_LETTER})", r"\1 mã lực"),
     _rule("KT.", rf"(?<!{_LETTER})KT\.[ \t]*(?=[A-ZĐ]{{2}}|Chủ|Giám|Trưởng|Hiệu|Chánh|Bộ)", "ký thay "),
     _rule("TM.", rf"(?<!{_LETTER})TM\.[ \t]*(?=[A-ZĐÂỦỦ]{{2}}|Ủy|Ban|Hội|Đảng|Chi)", "thay mặt "),
     _rule("TL.", rf"(?<!{_LETTER})TL\.[ \t]*(?=[A-ZĐ]{{2}}|Chủ|Giám|Trưởng)", "thừa lệnh "),
@@ -244,6 +246,7 @@ def written_out(text: str, ctx: Context) -> str:
 _ROMAN_KEYWORDS = (
     "chương", "phần", "mục", "điều", "khoản", "phụ lục", "khóa", "khoá", "thế kỷ", "thế kỉ", "đoạn",
     "quý", "đợt", "giai đoạn", "tập", "kỳ", "kì", "lần", "hạng", "loại", "cấp", "tiểu mục", "năm", "thứ",
+    "báo động", "cấp độ", "mức",
 )
 _ROMAN = re.compile(
     r"(?i)(?<![^\W\d_])(" + "|".join(sorted(_ROMAN_KEYWORDS, key=len, reverse=True)) + r")"
