@@ -121,6 +121,7 @@ _RULES = (
     _rule("CT", rf"(?<!{_LETTER})CT(?=[ \t]*(?:số\b|\d))", "chỉ thị "),
     _rule("TT", rf"(?<!{_LETTER})TT(?=[ \t]*(?:số\b|\d))", "thông tư "),
     _rule("ĐT", rf"(?<!{_LETTER})ĐT\.?[ \t]*(?=\d{{2,3}}[A-Z]?(?![\d.,]?\d))", "đường tỉnh "),
+    _rule("ĐH.", rf"(?<!{_LETTER})ĐH\.[ \t]*(?=\d{{1,3}}[A-Z]?(?![\d.,]?\d))", "đường huyện "),
     _rule("SN", rf"(?<!{_LETTER})SN[ \t]*:?[ \t]*(?=(?:19|20)\d\d(?!\d))", "sinh năm "),
     _rule("SN", rf"(?<!{_LETTER})SN[ \t]*(?=\d)", "số nhà "),
     _rule("DN", rf"(?<!{_LETTER})DN(?=\d)", "đê en "),
