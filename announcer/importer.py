@@ -276,7 +276,7 @@ def _split_header(lines: list[str], removed: list[str]) -> _Header:
     """Drop the header block (reported in `removed`); keep everything from the title or body on."""
     dropped: list[str] = []
     recipients: list[str] = []
-    subject, strong, dated = "", False, False
+    subject, strong, dated, motto = "", False, False, False
     i, seen = 0, 0
     while i < len(lines) and seen < 40:
         text = " ".join(lines[i].split())
@@ -289,6 +289,7 @@ def _split_header(lines: list[str], removed: list[str]) -> _Header:
             break
         if _is_motto(folded) or _is_rule(text) or _NUMBER.match(folded) or _PLACE_DATE.match(folded):
             dated = dated or bool(_PLACE_DATE.match(folded)) or "ngày" in folded and "năm" in folded
+            motto = motto or bool(_FREEDOM.search(folded))
             strong = True
             dropped.append(text)
             i += 1
@@ -313,7 +314,8 @@ def _split_header(lines: list[str], removed: list[str]) -> _Header:
             recipients.extend(block)
             strong = True
             continue
-        if _issuer_like(text) and not dated and not subject:
+        # The issuer comes before the motto (left cell first); after it only an agency name is one.
+        if _issuer_like(text) and not dated and not subject and (not motto or _AGENCY.match(folded)):
             dropped.append(text)
             i += 1
             continue

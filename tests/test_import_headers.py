@@ -110,6 +110,14 @@ CASES = [
         ("Căn cứ công văn chỉ đạo", "Ban chỉ huy xã đề nghị"),
     ),
     Case(
+        "capitals-after-the-motto-are-body",
+        "HỘI NÔNG DÂN XÃ PHÚ LÂM\nCỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc\n"
+        "KÍNH THƯA BÀ CON NÔNG DÂN\nVụ lúa Đông Xuân sắp xuống giống, Hội Nông dân xã thông báo lịch thời vụ.\n",
+        "KÍNH THƯA BÀ CON NÔNG DÂN",
+        ("HỘI NÔNG DÂN XÃ", "CỘNG HÒA", "Độc lập"),
+        ("KÍNH THƯA BÀ CON NÔNG DÂN", "Vụ lúa Đông Xuân sắp xuống giống"),
+    ),
+    Case(
         "whole-header-on-one-line",
         "UBND TỈNH NINH AN CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM SỞ Y TẾ Độc lập - Tự do - Hạnh phúc "
         "Số : 291 /SYT-NVY Phan Thiết, ngày 05 tháng11 năm 2023 V/v tăng cường phòng chống bệnh tay chân miệng "
