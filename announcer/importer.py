@@ -240,26 +240,24 @@ def _unflatten(lines: list[str]) -> list[str]:
 
 
 def _kinh_gui_block(lines: list[str], i: int) -> tuple[list[str], int]:
-    """The 'Kính gửi:' line at i and its list of recipients; (their texts, the index after them)."""
+    """The 'Kính gửi:' line at i and its list of recipients; (their texts, the index after them).
+    Items go on while they end with ';' or ',' or start with a dash; a full stop ends the list."""
     first = " ".join(lines[i].split())
     block = [first]
-    rest = _KINH_GUI.match(first).group(1).strip()  # type: ignore[union-attr]
-    bullet = bool(_BULLET_LINE.match(rest))
-    expect_more = not rest or rest.endswith((";", ",", ":")) or (bullet and not rest.endswith("."))
+    last = _KINH_GUI.match(first).group(1).strip()  # type: ignore[union-attr]
     i += 1
-    while i < len(lines):
+    while i < len(lines) and not last.endswith("."):
         text = " ".join(lines[i].split())
         if not text:
             i += 1
             continue
-        bullet = bool(_BULLET_LINE.match(text))
-        if not (bullet or (expect_more and len(text) <= 120)):
+        open_list = not last or last.endswith((";", ",", ":"))
+        dashes = bool(_BULLET_LINE.match(text)) and (open_list or bool(_BULLET_LINE.match(last)))
+        if not (dashes or open_list) or len(text) > 120:
             break
         block.append(text)
-        expect_more = text.endswith((";", ",", ":")) or (bullet and not text.endswith("."))
+        last = text
         i += 1
-        if not expect_more and not bullet:
-            break
     return block, i
 
 

@@ -118,6 +118,14 @@ CASES = [
         ("KÍNH THƯA BÀ CON NÔNG DÂN", "Vụ lúa Đông Xuân sắp xuống giống"),
     ),
     Case(
+        "recipients-then-a-dashed-body",
+        "UBND XÃ NINH AN\nSố: 88/UBND\nV/v vệ sinh môi trường\nKính gửi:\n- Các thôn;\n- Các hộ gia đình.\n"
+        "- Thời gian ra quân: 6 giờ sáng Chủ nhật.\n- Địa điểm: các tuyến đường liên thôn.\n",
+        "Về việc vệ sinh môi trường",
+        ("UBND XÃ NINH AN", "88/UBND", "Kính gửi", "Các thôn;", "Các hộ gia đình"),
+        ("Thời gian ra quân", "Địa điểm: các tuyến đường"),
+    ),
+    Case(
         "whole-header-on-one-line",
         "UBND TỈNH NINH AN CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM SỞ Y TẾ Độc lập - Tự do - Hạnh phúc "
         "Số : 291 /SYT-NVY Phan Thiết, ngày 05 tháng11 năm 2023 V/v tăng cường phòng chống bệnh tay chân miệng "
