@@ -14,7 +14,9 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from announcer.config import Limits
 from announcer.errors import NoticeImportError
+from announcer.script import utf16_encoding
 from announcer.textnorm.encodings import decode_tcvn3, decode_vni, vietnamese_score
 from announcer.textnorm.lexicon import fold_tones
 
@@ -69,7 +71,10 @@ def decode_notice(raw: bytes) -> tuple[str, str]:
     return best_text, best_name
 
 
-def _docx_text(src: Path) -> str:
+def _docx_text(src: Path, limits: Limits | None = None) -> str:
+    from announcer.guards import check_docx
+
+    check_docx(src, limits or Limits())  # sizes, part count and XML entities, before python-docx parses it
     try:
         import docx  # python-docx
         from docx.table import Table
@@ -103,7 +108,7 @@ def _docx_text(src: Path) -> str:
     return "\n".join(lines)
 
 
-def read_notice_text(src: Path) -> tuple[str, str]:
+def read_notice_text(src: Path, limits: Limits | None = None) -> tuple[str, str]:
     """(text in NFC, encoding name). .docx via python-docx; .txt/.md decoded by content."""
     src = Path(src)
     suffix = src.suffix.lower()
@@ -112,7 +117,7 @@ def read_notice_text(src: Path) -> tuple[str, str]:
     if src.is_dir():
         raise NoticeImportError("this is a folder, not a notice file", file=src)
     if suffix == ".docx":
-        return unicodedata.normalize("NFC", _docx_text(src)), "docx"
+        return unicodedata.normalize("NFC", _docx_text(src, limits)), "docx"
     if suffix == ".doc":
         raise NoticeImportError("old Word .doc files cannot be read", file=src,
                                 hint="open it in Word or LibreOffice and save it as .docx")
@@ -123,6 +128,10 @@ def read_notice_text(src: Path) -> tuple[str, str]:
         raw = src.read_bytes()
     except OSError as exc:
         raise NoticeImportError(f"cannot read the notice: {exc.strerror}", file=src) from exc
+    utf16 = utf16_encoding(raw)
+    if utf16 is not None and utf16 != "utf-16":  # UTF-16 saved without a BOM (Notepad's "Unicode" can)
+        text = unicodedata.normalize("NFC", raw.decode(utf16, errors="replace"))
+        return text.replace("\r\n", "\n").replace("\r", "\n"), utf16
     if b"\x00" in raw[:4096] and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise NoticeImportError("this looks like a binary file, not text", file=src,
                                 hint="save the notice as .docx or .txt")
@@ -496,10 +505,11 @@ def _front_matter_title(front_matter: str) -> str:
     return match.group(1).strip().strip("\"'") if match else ""
 
 
-def import_notice(src: Path, scripts_dir: Path, dest: Path | None = None, force: bool = False) -> ImportResult:
+def import_notice(src: Path, scripts_dir: Path, dest: Path | None = None, force: bool = False,
+                  limits: Limits | None = None) -> ImportResult:
     """Read src, drop what must not air, write scripts_dir/<slug>.md (or dest)."""
     src = Path(src)
-    text, encoding = read_notice_text(src)
+    text, encoding = read_notice_text(src, limits)
     front_matter, text = _split_front_matter(text)
     removed: list[str] = []
     lines, header = _clean_lines(text.split("\n"), removed)
