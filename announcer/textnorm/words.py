@@ -125,6 +125,8 @@ _RULES = (
     _rule("SN", rf"(?<!{_LETTER})SN[ \t]*:?[ \t]*(?=(?:19|20)\d\d(?!\d))", "sinh năm "),
     _rule("SN", rf"(?<!{_LETTER})SN[ \t]*(?=\d)", "số nhà "),
     _rule("DN", rf"(?<!{_LETTER})DN(?=\d)", "đê en "),
+    _rule("CN", rf"(?i:(?<!{_LETTER})((?:thứ[ \t]*\d|thứ bảy|t7|đến|và|các ngày|ngày|sáng|chiều|tối)[ \t]*,?)[ \t]*)"
+                rf"CN(?!{_LETTER})", r"\1 chủ nhật"),
     _rule("BĐ", rf"(?<!{_LETTER})BĐ[ \t]*(?=[1-3](?!\d)|I{{1,3}}(?!{_LETTER}))", "báo động "),
     _rule("CV", rf"(?<=\d)([ \t]*)CV(?!{_LETTER})", r"\1 mã lực"),
     _rule("KT.", rf"(?<!{_LETTER})KT\.[ \t]*(?=[A-ZĐ]{{2}}|Chủ|Giám|Trưởng|Hiệu|Chánh|Bộ)", "ký thay "),
