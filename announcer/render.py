@@ -278,7 +278,7 @@ def sweep_stale_staging(folder: Path, now: float | None = None) -> list[Path]:
     A folder in use by a live build (ours or another process's) is left alone.
     """
     now = time.time() if now is None else now
-    removed = []
+    removed: list[Path] = []
     try:
         entries = list(folder.iterdir())
     except OSError:
