@@ -168,3 +168,21 @@ def test_a_build_sweeps_debris_from_a_killed_build(tmp_path: Path) -> None:
     (debris / "out.mp3").write_bytes(b"\0" * 1000)
     build_station(load_station(root), [])
     assert _staging_folders(root) == []
+
+
+def test_an_unreachable_loudness_target_is_an_error_naming_the_setting(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """-6 LUFS under a -1.5 dBTP ceiling cannot be met by speech: exit non-zero, nothing published."""
+    from tests.stations import run_cli
+
+    root = make_station(tmp_path, script=SHORT)
+    config = root / "station.toml"
+    text = config.read_text(encoding="utf-8")
+    assert "loudness_lufs = -16.0" in text
+    config.write_text(text.replace("loudness_lufs = -16.0", "loudness_lufs = -6.0"), encoding="utf-8")
+    code, _, err = run_cli(["--station", str(root), "build"], capsys)
+    assert code != 0
+    assert "cannot reach the loudness target: -6.0 LUFS" in err
+    assert "station.toml" in err and "loudness_lufs" in err
+    assert not (root / "audio_out" / "thu.mp3").exists()
+    assert _staging_folders(root) == []
