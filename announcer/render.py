@@ -37,9 +37,9 @@ from announcer.audio.mixer import ProgramWriter, decode_audio_file, loudness_luf
 from announcer.audio.pydub_compat import AudioSegment
 from announcer.cache import SpeechCache
 from announcer.config import Station, find_line, is_no_jingle
-from announcer.errors import AnnouncerError, EngineError, RenderError, ScriptError
+from announcer.errors import AnnouncerError, ConfigError, EngineError, RenderError, ScriptError
 from announcer.fsutil import replace_durably
-from announcer.script import Script, list_scripts, parse_script
+from announcer.script import Script, parse_script, scan_scripts
 from announcer.speech import Piece, Speech, format_preview, plan_reading
 from announcer.synth import EngineChain, describe_fallbacks
 
@@ -55,6 +55,8 @@ LOUDNESS_MISS_LU = 1.0
 """A render further than this from the loudness target is refused, not published with a warning."""
 TRUE_PEAK_MISS_DB = 0.5
 """Likewise for a true peak above the station's ceiling."""
+JINGLE_MEASURE_S = 60.0
+"""How much of a jingle is measured to set its level."""
 
 
 @dataclass
@@ -223,6 +225,11 @@ def make_normalizer(station: Station) -> Callable[[str], str]:
 
 
 def plan_script(station: Station, script: Script) -> list[Piece]:
+    from announcer.guards import minimum_program_s, pause_problems, require_program_length
+
+    for problem in pause_problems(script, station.limits):
+        raise problem
+    require_program_length(script, station, minimum_program_s(script, station), estimate=True)
     audio = station.audio
     pieces = plan_reading(script.body, script.body_line, make_normalizer(station), audio.sentence_pause_ms,
                           audio.paragraph_pause_ms)
@@ -233,23 +240,27 @@ def plan_script(station: Station, script: Script) -> list[Piece]:
 
 
 def _jingle_path(station: Station, script: Script, which: str) -> tuple[Path | None, str]:
+    from announcer.guards import inside_station, require_short_audio
+
     own = getattr(script, which)
     if is_no_jingle(own):
         return None, ""
     if own is not None:
-        path = station.resolve(own)
+        path = inside_station(station, Path(own.strip()), f"{which} jingle", script.path, script.line_of(which))
         if not path.is_file():
             raise RenderError(f"{which} jingle {own!r} not found", file=script.path, line=script.line_of(which),
                               hint=f"put the file at {path} or write '{which}: none'")
+        require_short_audio(path, station.limits, f"{which} jingle", script.path, script.line_of(which))
         return path, own
     default = station.intro if which == "intro" else station.outro
     if not default or is_no_jingle(default):
         return None, ""
-    path = station.resolve(default)
+    line = find_line(_station_source(station), which)
+    path = inside_station(station, Path(default.strip()), f"the default {which} jingle", station.config_path, line)
     if not path.is_file():
-        raise RenderError(f"default {which} jingle {default!r} not found", file=station.config_path,
-                          line=find_line(_station_source(station), which),
+        raise RenderError(f"default {which} jingle {default!r} not found", file=station.config_path, line=line,
                           hint=f"put the file at {path}, fix the path, or set {which} = \"\" for none")
+    require_short_audio(path, station.limits, f"default {which} jingle", station.config_path, line)
     return path, default
 
 
@@ -333,19 +344,21 @@ def build_station(
     progress: ProgressFactory | None = None,
 ) -> list[BuildResult]:
     """Render the named scripts (all of scripts/*.md when none), skipping up-to-date ones."""
+    from announcer.guards import station_script
+
+    results: list[BuildResult] = []
     if scripts:
-        for path in scripts:
-            if not path.is_file():
-                raise ScriptError("script not found", file=path,
-                                  hint=f"check the name; scripts live in {station.scripts_dir}")
-        targets = list(scripts)
+        targets = [station_script(station, path) for path in scripts]
     else:
-        targets = list_scripts(station.scripts_dir)
+        targets, unreadable = scan_scripts(station.scripts_dir)
+        # A link leaving the station, a loop or a folder named x.md: said, not skipped in silence.
+        results.extend(BuildResult(Path(exc.file or station.scripts_dir), error=str(exc)) for exc in unreadable)
+        if not targets and unreadable:
+            return results
         if not targets:
             raise ScriptError("no scripts to build", file=station.scripts_dir,
                               hint="add a .md script there, or run `announcer import NOTICE`")
     chain_cache: dict[str, EngineChain] = {}
-    results = []
 
     @functools.cache
     def first_engine_back() -> bool:
@@ -374,7 +387,7 @@ def build_station(
         try:
             results.append(render_script(station, path, engine=engine, progress=progress,
                                          chains=chain_cache))
-        except (ScriptError, RenderError, EngineError) as exc:
+        except (ScriptError, RenderError, EngineError, ConfigError) as exc:
             if len(targets) == 1 or isinstance(exc, RenderError) and exc.file == str(station.audio_out):
                 raise
             results.append(BuildResult(path, error=str(exc)))  # reported by the caller, with the rest
@@ -395,7 +408,7 @@ def render_script(
     progress: ProgressFactory | None = None,
     chains: dict[str, EngineChain] | None = None,
 ) -> BuildResult:
-    script = parse_script(path)
+    script = parse_script(path, station.limits.max_script_kb * 1024)
     forced = engine or script.engine
     chains = chains if chains is not None else {}
     chain_key = f"{forced}|{script.voice}"
@@ -441,7 +454,7 @@ def render_script(
         audio = station.audio
         with ProgramWriter(program, rate) as writer:
             if intro:
-                _add_jingle(writer, intro, intro_name, speech_lufs, segments)
+                _add_jingle(writer, intro, intro_name, speech_lufs, segments, station.limits.max_jingle_s)
                 writer.add_silence(audio.jingle_gap_ms)
             for reading in range(1, script.repeat + 1):
                 if reading > 1:
@@ -452,6 +465,10 @@ def render_script(
                         writer.add_silence(piece.ms)
                         continue
                     key, engine_name, voice = next(spoken_iter)
+                    if writer.position_s > station.limits.max_program_min * 60:
+                        from announcer.guards import require_program_length
+
+                        require_program_length(script, station, writer.position_s, estimate=False)
                     start, end = writer.add_clip(_trim(chain.clip_again(key, piece.text)))
                     engines_used[engine_name] += 1
                     segments.append({"kind": "speech", "start": round(start, 3), "end": round(end, 3),
@@ -459,7 +476,7 @@ def render_script(
                                      "line": piece.line, "reading": reading})
             if outro:
                 writer.add_silence(audio.jingle_gap_ms)
-                _add_jingle(writer, outro, outro_name, speech_lufs, segments)
+                _add_jingle(writer, outro, outro_name, speech_lufs, segments, station.limits.max_jingle_s)
             duration = writer.position_s
 
         tags = {"title": script.title, "artist": station.name, "album": station.name,
@@ -524,10 +541,11 @@ def _fit_speech(station: Station, stage: Path, sample: list[np.ndarray]) -> Spee
 
 
 def _add_jingle(writer: ProgramWriter, path: Path, name: str, speech_lufs: float | None,
-                segments: list[dict[str, Any]]) -> None:
-    samples = decode_audio_file(path, writer.rate)
+                segments: list[dict[str, Any]], max_seconds: float | None = None) -> None:
+    samples = decode_audio_file(path, writer.rate, max_seconds=max_seconds)
     gain = 0.0
-    jingle_lufs = loudness_lufs(samples, writer.rate)
+    # The level of a long jingle is set from its opening minute: enough for a steady measure, bounded memory.
+    jingle_lufs = loudness_lufs(samples[: int(JINGLE_MEASURE_S * writer.rate)], writer.rate)
     if speech_lufs is not None and jingle_lufs is not None:
         gain = speech_lufs - JINGLE_BELOW_SPEECH_LU - jingle_lufs
     start, end = writer.add(samples, gain)
@@ -650,7 +668,7 @@ def preview_script(station: Station, path: Path) -> str:
     """The reading exactly as it will be spoken, with pause marks and what the normalizer could not resolve."""
     from announcer.textnorm import load_lexicon, unresolved
 
-    script = parse_script(path)
+    script = parse_script(path, station.limits.max_script_kb * 1024)
     pieces = plan_script(station, script)
     lines = [f"# {script.title}" + (f"  (đọc {script.repeat} lần)" if script.repeat > 1 else ""), ""]
     lines.append(format_preview(pieces))
