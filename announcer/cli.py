@@ -110,7 +110,7 @@ def _progress_bar(total: int, label: str):  # noqa: ANN202 - a click progress ba
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="MP3 (or .wav) file to write.")
 @click.option("--engine", help="Use only this engine (no fallback).")
-@click.option("--voice", help="Voice of the engine.")
+@click.option("--voice", help="Voice: region and sex such as trung-nu, or an engine voice name.")
 @click.option("--force", is_flag=True, help="Replace the output file if it exists.")
 @pass_context
 def say(obj: Context, text: str, output: Path, engine: str | None, voice: str | None, force: bool) -> None:
@@ -142,12 +142,20 @@ def preview(obj: Context, script: Path) -> None:
 def engines(obj: Context) -> None:
     """List the engines, their voices and whether they work here."""
     from announcer.engines import describe_engines
+    from announcer.voices import REGION_LABEL, SEX_LABEL
 
-    for row in describe_engines(obj.station(required=False)):
+    station = obj.station(required=False)
+    for row in describe_engines(station):
         state = "available" if row["available"] else f"unavailable: {row['reason']}"
         kind = "online" if row["online"] else "offline"
         click.echo(f"{row['name']:8} {kind:8} voices: {', '.join(row['voices'])}  (default {row['voice']})  "
                    f"{state}")
+        for voice in row["catalog"]:
+            mark = "*" if row["chosen"] == voice else " "
+            region = f"miền {REGION_LABEL[voice.region]}" if voice.region else "no region"
+            click.echo(f"  {mark} {voice.name:18} {region:11} {SEX_LABEL[voice.sex]:4} {voice.label}")
+    if station.voice:
+        click.echo(f"* = the voice each engine reads for voice = {station.voice!r}")
 
 
 @cli.command()

@@ -72,6 +72,26 @@ class GttsOptions:
 
 
 @dataclass
+class FptOptions:
+    timeout: float = field(default=10.0, metadata=_range(1, 120))
+    """Seconds before one HTTP request to FPT.AI is abandoned; 1-120."""
+    retries: int = field(default=2, metadata=_range(0, 10))
+    """Retries on 429 and 5xx answers, with exponential backoff; 0-10."""
+    poll_deadline: float = field(default=60.0, metadata=_range(5, 600))
+    """Longest wait for FPT.AI's audio link to become ready, seconds per request; 5-600."""
+    poll_interval: float = field(default=1.0, metadata=_range(0.2, 30))
+    """Seconds between two looks at the audio link; 0.2-30."""
+
+
+@dataclass
+class ViettelOptions:
+    timeout: float = field(default=20.0, metadata=_range(1, 120))
+    """Seconds before one HTTP request to Viettel AI is abandoned (it answers with the audio); 1-120."""
+    retries: int = field(default=2, metadata=_range(0, 10))
+    """Retries on 429 and 5xx answers, with exponential backoff; 0-10."""
+
+
+@dataclass
 class AudioOptions:
     loudness_lufs: float = field(default=-16.0, metadata=_range(-31.0, -9.0))
     """Integrated loudness target of every rendered file, LUFS; -31 to -9 (broadcast -23, loudspeakers -16)."""
@@ -153,6 +173,11 @@ class Station:
     """Number reading: north (linh, nghìn) or south (lẻ, ngàn)."""
     engines: list[str] = field(default_factory=lambda: ["gtts", "espeak"])
     """Engine chain, first choice first; the last should be espeak (always works)."""
+    voice: str = ""
+    """Voice in the station's terms: region bac/trung/nam and sex nu/nam, e.g. "trung-nu" or "miền Trung, nữ";
+    or one engine's voice name (vi-vn-x-south, banmai). Empty: each engine's default voice."""
+    speed: float = field(default=1.0, metadata=_range(0.5, 2.0))
+    """Reading speed, 1 = normal (0.5-2.0); each engine turns it into its own unit."""
     intro: str | None = "jingles/intro.wav"
     """Default opening jingle for every script."""
     outro: str | None = "jingles/outro.wav"
@@ -163,6 +188,10 @@ class Station:
     """Options of the offline espeak-ng voice."""
     gtts: GttsOptions = field(default_factory=GttsOptions)
     """Options of the online gTTS voice."""
+    fpt: FptOptions = field(default_factory=FptOptions)
+    """Options of the FPT.AI cloud voices (key: FPT_TTS_KEY or secrets.toml)."""
+    viettel: ViettelOptions = field(default_factory=ViettelOptions)
+    """Options of the Viettel AI cloud voices (key: VIETTEL_TTS_KEY or secrets.toml)."""
     audio: AudioOptions = field(default_factory=AudioOptions)
     """Pauses, loudness and output format."""
     limits: Limits = field(default_factory=Limits)
@@ -598,6 +627,7 @@ def _validate(station: Station, problems: _Problems) -> None:
     if not station.engines:
         problems.add("the engine chain is empty", "engines", 'write engines = ["gtts", "espeak"]')
         station.engines = ["gtts", "espeak"]
+    _validate_voice(station, problems)
     if station.limits.jingle_warn_s > station.limits.max_jingle_s:
         problems.add("limits.jingle_warn_s is above limits.max_jingle_s", "limits.jingle_warn_s",
                      "the warning must come before the limit")
@@ -618,6 +648,19 @@ def _validate(station: Station, problems: _Problems) -> None:
         if not station.resolve(folder).is_dir():
             problems.add(f"media_dirs[{index}] {folder[:80]!r} is not a folder", "media_dirs",
                          "create it or remove it from media_dirs")
+
+
+def _validate_voice(station: Station, problems: _Problems) -> None:
+    """The station's voice must read, and some engine of the chain must have it (announcer.voices)."""
+    if not station.voice.strip():
+        return
+    from announcer.voices import voice_problem_for_chain
+
+    message = voice_problem_for_chain(station.voice, station.engines)
+    if message:
+        problems.add(message, "voice", 'write e.g. voice = "trung-nu" (region bac/trung/nam, sex nu/nam); '
+                     "`announcer engines` lists every voice")
+        station.voice = ""
 
 
 def _roots_only(station: Station) -> Station:

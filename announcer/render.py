@@ -102,6 +102,7 @@ def render_fingerprint(station: Station, script_path: Path, engine: str | None =
         "audio": vars(station.audio),
         "name": station.name,
         "dialect": station.dialect,
+        "voice": [station.voice, station.speed],
         "lexicon": _file_digest(station.lexicon_path) if station.lexicon_path.exists() else "",
     }
     for jingle in (station.intro, station.outro):
@@ -115,7 +116,7 @@ def render_fingerprint(station: Station, script_path: Path, engine: str | None =
         # Only what is heard or tagged: editing a script's schedule (slots, dates...)
         # does not make its render stale.
         parts["script"] = [script.title, script.body, script.repeat, script.intro, script.outro, script.engine,
-                           script.voice]
+                           script.voice, script.speed]
         for jingle in (script.intro, script.outro):
             if jingle:
                 parts[f"jingle:{jingle}"] = _file_digest(station.resolve(jingle))
@@ -185,8 +186,8 @@ def render_status(station: Station, script_path: Path, engine: str | None = None
 # --- engines, normalizer, jingles ------------------------------------------------------------------------
 
 
-def make_chain(station: Station, engine: str | None, voice: str | None) -> EngineChain:
-    from announcer.engines import ENGINES, create_engine
+def make_chain(station: Station, engine: str | None, voice: str | None, speed: float | None = None) -> EngineChain:
+    from announcer.engines import ENGINES, chain_engines
 
     names = [engine] if engine else list(station.engines)
     for name in names:
@@ -197,12 +198,7 @@ def make_chain(station: Station, engine: str | None, voice: str | None) -> Engin
                 line=None if engine else find_line(_station_source(station), "engines"),
                 hint=f"use one of: {', '.join(ENGINES)}",
             )
-    engines = []
-    for name in names:
-        wanted = voice if voice and (engine or voice in ENGINES[name].voices) else None
-        engines.append(create_engine(name, station, wanted))
-    if voice and not any(e.voice == voice for e in engines):
-        raise EngineError(f"unknown voice {voice!r}", hint="`announcer engines` lists the voices")
+    engines = chain_engines(station, names, voice, speed, forced=bool(engine))
     return EngineChain(engines, SpeechCache(station.cache_dir / "speech"))
 
 
@@ -411,9 +407,9 @@ def render_script(
     script = parse_script(path, station.limits.max_script_kb * 1024)
     forced = engine or script.engine
     chains = chains if chains is not None else {}
-    chain_key = f"{forced}|{script.voice}"
+    chain_key = f"{forced}|{script.voice}|{script.speed}"
     if chain_key not in chains:
-        chains[chain_key] = make_chain(station, forced, script.voice)
+        chains[chain_key] = make_chain(station, forced, script.voice, script.speed)
     chain = chains[chain_key]
     calls_before = chain.calls
     fallbacks_before = Counter(chain.fallbacks)

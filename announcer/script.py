@@ -28,7 +28,8 @@ FIELDS = {
     "outro": "closing jingle file, or 'none'",
     "repeat": "how many times the text is read (1-10)",
     "engine": "speech engine: gtts or espeak",
-    "voice": "engine voice, e.g. vi-vn-x-south",
+    "voice": "a voice such as trung-nu, bac-nam, \"miền Nam, nữ\", or an engine's voice (vi-vn-x-south)",
+    "speed": "reading speed, 1 is normal (0.5-2.0), e.g. 0.9",
     "slots": "slot names from station.toml, e.g. [sang, chieu]",
     "times": "own air times outside slots, e.g. [\"06:30\"]",
     "from": "first day of the campaign, e.g. 17/6/2021",
@@ -71,7 +72,9 @@ class Script:
     engine: str | None = None
     """Engine override (no fallback); None uses the station chain."""
     voice: str | None = None
-    """Voice override for the engine."""
+    """Voice override: region/sex in the station's terms or an engine's voice (announcer.voices)."""
+    speed: float | None = None
+    """Speed override, 1 = normal; None uses the station's."""
     slots: list[str] = field(default_factory=list)
     """Station slots the script airs in."""
     times: list[str] = field(default_factory=list)
@@ -376,6 +379,26 @@ def _fill_fields(script: Script, meta: dict[str, Any], path: Path, problems: lis
     def engine() -> None:
         script.engine = scalar("engine") or None
         script.voice = scalar("voice") or None
+        if script.voice is not None:
+            from announcer.voices import known_names, parse_voice
+
+            try:
+                parse_voice(script.voice, known_names())
+            except ValueError as exc:
+                script.voice = None
+                raise fail("voice", str(exc)) from None
+        value = scalar("speed")
+        if value is not None:
+            from announcer.voices import check_speed
+
+            try:
+                speed = float(value.replace(",", "."))
+            except ValueError:
+                raise fail("speed", f"{shown(value)} is not a number") from None
+            problem = check_speed(speed)
+            if problem:
+                raise fail("speed", problem)
+            script.speed = speed
 
     def slots() -> None:
         if "slots" in meta:

@@ -88,4 +88,25 @@ def init_station(directory: Path) -> list[Path]:
         example.write_text(EXAMPLE_SCRIPT, encoding="utf-8")
         created.append(example)
     created.append(directory / "audio_out")
+    if _ignore_secrets(directory / ".gitignore"):
+        created.append(directory / ".gitignore")
     return created
+
+
+GITIGNORE_LINES = ("secrets.toml", "audio_out/", ".cache/")
+"""Never in git: service keys (secrets.toml), and what a build can make again."""
+
+
+def _ignore_secrets(path: Path) -> bool:
+    """Add the lines git must ignore to ``path`` (kept if it exists); True when it changed."""
+    try:
+        text = path.read_text(encoding="utf-8") if path.exists() else ""
+    except (OSError, UnicodeDecodeError):
+        text = ""
+    have = {line.strip() for line in text.splitlines()}
+    missing = [line for line in GITIGNORE_LINES if line not in have]
+    if not missing:
+        return False
+    prefix = text if not text or text.endswith("\n") else text + "\n"
+    path.write_text(prefix + "\n".join(missing) + "\n", encoding="utf-8")
+    return True

@@ -166,7 +166,7 @@ def test_concurrent_calls_are_serialized_and_all_succeed() -> None:
 def test_describe_engines_offline(tmp_path: Path) -> None:
     rows = describe_engines(_station(tmp_path))
     by_name = {row["name"]: row for row in rows}
-    assert set(by_name) == {"espeak", "gtts"}
+    assert set(by_name) == {"espeak", "gtts", "fpt", "viettel"}
     assert by_name["espeak"]["available"] is True
     assert by_name["espeak"]["voices"] == ["vi", "vi-vn-x-central", "vi-vn-x-south"]
     assert by_name["espeak"]["voice"] == "vi"

@@ -2,26 +2,51 @@
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from announcer.config import Station
 from announcer.engines.base import Availability, Engine
 from announcer.engines.espeak import EspeakEngine
+from announcer.engines.fpt import FptEngine
 from announcer.engines.gtts_engine import GttsEngine
+from announcer.engines.viettel import ViettelEngine
 from announcer.errors import EngineError
+from announcer.voices import VoiceChoice, VoiceInfo, parse_voice, pick
 
 log = logging.getLogger(__name__)
 
-ENGINES: dict[str, type[Engine]] = {"espeak": EspeakEngine, "gtts": GttsEngine}
+ENGINES: dict[str, type[Engine]] = {"espeak": EspeakEngine, "gtts": GttsEngine, "fpt": FptEngine,
+                                     "viettel": ViettelEngine}
 
 __all__ = [
-    "ENGINES", "Availability", "Engine", "EspeakEngine", "GttsEngine", "create_engine", "describe_engines",
+    "ENGINES", "Availability", "Engine", "EspeakEngine", "FptEngine", "GttsEngine", "ViettelEngine", "chain_engines",
+    "create_engine", "describe_engines",
 ]
 
 
-def create_engine(name: str, station: Station, voice: str | None = None) -> Engine:
-    """A ready engine named ``name``, configured from ``station``; ``voice`` overrides the station's.
+def _espeak_speed(station: Station, speed: float) -> Station:
+    from announcer.engines.espeak import RATE_RANGE
+
+    rate = min(max(round(station.espeak.rate * speed), RATE_RANGE[0]), RATE_RANGE[1])
+    return dataclasses.replace(station, espeak=dataclasses.replace(station.espeak, rate=rate))
+
+
+def _gtts_speed(station: Station, speed: float) -> Station:
+    # Google has two speeds: normal and slow (about 0.7).
+    return dataclasses.replace(station, gtts=dataclasses.replace(station.gtts, slow=station.gtts.slow or speed <= 0.8))
+
+
+_SPEED: dict[str, Callable[[Station, float], Station]] = {"espeak": _espeak_speed, "gtts": _gtts_speed}
+"""How the speed factor reaches engines whose options predate it (the others take ``speed=``)."""
+
+
+def create_engine(name: str, station: Station, voice: str | None = None, speed: float | None = None) -> Engine:
+    """A ready engine named ``name``, configured from ``station``; ``voice`` overrides the station's,
+    ``speed`` (a factor, 1 = normal) the station's ``speed``.
 
     Raises EngineError for an unknown engine or voice (nothing is loaded or contacted here).
     """
@@ -32,8 +57,62 @@ def create_engine(name: str, station: Station, voice: str | None = None) -> Engi
     factory: Any = getattr(cls, "from_station", None)
     if factory is None:
         return cls()
-    engine: Engine = factory(station, voice)
+    factor = station.speed if speed is None else speed
+    if "speed" in inspect.signature(factory).parameters:
+        engine: Engine = factory(station, voice, speed=factor)
+    else:
+        adapt = _SPEED.get(key)
+        engine = factory(adapt(station, factor) if adapt and factor != 1.0 else station, voice)
     return engine
+
+
+def chain_engines(station: Station, names: list[str], voice: str | None, speed: float | None = None,
+                  *, forced: bool = False) -> list[Engine]:
+    """The engines of a chain for the voice asked (a script's ``voice``, else the station's).
+
+    A choice in the station's terms (region, sex) keeps only the engines that have a
+    matching voice, each speaking its first match, in chain order; the build falls back
+    along them. An engine's own voice name keeps today's rule: engines that have it speak
+    it, the others their default. Raises EngineError when no engine can serve the choice.
+    """
+    text = voice if voice is not None and voice.strip() else station.voice
+    from announcer.voices import known_names
+
+    try:
+        choice = parse_voice(text or "", known_names())
+    except ValueError as exc:
+        raise EngineError(str(exc), hint="`announcer engines` lists every voice") from None
+    factor = choice.speed if choice.speed is not None else (station.speed if speed is None else speed)
+    if choice.empty:
+        return [create_engine(n, station, None, factor) for n in names]
+    if choice.name is not None:
+        engines = []
+        for name in names:
+            has = choice.name.lower() in (v.lower() for v in ENGINES[name].voices)
+            engines.append(create_engine(name, station, choice.name.lower() if has or forced else None, factor))
+        if not any(e.voice.lower() == choice.name.lower() for e in engines):
+            raise EngineError(f"unknown voice {choice.name!r}", hint="`announcer engines` lists the voices")
+        return engines
+    engines = []
+    for name in names:
+        match = pick(choice, ENGINES[name].catalog)
+        if match is not None:
+            engines.append(create_engine(name, station, match.name, factor))
+    if not engines:
+        raise EngineError(f"no engine of the chain ({', '.join(names)}) has {choice.describe()}",
+                          hint="add an engine that has it (espeak has every region), or choose another voice; "
+                               "`announcer engines` lists every voice")
+    return engines
+
+
+def chosen_voice(station: Station, cls: type[Engine]) -> VoiceInfo | None:
+    """The voice of ``cls`` the station's ``voice`` picks (None: no choice, or no match)."""
+    try:
+        choice = parse_voice(station.voice, [v.name for v in cls.catalog])
+    except ValueError:
+        return None
+    return None if choice.empty else pick(choice, cls.catalog) if choice.name is None else pick(
+        VoiceChoice(name=choice.name), cls.catalog)
 
 
 def describe_engines(station: Station) -> list[dict[str, Any]]:
@@ -47,7 +126,9 @@ def describe_engines(station: Station) -> list[dict[str, Any]]:
     for name in order:
         cls = ENGINES[name]
         row: dict[str, Any] = {"name": name, "online": cls.online, "voices": list(cls.voices),
-                               "voice": cls.voices[0] if cls.voices else "", "available": False, "reason": ""}
+                               "voice": cls.voices[0] if cls.voices else "", "available": False, "reason": "",
+                               "catalog": list(cls.catalog), "chosen": chosen_voice(station, cls),
+                               "needs": getattr(cls, "needs", "")}
         try:
             engine = create_engine(name, station)
             row["voice"] = engine.voice

@@ -6,6 +6,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 from announcer.audio.pydub_compat import AudioSegment
+from announcer.voices import VoiceInfo
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,8 @@ class Engine(ABC):
     name: str = ""
     online: bool = False
     voices: tuple[str, ...] = ()
+    catalog: tuple[VoiceInfo, ...] = ()
+    """Each voice with its region and sex (announcer.voices), the default first."""
 
     @abstractmethod
     def availability(self) -> Availability:

@@ -21,6 +21,7 @@ from announcer.audio.pydub_compat import AudioSegment
 from announcer.config import EspeakOptions, Station
 from announcer.engines.base import Availability, Engine
 from announcer.errors import EngineError, EngineUnavailable, SynthesisError
+from announcer.voices import VoiceInfo
 
 log = logging.getLogger(__name__)
 
@@ -194,6 +195,8 @@ class EspeakEngine(Engine):
     name = "espeak"
     online = False
     voices = tuple(VOICE_NAMES)
+    catalog = (VoiceInfo("vi", "bac", None, "espeak Bắc"), VoiceInfo("vi-vn-x-central", "trung", None, "espeak Trung"),
+               VoiceInfo("vi-vn-x-south", "nam", None, "espeak Nam"))
 
     def __init__(self, options: EspeakOptions | None = None, voice: str | None = None) -> None:
         options = options or EspeakOptions()

@@ -41,6 +41,7 @@ from announcer.config import GttsOptions, Station
 from announcer.engines.base import Availability, Engine
 from announcer.engines.textsplit import split_text
 from announcer.errors import EngineError, EngineUnavailable, RenderError, SynthesisError
+from announcer.voices import VoiceInfo
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,7 @@ class GttsEngine(Engine):
     name = "gtts"
     online = True
     voices = (LANG,)
+    catalog = (VoiceInfo(LANG, None, "nu", "Google"),)
 
     def __init__(
         self,

@@ -217,10 +217,14 @@ def _check_engines(station: Station, scripts: list[Script], source: str) -> list
         if script.voice is None:
             continue
         names = [script.engine.strip().lower()] if script.engine else [n for n in station.engines if n in ENGINES]
-        voices = [v for n in names for v in ENGINES[n].voices]
-        if script.voice not in voices:
-            problems.append(Problem(ERROR, file, script.line_of("voice"), f"unknown voice {shown(script.voice)}",
-                                    f"voices of {', '.join(names) or 'the chain'}: {', '.join(voices) or 'none'}"))
+        from announcer.voices import voice_problem_for_chain
+
+        message = voice_problem_for_chain(script.voice, names)
+        if message:
+            voices = [v for n in names for v in ENGINES[n].voices]
+            problems.append(Problem(ERROR, file, script.line_of("voice"), message,
+                                    f"write e.g. voice: trung-nu; voices of {', '.join(names) or 'the chain'}: "
+                                    f"{', '.join(voices) or 'none'}"))
     return problems
 
 
