@@ -3,6 +3,7 @@ and all-caps acronyms nobody listed, spelled with Vietnamese letter names."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 from announcer.textnorm import numbers
@@ -120,9 +121,14 @@ _RULES = (
     _rule("CT", rf"(?<!{_LETTER})CT(?=[ \t]*(?:số\b|\d))", "chỉ thị "),
     _rule("TT", rf"(?<!{_LETTER})TT(?=[ \t]*(?:số\b|\d))", "thông tư "),
     _rule("ĐT", rf"(?<!{_LETTER})ĐT\.?[ \t]*(?=\d{{2,3}}[A-Z]?(?![\d.,]?\d))", "đường tỉnh "),
+    _rule("ĐH.", rf"(?<!{_LETTER})ĐH\.[ \t]*(?=\d{{1,3}}[A-Z]?(?![\d.,]?\d))", "đường huyện "),
     _rule("SN", rf"(?<!{_LETTER})SN[ \t]*:?[ \t]*(?=(?:19|20)\d\d(?!\d))", "sinh năm "),
     _rule("SN", rf"(?<!{_LETTER})SN[ \t]*(?=\d)", "số nhà "),
     _rule("DN", rf"(?<!{_LETTER})DN(?=\d)", "đê en "),
+    _rule("CN", rf"(?i:(?<!{_LETTER})((?:thứ[ \t]*\d|thứ bảy|t7|đến|và|các ngày|ngày|sáng|chiều|tối)[ \t]*,?)[ \t]*)"
+                rf"CN(?!{_LETTER})", r"\1 chủ nhật"),
+    _rule("BĐ", rf"(?<!{_LETTER})BĐ[ \t]*(?=[1-3](?!\d)|I{{1,3}}(?!{_LETTER}))", "báo động "),
+    _rule("CV", rf"(?<=\d)([ \t]*)CV(?!{_LETTER})", r"\1 mã lực"),
     _rule("KT.", rf"(?<!{_LETTER})KT\.[ \t]*(?=[A-ZĐ]{{2}}|Chủ|Giám|Trưởng|Hiệu|Chánh|Bộ)", "ký thay "),
     _rule("TM.", rf"(?<!{_LETTER})TM\.[ \t]*(?=[A-ZĐÂỦỦ]{{2}}|Ủy|Ban|Hội|Đảng|Chi)", "thay mặt "),
     _rule("TL.", rf"(?<!{_LETTER})TL\.[ \t]*(?=[A-ZĐ]{{2}}|Chủ|Giám|Trưởng)", "thừa lệnh "),
@@ -159,7 +165,7 @@ def _canon(spoken: str) -> str:
 def _reading(text: str, ctx: Context) -> str:
     from announcer.textnorm.pipeline import normalize_line  # the pipeline imports this module
 
-    return _canon(normalize_line(text, Context(dialect=ctx.dialect, lexicon=ctx.lexicon)))
+    return _canon(normalize_line(text, dataclasses.replace(ctx, notes=[])))  # its notes are not the text's
 
 
 def _plain(token: str) -> bool:
@@ -183,9 +189,19 @@ def _defines(words: list[str], acronym: str) -> int:
     return used if i < 0 else 0
 
 
+_SHORT_FORM = re.compile(r"\b[A-ZĐ]{2,}")
+
+
+def _is_subsequence(short: list[str], long: list[str]) -> bool:
+    """'ban quản lý dự án' in 'ban quản lý dự án đầu tư xây dựng': a short form of what was just said."""
+    it = iter(long)
+    return bool(short) and all(word in it for word in short)
+
+
 def written_out(text: str, ctx: Context) -> str:
     """A reading written twice, once in brackets, is said once: 'căn cước công dân (CCCD)',
-    'CCCD (căn cước công dân)', '15 (mười lăm) ngày', '500.000 đồng (năm trăm nghìn đồng chẵn)'.
+    'CCCD (căn cước công dân)', '15 (mười lăm) ngày', '500.000 đồng (năm trăm nghìn đồng chẵn)',
+    'Ban Quản lý dự án Đầu tư xây dựng (Ban QLDA)'.
     An acronym a text defines this way is learnt for the rest of the text."""
     if "(" not in text:
         return text
@@ -219,6 +235,8 @@ def written_out(text: str, ctx: Context) -> str:
                         break
                     if len(got.split()) > words:
                         break
+            if not drop and _SHORT_FORM.search(inner):
+                drop = _is_subsequence(said.split(), _reading(" ".join(tokens[-20:]), ctx).split())
         if drop:
             out.append(text[last:m.start()].rstrip(" \t"))
             last = m.end()
@@ -231,6 +249,7 @@ def written_out(text: str, ctx: Context) -> str:
 _ROMAN_KEYWORDS = (
     "chương", "phần", "mục", "điều", "khoản", "phụ lục", "khóa", "khoá", "thế kỷ", "thế kỉ", "đoạn",
     "quý", "đợt", "giai đoạn", "tập", "kỳ", "kì", "lần", "hạng", "loại", "cấp", "tiểu mục", "năm", "thứ",
+    "báo động", "cấp độ", "mức",
 )
 _ROMAN = re.compile(
     r"(?i)(?<![^\W\d_])(" + "|".join(sorted(_ROMAN_KEYWORDS, key=len, reverse=True)) + r")"
