@@ -11,6 +11,7 @@ the line of the setting, found by its table (``[espeak] rate`` is not ``sample_r
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import re
 import tomllib
@@ -416,8 +417,10 @@ def _apply(target: Any, table: dict[str, Any], where: str, problems: _Problems) 
                          f"({shown[:60]}{'…' if len(shown) > 60 else ''})", dotted,
                          "fix the value type (numbers unquoted, text in quotes, lists in [ ])")
             continue
-        if hint is float:
-            value = float(value)
+        try:
+            value = float(value) if hint is float else value
+        except OverflowError:  # an integer with hundreds of digits
+            value = math.inf
         message = _out_of_range(fields[key], value)
         if message:
             problems.add(f"{dotted} = {value!r} is out of range: {message}", dotted,

@@ -51,6 +51,10 @@ JINGLE_BELOW_SPEECH_LU = 1.0
 """Jingles sit this much below the speech, so they are never louder than it."""
 SPEECH_SAMPLE_S = 60.0
 """How much speech is measured to set the jingle level (speech loudness is steady)."""
+LOUDNESS_MISS_LU = 1.0
+"""A render further than this from the loudness target is refused, not published with a warning."""
+TRUE_PEAK_MISS_DB = 0.5
+"""Likewise for a true peak above the station's ceiling."""
 JINGLE_MEASURE_S = 60.0
 """How much of a jingle is measured to set its level."""
 
@@ -289,7 +293,7 @@ def sweep_stale_staging(folder: Path, now: float | None = None) -> list[Path]:
     A folder in use by a live build (ours or another process's) is left alone.
     """
     now = time.time() if now is None else now
-    removed = []
+    removed: list[Path] = []
     try:
         entries = list(folder.iterdir())
     except OSError:
@@ -481,6 +485,7 @@ def render_script(
         wav_tmp = stage / "out.wav" if audio.write_wav else None
         measured = master_to_mp3(program, mp3_tmp, _master_settings(station), tags, fit=fit, wav_copy=wav_tmp)
         program.unlink()
+        _require_target(station, measured.integrated_lufs, measured.true_peak_db)
 
         manifest = {
             "script": path.name, "title": script.title, "station": station.name,
@@ -545,6 +550,27 @@ def _add_jingle(writer: ProgramWriter, path: Path, name: str, speech_lufs: float
         gain = speech_lufs - JINGLE_BELOW_SPEECH_LU - jingle_lufs
     start, end = writer.add(samples, gain)
     segments.append({"kind": "jingle", "start": round(start, 3), "end": round(end, 3), "file": name})
+
+
+def _require_target(station: Station, lufs: float, true_peak_db: float) -> None:
+    """Refuse a render that missed the station's loudness target or peak ceiling (nothing is published).
+
+    Every file must sound equally loud on air; a target the true-peak ceiling does not leave
+    room for (e.g. -6 LUFS for speech under -1.5 dBTP) is a setting to fix, not a warning to miss.
+    """
+    audio = station.audio
+    too_far = abs(lufs - audio.loudness_lufs) > LOUDNESS_MISS_LU
+    too_hot = true_peak_db > audio.true_peak_db + TRUE_PEAK_MISS_DB
+    if not (too_far or too_hot):
+        return
+    setting = "loudness_lufs" if too_far else "true_peak_db"
+    raise RenderError(
+        f"cannot reach the loudness target: {audio.loudness_lufs:.1f} LUFS with true peak at most "
+        f"{audio.true_peak_db:.1f} dBTP was asked, {lufs:.1f} LUFS / {true_peak_db:.1f} dBTP was reached",
+        file=station.config_path, line=find_line(_station_source(station), setting),
+        hint="set loudness_lufs in [audio] nearer -16 (speech this loud needs more headroom than "
+             "true_peak_db leaves), or raise true_peak_db; the last good renders are kept",
+    )
 
 
 def _master_settings(station: Station) -> MasterSettings:
@@ -627,6 +653,7 @@ def say_text(station: Station, text: str, output: Path, engine: str | None = Non
         else:
             measured = master_to_mp3(program, tmp, settings, {"title": text[:60], "artist": station.name})
         program.unlink()
+        _require_target(station, measured.integrated_lufs, measured.true_peak_db)
         try:
             replace_durably(tmp, output)
         except OSError as exc:
@@ -646,7 +673,7 @@ def preview_script(station: Station, path: Path) -> str:
     lines = [f"# {script.title}" + (f"  (đọc {script.repeat} lần)" if script.repeat > 1 else ""), ""]
     lines.append(format_preview(pieces))
     lexicon = load_lexicon(station.lexicon_path)
-    problems = unresolved(script.body, dialect=station.dialect, lexicon=lexicon)
+    problems = unresolved(script.body, dialect=station.dialect, lexicon=lexicon, first_line=script.body_line)
     if problems:
         lines += ["", "# Cần kiểm tra (check these; add fixes to lexicon.tsv):"]
         lines += [f"#   {item}" for item in problems]
