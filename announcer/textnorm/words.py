@@ -92,8 +92,10 @@ def _tt(text: str, ctx: Context) -> str:
         word = re.match(rf"{_LETTER}+", after).group(0)  # type: ignore[union-attr]
         if word.lower() in _CENTRE_WORDS and _is_capitalised(word):
             return "trung tâm "
-        if m.group(1) and _is_capitalised(word) and not word.isupper():
-            return "thị trấn "
+        place = re.match(rf"({_LETTER}+)[ \t]+({_LETTER}+)", after)
+        if _is_capitalised(word) and not word.isupper() and (
+                m.group(1) or place and all(_is_capitalised(w) and not w.isupper() for w in place.groups())):
+            return "thị trấn "  # 'TT. Phú Hòa', 'TT Phú Hòa' (a place name of two words)
         return m.group(0)
 
     if "TT" not in text:
