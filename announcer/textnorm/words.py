@@ -3,7 +3,6 @@ and all-caps acronyms nobody listed, spelled with Vietnamese letter names."""
 
 from __future__ import annotations
 
-import dataclasses
 import re
 
 from announcer.textnorm import numbers
@@ -166,7 +165,8 @@ def _canon(spoken: str) -> str:
 def _reading(text: str, ctx: Context) -> str:
     from announcer.textnorm.pipeline import normalize_line  # the pipeline imports this module
 
-    return _canon(normalize_line(text, dataclasses.replace(ctx, notes=[])))  # its notes are not the text's
+    inner = Context(dialect=ctx.dialect, lexicon=ctx.lexicon, overrides=ctx.overrides)  # notes not the text's
+    return _canon(normalize_line(text, inner))
 
 
 def _plain(token: str) -> bool:
