@@ -15,6 +15,7 @@ import click
 
 from announcer import __version__
 from announcer.errors import AnnouncerError
+from announcer.procs import children_die_with_us
 
 log = logging.getLogger("announcer")
 
@@ -110,12 +111,16 @@ def _progress_bar(total: int, label: str):  # noqa: ANN202 - a click progress ba
               help="MP3 (or .wav) file to write.")
 @click.option("--engine", help="Use only this engine (no fallback).")
 @click.option("--voice", help="Voice of the engine.")
+@click.option("--force", is_flag=True, help="Replace the output file if it exists.")
 @pass_context
-def say(obj: Context, text: str, output: Path, engine: str | None, voice: str | None) -> None:
+def say(obj: Context, text: str, output: Path, engine: str | None, voice: str | None, force: bool) -> None:
     """Speak TEXT into an audio file (normalized, loudness-matched, no jingles)."""
+    from announcer.guards import check_say_output
     from announcer.render import say_text
 
-    result = say_text(obj.station(required=False), text, output, engine=engine, voice=voice)
+    station = obj.station(required=False)
+    check_say_output(output, force, station.root)
+    result = say_text(station, text, output, engine=engine, voice=voice)
     click.echo(f"{result.path}  {result.duration_s:.1f} s  {result.loudness_lufs:.1f} LUFS  "
                f"{', '.join(result.engines)}")
 
@@ -125,9 +130,11 @@ def say(obj: Context, text: str, output: Path, engine: str | None, voice: str | 
 @pass_context
 def preview(obj: Context, script: Path) -> None:
     """Print the text exactly as it will be spoken, with pause marks."""
+    from announcer.guards import find_script
     from announcer.render import preview_script
 
-    click.echo(preview_script(obj.station(required=False), script))
+    station = obj.station(required=False)
+    click.echo(preview_script(station, find_script(station.root, script)))
 
 
 @cli.command()
@@ -181,15 +188,20 @@ def normalize(obj: Context, source: Path) -> None:
 
 @cli.command(name="import")
 @click.argument("source", type=click.Path(path_type=Path))
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Script to write.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Script to write: a .md file in scripts/ (relative to the station folder).")
 @click.option("--force", is_flag=True, help="Overwrite an existing script.")
+@click.option("--anywhere", is_flag=True, help="Allow -o outside scripts/ (still only a .md file).")
 @pass_context
-def import_(obj: Context, source: Path, output: Path | None, force: bool) -> None:
+def import_(obj: Context, source: Path, output: Path | None, force: bool, anywhere: bool) -> None:
     """Turn a notice (.docx, .txt, .md; any Vietnamese encoding) into a script."""
+    from announcer.guards import check_notice_source, import_destination
     from announcer.importer import import_notice
 
     station = obj.station()
-    result = import_notice(source, station.scripts_dir, dest=output, force=force)
+    dest = import_destination(station, output, anywhere) if output is not None else None
+    check_notice_source(source, station.limits)
+    result = import_notice(source, station.scripts_dir, dest=dest, force=force, limits=station.limits)
     click.echo(f"read {source} as {result.encoding}")
     if result.removed:
         click.echo("removed (never read on air):")
@@ -231,8 +243,24 @@ def check(obj: Context) -> None:
 def run(obj: Context, sink: str | None) -> None:
     """Play the schedule unattended (Ctrl-C stops)."""
     from announcer.schedule.runner import run_command
+    from announcer.schedule.sinks import probe_sink
 
-    sys.exit(run_command(obj.require(), sink))
+    root = obj.require()
+    spec = sink or _configured_sink(root)
+    problem = probe_sink(spec)
+    if problem:  # said at start, not at the first item; the player still starts (a device may come back)
+        click.echo(f"warning: the sink {spec or 'soundcard'!r} cannot play here: {problem}", err=True)
+    sys.exit(run_command(root, sink))
+
+
+def _configured_sink(root: Path) -> str | None:
+    """station.toml's sink; None when the file cannot be read now (`run` then deals with it)."""
+    from announcer.config import load_station
+
+    try:
+        return load_station(root).player.sink
+    except AnnouncerError:
+        return None
 
 
 @cli.command()
@@ -241,9 +269,14 @@ def run(obj: Context, sink: str | None) -> None:
 @pass_context
 def play(obj: Context, target: Path, sink: str | None) -> None:
     """Play a script's render or an audio file now (hands it to a running `announcer run`)."""
+    from announcer.config import Station, station_problems
+    from announcer.guards import check_play_target
     from announcer.schedule.runner import play_command
 
-    sys.exit(play_command(obj.require(), target, sink, report=click.echo))
+    root = obj.require()
+    station, problems = station_problems(root)
+    check_play_target(station if not problems else Station(root=root), target)
+    sys.exit(play_command(root, target, sink, report=click.echo))
 
 
 @cli.command(name="log")
@@ -265,7 +298,8 @@ def main(argv: list[str] | None = None) -> None:
     debug = "--debug" in args
     _utf8_stdio()
     try:
-        cli.main(args=args, prog_name="announcer", standalone_mode=False)
+        with children_die_with_us():  # SIGTERM stops like Ctrl+C, and no ffmpeg or player outlives us
+            cli.main(args=args, prog_name="announcer", standalone_mode=False)
     except AnnouncerError as exc:
         if debug:
             raise

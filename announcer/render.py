@@ -3,9 +3,12 @@
 script ─parse─> reading plan ─engine chain + cache─> clips ─mixer─> program WAV
        ─master (gain + limiter + MP3, measured)─> audio_out/<stem>.mp3 + .json + .txt
 
-Outputs are written to temporary files and renamed into place only when all of
-them are complete, manifest last: a failed or interrupted build never touches the
-last good render, and a render counts as up to date only when its manifest says so.
+Outputs are written to a private ``.build-*`` folder and published only when all
+of them are complete: each file fsynced and renamed into place, MP3 first, manifest
+last. A failed or interrupted build never touches the last good render. The manifest
+records the MP3's size and hash, and a render counts as up to date only when its
+manifest says so and the MP3 on disk is the one it vouches for; so a build killed
+mid-publish (new MP3 beside the old manifest) reads as stale and is redone.
 """
 
 from __future__ import annotations
@@ -15,7 +18,9 @@ import hashlib
 import json
 import logging
 import os
+import shutil
 import tempfile
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -32,8 +37,9 @@ from announcer.audio.mixer import ProgramWriter, decode_audio_file, loudness_luf
 from announcer.audio.pydub_compat import AudioSegment
 from announcer.cache import SpeechCache
 from announcer.config import Station, find_line, is_no_jingle
-from announcer.errors import AnnouncerError, EngineError, RenderError, ScriptError
-from announcer.script import Script, list_scripts, parse_script
+from announcer.errors import AnnouncerError, ConfigError, EngineError, RenderError, ScriptError
+from announcer.fsutil import replace_durably
+from announcer.script import Script, parse_script, scan_scripts
 from announcer.speech import Piece, Speech, format_preview, plan_reading
 from announcer.synth import EngineChain, describe_fallbacks
 
@@ -45,6 +51,12 @@ JINGLE_BELOW_SPEECH_LU = 1.0
 """Jingles sit this much below the speech, so they are never louder than it."""
 SPEECH_SAMPLE_S = 60.0
 """How much speech is measured to set the jingle level (speech loudness is steady)."""
+LOUDNESS_MISS_LU = 1.0
+"""A render further than this from the loudness target is refused, not published with a warning."""
+TRUE_PEAK_MISS_DB = 0.5
+"""Likewise for a true peak above the station's ceiling."""
+JINGLE_MEASURE_S = 60.0
+"""How much of a jingle is measured to set its level."""
 
 
 @dataclass
@@ -120,12 +132,52 @@ def read_manifest(station: Station, script_path: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
+@functools.lru_cache(maxsize=256)
+def _audio_digest(path: str, size: int, mtime_ns: int, inode: int) -> str:
+    """sha256 of a render, remembered while the file is unchanged (the player asks often)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def audio_identity(path: Path) -> dict[str, Any]:
+    """What a manifest records about its MP3: size and sha256."""
+    info = path.stat()
+    return {"bytes": info.st_size, "sha256": _audio_digest(str(path), info.st_size, info.st_mtime_ns, info.st_ino)}
+
+
+def manifest_matches_audio(manifest: dict[str, Any], mp3: Path) -> bool:
+    """True when ``mp3`` is the very file the manifest vouches for (same size and hash).
+
+    A manifest from before this check was added (no ``audio`` entry) is trusted on size > 0.
+    """
+    try:
+        info = mp3.stat()
+    except OSError:
+        return False
+    recorded = manifest.get("audio")
+    if not isinstance(recorded, dict):
+        return info.st_size > 0
+    if recorded.get("bytes") != info.st_size:
+        return False
+    try:
+        return bool(recorded.get("sha256") == audio_identity(mp3)["sha256"])
+    except OSError:
+        return False
+
+
 def render_status(station: Station, script_path: Path, engine: str | None = None) -> str:
     """'fresh' (render matches the script and settings), 'stale' or 'missing'."""
     manifest = read_manifest(station, script_path)
-    if manifest is None or not output_paths(station, script_path)["mp3"].is_file():
+    mp3 = output_paths(station, script_path)["mp3"]
+    if manifest is None or not mp3.is_file():
         return "missing"
     if manifest.get("fingerprint") != render_fingerprint(station, script_path, engine):
+        return "stale"
+    if not manifest_matches_audio(manifest, mp3):
+        log.warning("%s does not match its manifest (a build was interrupted?); it will be rebuilt", mp3)
         return "stale"
     return "fresh"
 
@@ -173,6 +225,11 @@ def make_normalizer(station: Station) -> Callable[[str], str]:
 
 
 def plan_script(station: Station, script: Script) -> list[Piece]:
+    from announcer.guards import minimum_program_s, pause_problems, require_program_length
+
+    for problem in pause_problems(script, station.limits):
+        raise problem
+    require_program_length(script, station, minimum_program_s(script, station), estimate=True)
     audio = station.audio
     pieces = plan_reading(script.body, script.body_line, make_normalizer(station), audio.sentence_pause_ms,
                           audio.paragraph_pause_ms)
@@ -183,44 +240,100 @@ def plan_script(station: Station, script: Script) -> list[Piece]:
 
 
 def _jingle_path(station: Station, script: Script, which: str) -> tuple[Path | None, str]:
+    from announcer.guards import inside_station, require_short_audio
+
     own = getattr(script, which)
     if is_no_jingle(own):
         return None, ""
     if own is not None:
-        path = station.resolve(own)
+        path = inside_station(station, Path(own.strip()), f"{which} jingle", script.path, script.line_of(which))
         if not path.is_file():
             raise RenderError(f"{which} jingle {own!r} not found", file=script.path, line=script.line_of(which),
                               hint=f"put the file at {path} or write '{which}: none'")
+        require_short_audio(path, station.limits, f"{which} jingle", script.path, script.line_of(which))
         return path, own
     default = station.intro if which == "intro" else station.outro
     if not default or is_no_jingle(default):
         return None, ""
-    path = station.resolve(default)
+    line = find_line(_station_source(station), which)
+    path = inside_station(station, Path(default.strip()), f"the default {which} jingle", station.config_path, line)
     if not path.is_file():
-        raise RenderError(f"default {which} jingle {default!r} not found", file=station.config_path,
-                          line=find_line(_station_source(station), which),
+        raise RenderError(f"default {which} jingle {default!r} not found", file=station.config_path, line=line,
                           hint=f"put the file at {path}, fix the path, or set {which} = \"\" for none")
+    require_short_audio(path, station.limits, f"default {which} jingle", station.config_path, line)
     return path, default
 
 
 # --- building --------------------------------------------------------------------------------------------
 
 
+STAGING_PREFIX = ".build-"
+STALE_STAGING_S = 6 * 3600.0
+"""A staging folder this old is abandoned even if its owner's pid now belongs to someone else."""
+
+
+def _pid_alive(pid: int) -> bool | None:
+    """True/False on POSIX; None where it cannot be asked safely (os.kill(pid, 0) kills on Windows)."""
+    if os.name != "posix":
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OSError:
+        return None
+    return True
+
+
+def sweep_stale_staging(folder: Path, now: float | None = None) -> list[Path]:
+    """Remove ``.build-*`` folders left by killed builds: whose owner pid is dead, or very old.
+
+    A folder in use by a live build (ours or another process's) is left alone.
+    """
+    now = time.time() if now is None else now
+    removed: list[Path] = []
+    try:
+        entries = list(folder.iterdir())
+    except OSError:
+        return removed
+    for entry in entries:
+        if not entry.name.startswith(STAGING_PREFIX) or not entry.is_dir():
+            continue
+        try:
+            age = now - entry.stat().st_mtime
+        except OSError:
+            continue
+        owner = entry.name[len(STAGING_PREFIX):].split("-", 1)[0]
+        alive = _pid_alive(int(owner)) if owner.isdigit() else None
+        if owner.isdigit() and int(owner) == os.getpid():
+            alive = True  # another thread of this process may be using it
+        if alive is False or (alive is None and age > STALE_STAGING_S) or age > 4 * STALE_STAGING_S:
+            shutil.rmtree(entry, ignore_errors=True)
+            if not entry.exists():
+                log.info("removed %s, left by an interrupted build", entry)
+                removed.append(entry)
+    return removed
+
+
 @contextmanager
 def _staging(folder: Path) -> Iterator[Path]:
-    """A private temp folder inside ``folder`` (same filesystem, so rename is atomic)."""
+    """A private temp folder inside ``folder`` (same filesystem, so rename is atomic).
+
+    Named after this process's pid, so the next build can tell an abandoned one from a busy one.
+    """
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=folder))
+        sweep_stale_staging(folder)
+        tmp = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=folder))
     except OSError as exc:
         raise RenderError(f"cannot write to {folder}: {exc.strerror}", file=folder,
                           hint="check that the folder exists, is writable and the disk is not full") from None
     try:
         yield tmp
     finally:
-        for leftover in tmp.iterdir():
-            leftover.unlink(missing_ok=True)
-        tmp.rmdir()
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def build_station(
@@ -231,19 +344,21 @@ def build_station(
     progress: ProgressFactory | None = None,
 ) -> list[BuildResult]:
     """Render the named scripts (all of scripts/*.md when none), skipping up-to-date ones."""
+    from announcer.guards import station_script
+
+    results: list[BuildResult] = []
     if scripts:
-        for path in scripts:
-            if not path.is_file():
-                raise ScriptError("script not found", file=path,
-                                  hint=f"check the name; scripts live in {station.scripts_dir}")
-        targets = list(scripts)
+        targets = [station_script(station, path) for path in scripts]
     else:
-        targets = list_scripts(station.scripts_dir)
+        targets, unreadable = scan_scripts(station.scripts_dir)
+        # A link leaving the station, a loop or a folder named x.md: said, not skipped in silence.
+        results.extend(BuildResult(Path(exc.file or station.scripts_dir), error=str(exc)) for exc in unreadable)
+        if not targets and unreadable:
+            return results
         if not targets:
             raise ScriptError("no scripts to build", file=station.scripts_dir,
                               hint="add a .md script there, or run `announcer import NOTICE`")
     chain_cache: dict[str, EngineChain] = {}
-    results = []
 
     @functools.cache
     def first_engine_back() -> bool:
@@ -272,7 +387,7 @@ def build_station(
         try:
             results.append(render_script(station, path, engine=engine, progress=progress,
                                          chains=chain_cache))
-        except (ScriptError, RenderError, EngineError) as exc:
+        except (ScriptError, RenderError, EngineError, ConfigError) as exc:
             if len(targets) == 1 or isinstance(exc, RenderError) and exc.file == str(station.audio_out):
                 raise
             results.append(BuildResult(path, error=str(exc)))  # reported by the caller, with the rest
@@ -293,7 +408,7 @@ def render_script(
     progress: ProgressFactory | None = None,
     chains: dict[str, EngineChain] | None = None,
 ) -> BuildResult:
-    script = parse_script(path)
+    script = parse_script(path, station.limits.max_script_kb * 1024)
     forced = engine or script.engine
     chains = chains if chains is not None else {}
     chain_key = f"{forced}|{script.voice}"
@@ -339,7 +454,7 @@ def render_script(
         audio = station.audio
         with ProgramWriter(program, rate) as writer:
             if intro:
-                _add_jingle(writer, intro, intro_name, speech_lufs, segments)
+                _add_jingle(writer, intro, intro_name, speech_lufs, segments, station.limits.max_jingle_s)
                 writer.add_silence(audio.jingle_gap_ms)
             for reading in range(1, script.repeat + 1):
                 if reading > 1:
@@ -350,6 +465,10 @@ def render_script(
                         writer.add_silence(piece.ms)
                         continue
                     key, engine_name, voice = next(spoken_iter)
+                    if writer.position_s > station.limits.max_program_min * 60:
+                        from announcer.guards import require_program_length
+
+                        require_program_length(script, station, writer.position_s, estimate=False)
                     start, end = writer.add_clip(_trim(chain.clip_again(key, piece.text)))
                     engines_used[engine_name] += 1
                     segments.append({"kind": "speech", "start": round(start, 3), "end": round(end, 3),
@@ -357,7 +476,7 @@ def render_script(
                                      "line": piece.line, "reading": reading})
             if outro:
                 writer.add_silence(audio.jingle_gap_ms)
-                _add_jingle(writer, outro, outro_name, speech_lufs, segments)
+                _add_jingle(writer, outro, outro_name, speech_lufs, segments, station.limits.max_jingle_s)
             duration = writer.position_s
 
         tags = {"title": script.title, "artist": station.name, "album": station.name,
@@ -366,6 +485,7 @@ def render_script(
         wav_tmp = stage / "out.wav" if audio.write_wav else None
         measured = master_to_mp3(program, mp3_tmp, _master_settings(station), tags, fit=fit, wav_copy=wav_tmp)
         program.unlink()
+        _require_target(station, measured.integrated_lufs, measured.true_peak_db)
 
         manifest = {
             "script": path.name, "title": script.title, "station": station.name,
@@ -374,6 +494,7 @@ def render_script(
             "loudness_lufs": round(measured.integrated_lufs, 2), "true_peak_db": round(measured.true_peak_db, 2),
             "repeat": script.repeat, "engines": dict(engines_used), "segments": segments,
             "fallbacks": chain.fallback_summary(fallbacks_before),
+            "audio": audio_identity(mp3_tmp),
         }
         transcript = _transcript(script, pieces)
         (stage / "out.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
@@ -420,14 +541,36 @@ def _fit_speech(station: Station, stage: Path, sample: list[np.ndarray]) -> Spee
 
 
 def _add_jingle(writer: ProgramWriter, path: Path, name: str, speech_lufs: float | None,
-                segments: list[dict[str, Any]]) -> None:
-    samples = decode_audio_file(path, writer.rate)
+                segments: list[dict[str, Any]], max_seconds: float | None = None) -> None:
+    samples = decode_audio_file(path, writer.rate, max_seconds=max_seconds)
     gain = 0.0
-    jingle_lufs = loudness_lufs(samples, writer.rate)
+    # The level of a long jingle is set from its opening minute: enough for a steady measure, bounded memory.
+    jingle_lufs = loudness_lufs(samples[: int(JINGLE_MEASURE_S * writer.rate)], writer.rate)
     if speech_lufs is not None and jingle_lufs is not None:
         gain = speech_lufs - JINGLE_BELOW_SPEECH_LU - jingle_lufs
     start, end = writer.add(samples, gain)
     segments.append({"kind": "jingle", "start": round(start, 3), "end": round(end, 3), "file": name})
+
+
+def _require_target(station: Station, lufs: float, true_peak_db: float) -> None:
+    """Refuse a render that missed the station's loudness target or peak ceiling (nothing is published).
+
+    Every file must sound equally loud on air; a target the true-peak ceiling does not leave
+    room for (e.g. -6 LUFS for speech under -1.5 dBTP) is a setting to fix, not a warning to miss.
+    """
+    audio = station.audio
+    too_far = abs(lufs - audio.loudness_lufs) > LOUDNESS_MISS_LU
+    too_hot = true_peak_db > audio.true_peak_db + TRUE_PEAK_MISS_DB
+    if not (too_far or too_hot):
+        return
+    setting = "loudness_lufs" if too_far else "true_peak_db"
+    raise RenderError(
+        f"cannot reach the loudness target: {audio.loudness_lufs:.1f} LUFS with true peak at most "
+        f"{audio.true_peak_db:.1f} dBTP was asked, {lufs:.1f} LUFS / {true_peak_db:.1f} dBTP was reached",
+        file=station.config_path, line=find_line(_station_source(station), setting),
+        hint="set loudness_lufs in [audio] nearer -16 (speech this loud needs more headroom than "
+             "true_peak_db leaves), or raise true_peak_db; the last good renders are kept",
+    )
 
 
 def _master_settings(station: Station) -> MasterSettings:
@@ -443,15 +586,26 @@ def _transcript(script: Script, pieces: list[Piece]) -> str:
     return f"{head}\n\n{format_preview(pieces)}\n"
 
 
-def _publish(stage: Path, paths: dict[str, Path], with_wav: bool) -> None:
-    """Move the finished files into place; the manifest last, so it vouches for the rest."""
+def publish_order(with_wav: bool) -> list[tuple[str, str]]:
+    """(output key, staged name) in publish order: MP3 first, manifest last, so it vouches for the rest."""
     order = [("mp3", "out.mp3"), ("txt", "out.txt")]
     if with_wav:
         order.append(("wav", "out.wav"))
     order.append(("json", "out.json"))
+    return order
+
+
+def _publish(stage: Path, paths: dict[str, Path], with_wav: bool) -> None:
+    """Move the finished files into place, each fsynced before and after its rename.
+
+    Each file is durable before the next is moved, so after a power cut at any point the
+    manifest on disk is either the old one (and the MP3 check flags the mismatch) or the
+    new one with its MP3 already on disk.
+    """
+    key = "mp3"
     try:
-        for key, name in order:
-            os.replace(stage / name, paths[key])
+        for key, name in publish_order(with_wav):
+            replace_durably(stage / name, paths[key])
     except OSError as exc:
         raise RenderError(f"cannot write {paths[key]}: {exc.strerror}", file=paths[key],
                           hint="check that audio_out is writable and the disk is not full") from None
@@ -499,8 +653,9 @@ def say_text(station: Station, text: str, output: Path, engine: str | None = Non
         else:
             measured = master_to_mp3(program, tmp, settings, {"title": text[:60], "artist": station.name})
         program.unlink()
+        _require_target(station, measured.integrated_lufs, measured.true_peak_db)
         try:
-            os.replace(tmp, output)
+            replace_durably(tmp, output)
         except OSError as exc:
             raise RenderError(f"cannot write {output}: {exc.strerror}", file=output) from None
         (stage / "check.mp3").unlink(missing_ok=True)
@@ -513,12 +668,12 @@ def preview_script(station: Station, path: Path) -> str:
     """The reading exactly as it will be spoken, with pause marks and what the normalizer could not resolve."""
     from announcer.textnorm import load_lexicon, unresolved
 
-    script = parse_script(path)
+    script = parse_script(path, station.limits.max_script_kb * 1024)
     pieces = plan_script(station, script)
     lines = [f"# {script.title}" + (f"  (đọc {script.repeat} lần)" if script.repeat > 1 else ""), ""]
     lines.append(format_preview(pieces))
     lexicon = load_lexicon(station.lexicon_path)
-    problems = unresolved(script.body, dialect=station.dialect, lexicon=lexicon)
+    problems = unresolved(script.body, dialect=station.dialect, lexicon=lexicon, first_line=script.body_line)
     if problems:
         lines += ["", "# Cần kiểm tra (check these; add fixes to lexicon.tsv):"]
         lines += [f"#   {item}" for item in problems]

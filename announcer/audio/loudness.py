@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from announcer.audio.ffmpeg import ffmpeg_exe
+from announcer.audio.ffmpeg import ffmpeg_exe, run_ffmpeg_process
 from announcer.errors import RenderError
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ class MasterSettings:
 def run_ffmpeg(args: list[str], what: str) -> subprocess.CompletedProcess[str]:
     cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", *args]
     log.debug("ffmpeg: %s", " ".join(cmd))
-    proc = subprocess.run(cmd, capture_output=True, text=True, encoding="utf-8", errors="replace")
+    proc = run_ffmpeg_process(cmd, what, text=True)
     if proc.returncode != 0:
         tail = proc.stderr.strip().splitlines()[-3:]
         if any("No space left" in line for line in tail):

@@ -4,7 +4,6 @@ program's format and appended once, so memory stays flat and the work stays line
 
 from __future__ import annotations
 
-import subprocess
 import wave
 from math import gcd
 from pathlib import Path
@@ -12,7 +11,7 @@ from pathlib import Path
 import numpy as np
 from scipy.signal import resample_poly
 
-from announcer.audio.ffmpeg import ffmpeg_exe
+from announcer.audio.ffmpeg import ffmpeg_exe, run_ffmpeg_process
 from announcer.audio.pydub_compat import AudioSegment
 from announcer.errors import RenderError
 
@@ -36,14 +35,15 @@ def resample(samples: FloatArray, source_rate: int, target_rate: int) -> FloatAr
     return resample_poly(samples, target_rate // factor, source_rate // factor).astype(np.float32)
 
 
-def decode_audio_file(path: Path, rate: int) -> FloatArray:
-    """Decode any audio file ffmpeg reads (WAV, MP3, OGG...) to mono float at ``rate``."""
+def decode_audio_file(path: Path, rate: int, max_seconds: float | None = None) -> FloatArray:
+    """Decode any audio file ffmpeg reads (WAV, MP3, OGG...) to mono float at ``rate``;
+    never more than ``max_seconds`` of it (memory stays bounded whatever the file says)."""
     if not path.is_file():
         raise RenderError("audio file not found", file=path, hint="check the path, relative to the station folder")
-    proc = subprocess.run(
-        [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-i", str(path), "-f", "s16le", "-ac", "1",
-         "-ar", str(rate), "-"],
-        capture_output=True,
+    proc = run_ffmpeg_process(
+        [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-i", str(path),
+         *(["-t", f"{max_seconds:.3f}"] if max_seconds else []), "-f", "s16le", "-ac", "1", "-ar", str(rate), "-"],
+        f"reading {path.name}",
     )
     if proc.returncode != 0 or not proc.stdout:
         detail = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no audio in it"]

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from announcer.config import DAY_NAMES, Station, is_no_jingle, parse_hhmm
 from announcer.errors import ScriptError
-from announcer.script import Script, list_scripts, parse_script
+from announcer.script import Script, parse_script, scan_scripts
 
 
 @dataclass(frozen=True)
@@ -184,12 +184,14 @@ class Schedule:
 
 
 def load_scripts(scripts_dir: Path) -> tuple[dict[Path, Script], list[ScriptError]]:
-    """Parse every scripts/*.md; the valid ones by path, and the errors of the rest."""
+    """Parse every scripts/*.md; the valid ones by path, and the errors of the rest
+    (links leaving the station, loops and folders among them)."""
     scripts: dict[Path, Script] = {}
     errors: list[ScriptError] = []
     if not scripts_dir.is_dir():
         return scripts, errors
-    for path in list_scripts(scripts_dir):
+    paths, errors = scan_scripts(scripts_dir)
+    for path in paths:
         try:
             scripts[path] = parse_script_safely(path)
         except ScriptError as exc:

@@ -14,6 +14,7 @@ from announcer.errors import ConfigError
 from announcer.textnorm.context import Context
 from announcer.textnorm.lexicon import Lexicon
 from announcer.textnorm.lexicon import load_lexicon as _load_lexicon
+from announcer.textnorm.overrides import Overrides
 from announcer.textnorm.pipeline import normalize_text
 
 __all__ = ["DIALECTS", "normalize", "load_lexicon", "unresolved"]
@@ -24,7 +25,7 @@ DIALECTS = ("north", "south")
 def _context(dialect: str, lexicon: Mapping[str, str] | None) -> Context:
     if dialect not in DIALECTS:
         raise ConfigError(f"unknown dialect {dialect!r}", hint="use 'north' or 'south'")
-    return Context(dialect=dialect, lexicon=Lexicon(lexicon))
+    return Context(dialect=dialect, lexicon=Lexicon(lexicon), overrides=Overrides(lexicon))
 
 
 def normalize(text: str, dialect: str = "north", lexicon: Mapping[str, str] | None = None) -> str:
@@ -32,10 +33,13 @@ def normalize(text: str, dialect: str = "north", lexicon: Mapping[str, str] | No
     return normalize_text(text, _context(dialect, lexicon))
 
 
-def unresolved(text: str, dialect: str = "north", lexicon: Mapping[str, str] | None = None) -> list[str]:
-    """What a preview should flag: unknown acronyms read letter by letter, dropped symbols."""
+def unresolved(text: str, dialect: str = "north", lexicon: Mapping[str, str] | None = None,
+               first_line: int = 1) -> list[str]:
+    """What a preview should flag, each with its line (counted from first_line) and how it was read:
+    unknown acronyms read letter by letter, dropped symbols, guessed dates, ranges and shares,
+    digit strings read digit by digit, web addresses."""
     ctx = _context(dialect, lexicon)
-    normalize_text(text, ctx)
+    normalize_text(text, ctx, first_line)
     return list(ctx.notes)
 
 
