@@ -162,3 +162,11 @@ def test_the_fingerprint_holds_voice_and_speed_never_the_key(clock: Clock) -> No
     fpt = engine(clock, "banmai", 0.9)
     assert "banmai" in fpt.fingerprint() and FPT_KEY not in fpt.fingerprint()
     assert fpt.fingerprint() != engine(clock, "banmai", 1.0).fingerprint()
+
+
+def test_an_audio_link_that_is_not_https_is_not_followed(rsps: responses.RequestsMock, clock: Clock) -> None:
+    rsps.add(responses.POST, URL, json={"async": "http://file01.fpt.ai/x.mp3", "error": 0, "message": "ok",
+                                        "request_id": "r1"})
+    with pytest.raises(SynthesisError, match="not HTTPS"):
+        engine(clock).synthesize(SENTENCE)
+    assert len(rsps.calls) == 1

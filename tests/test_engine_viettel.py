@@ -101,3 +101,11 @@ def test_an_empty_too_short_or_silent_answer_is_refused(rsps: responses.Requests
 
 def test_the_fingerprint_never_holds_the_key() -> None:
     assert VIETTEL_KEY not in engine().fingerprint() and "hue-maingoc" in engine().fingerprint()
+
+
+def test_a_used_up_quota_takes_the_engine_out_with_a_clear_message(rsps: responses.RequestsMock) -> None:
+    rsps.add(responses.POST, URL, status=402, json={"code": 402, "en_message": "Your balance is not enough"})
+    viettel = engine()
+    with pytest.raises(EngineUnavailable, match="quota is used up"):
+        viettel.synthesize(SENTENCE)
+    assert not viettel.availability().ok
