@@ -126,6 +126,13 @@ def test_a_forced_engine_without_the_voice_is_an_error(tmp_path: Path) -> None:
         chain_engines(station, ["gtts"], "trung-nu", forced=True)
 
 
+def test_a_forced_engine_without_the_station_voice_reads_with_its_default(tmp_path: Path) -> None:
+    make_station(tmp_path)
+    set_config(tmp_path, 'voice = "trung-nam"')
+    station = load_station(tmp_path)
+    assert [(e.name, e.voice) for e in chain_engines(station, ["gtts"], None, forced=True)] == [("gtts", "vi")]
+
+
 def test_a_script_voice_and_speed_are_checked_with_their_line(tmp_path: Path) -> None:
     script = tmp_path / "x.md"
     script.write_text("---\ntitle: Thử\nvoice: miền Trung, nữ\nspeed: 0,9\n---\nKính thưa bà con.\n", encoding="utf-8")

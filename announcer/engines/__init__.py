@@ -98,6 +98,11 @@ def chain_engines(station: Station, names: list[str], voice: str | None, speed: 
         match = pick(choice, ENGINES[name].catalog)
         if match is not None:
             engines.append(create_engine(name, station, match.name, factor))
+    if not engines and forced and not (voice is not None and voice.strip()):
+        # The station's voice is a preference; a script or --engine naming one engine is explicit.
+        log.warning("%s has no %s (the station's voice); it reads with its default voice",
+                    ", ".join(names), choice.describe())
+        return [create_engine(n, station, None, factor) for n in names]
     if not engines:
         raise EngineError(f"no engine of the chain ({', '.join(names)}) has {choice.describe()}",
                           hint="add an engine that has it (espeak has every region), or choose another voice; "
