@@ -3,11 +3,14 @@ written twice, and the station's lexicon.tsv overriding all of them (tests/readi
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 from announcer.textnorm import normalize, unresolved
 from announcer.textnorm.lexicon import builtin_lexicon
@@ -108,3 +111,26 @@ def test_an_acronym_defined_in_brackets_is_learnt_for_that_text_only() -> None:
 )
 def test_brackets_that_add_something_are_read(written: str, spoken: str) -> None:
     assert normalize(written) == spoken
+
+
+LEXICON_ALPHABET = st.sampled_from(
+    list("0123456789 ./-:,;()&") + ["P.", "Q.", "H.", "X.", "TT.", "TT ", "CP", "KH", "CN", "CV", "SN", "DN", "BĐ",
+                                  "ĐT.", "ĐH.", "KT.", "TM.", "Công ty ", "CÔNG TY ", "thứ 7, ", "Tân An ",
+                                  "Phú Hòa ", "Nguyễn Văn ", "CHỦ TỊCH ", "HĐND", "UBND", "TY", "CA ", "BỆNH ",
+                                  "EVN", "HCMC", "HĐNDTP", "căn cước công dân ", "(CCCD)", "CCCD ", "(mười lăm) ",
+                                  "Ban quản lý chợ ", "(BQLC)", "BQLC ", "(Ban QLDA)", "đồng ", "v.v.", "vv",
+                                  "Đ/c ", "TP.", "KP", "V/v "]
+)
+
+
+@settings(max_examples=int(os.environ.get("TEXTNORM_EXAMPLES", "300")), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow], derandomize=bool(os.environ.get("CI")))
+@given(st.lists(st.lists(LEXICON_ALPHABET, max_size=30).map("".join), min_size=1, max_size=3))
+@example(["UBNDtp. Huế"])
+@example(["TY&CÔNG TY"])
+def test_context_readings_keep_the_normalize_promises(lines: list[str]) -> None:
+    text = "\n".join(lines)
+    once = normalize(text)
+    assert once.count("\n") == text.count("\n")
+    assert not re.search(r"[0-9]", once)
+    assert normalize(once) == once
