@@ -542,14 +542,47 @@ def _fit_speech(station: Station, stage: Path, sample: list[np.ndarray]) -> Spee
 
 def _add_jingle(writer: ProgramWriter, path: Path, name: str, speech_lufs: float | None,
                 segments: list[dict[str, Any]], max_seconds: float | None = None) -> None:
-    samples = decode_audio_file(path, writer.rate, max_seconds=max_seconds)
+    """Add a jingle at its level below the speech. The level is measured on its opening minute and
+    a longer jingle is streamed in chunks: memory stays flat however long the file (up to the limit)."""
+    limit = max_seconds or float("inf")
+    head = decode_audio_file(path, writer.rate, max_seconds=min(JINGLE_MEASURE_S, limit))
     gain = 0.0
-    # The level of a long jingle is set from its opening minute: enough for a steady measure, bounded memory.
-    jingle_lufs = loudness_lufs(samples[: int(JINGLE_MEASURE_S * writer.rate)], writer.rate)
+    jingle_lufs = loudness_lufs(head, writer.rate)
     if speech_lufs is not None and jingle_lufs is not None:
         gain = speech_lufs - JINGLE_BELOW_SPEECH_LU - jingle_lufs
-    start, end = writer.add(samples, gain)
-    segments.append({"kind": "jingle", "start": round(start, 3), "end": round(end, 3), "file": name})
+    start = writer.position_s
+    if head.size < int(JINGLE_MEASURE_S * writer.rate) or limit <= JINGLE_MEASURE_S:
+        writer.add(head, gain)
+    else:
+        del head
+        for chunk in _stream_audio(path, writer.rate, limit):
+            writer.add(chunk, gain)
+    segments.append({"kind": "jingle", "start": round(start, 3), "end": round(writer.position_s, 3), "file": name})
+
+
+def _stream_audio(path: Path, rate: int, max_seconds: float, chunk_s: float = 5.0) -> Iterator[np.ndarray]:
+    """Mono float chunks of an audio file, decoded by ffmpeg as they are needed (at most max_seconds)."""
+    import subprocess
+
+    from announcer.audio.ffmpeg import ffmpeg_exe
+
+    args = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-i", str(path), "-t", f"{max_seconds:.3f}",
+            "-f", "s16le", "-ac", "1", "-ar", str(rate), "-"]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    assert proc.stdout is not None
+    size = int(rate * chunk_s) * 2
+    try:
+        while data := proc.stdout.read(size):
+            usable = len(data) - len(data) % 2
+            yield np.frombuffer(data[:usable], dtype="<i2").astype(np.float32) / 32768.0
+    finally:
+        proc.stdout.close()
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+    if proc.returncode != 0:
+        raise RenderError("cannot read audio file", file=path,
+                          hint="use a WAV or MP3 file that plays in a media player")
 
 
 def _require_target(station: Station, lufs: float, true_peak_db: float) -> None:

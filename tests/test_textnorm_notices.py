@@ -111,3 +111,15 @@ def test_station_lexicon_overrides_any_reading(entry: str, spoken: str, text: st
     lexicon = {entry: spoken}
     assert normalize(text, lexicon=lexicon) == out
     assert not any(repr(entry) in item for item in unresolved(text, lexicon=lexicon))
+
+
+def test_a_copy_of_the_context_keeps_its_own_notes() -> None:
+    import dataclasses
+
+    from announcer.textnorm.context import Context
+
+    ctx = Context(line=1)
+    ctx.note("TTTB: unknown")
+    copy = dataclasses.replace(ctx, notes=[], line=2)  # how a step reads a fragment on the side
+    copy.note("TTTB: unknown")
+    assert ctx.notes == ["TTTB: unknown [line 1]"] and copy.notes == ["TTTB: unknown [line 2]"]
