@@ -331,7 +331,7 @@ def render_script(
     chains: dict[str, EngineChain] | None = None,
     stores: Stores | None = None,
 ) -> BuildResult:
-    from announcer.audio.loudness import Input, master_to_mp3
+    from announcer.audio.loudness import Input, Loudness, master_to_mp3
     from announcer.audio.mixer import ProgramWriter
 
     stores = (stores or Stores(chains if chains is not None else {})).ready(station)
@@ -370,63 +370,73 @@ def render_script(
                     if bar is not None:
                         bar.update(1)
         speech_rate = rates.most_common(1)[0][0]
-
-        # Pass 2: the speech track (at the engine's rate), reading clips back from the cache.
-        speech_wav = stage / "speech.wav"
         jingle_lufs = settings.target_lufs - JINGLE_BELOW_SPEECH_LU
         intro_info = stores.jingles.get(intro, settings, jingle_lufs) if intro else None
         outro_info = stores.jingles.get(outro, settings, jingle_lufs) if outro else None
-        offset = intro_info.frames / rate if intro_info else 0.0
-        segments: list[dict[str, Any]] = []
-        if intro_info:
-            segments.append({"kind": "jingle", "start": 0.0, "end": round(offset, 3), "file": intro_name})
-        engines_used: Counter[str] = Counter()
-        with ProgramWriter(speech_wav, speech_rate) as writer:
-            if intro:
-                writer.add_silence(audio.jingle_gap_ms)
-            for reading in range(1, script.repeat + 1):
-                if reading > 1:
-                    writer.add_silence(audio.interlude_ms)
-                spoken_iter = iter(spoken)
-                for piece in pieces:
-                    if not isinstance(piece, Speech):
-                        writer.add_silence(piece.ms)
-                        continue
-                    key, engine_name, voice = next(spoken_iter)
-                    start, end = writer.add_clip(_trim(chain.clip_again(key, piece.text)))
-                    engines_used[engine_name] += 1
-                    segments.append({"kind": "speech", "start": round(offset + start, 3),
-                                     "end": round(offset + end, 3), "text": piece.text, "engine": engine_name,
-                                     "voice": voice, "line": piece.line, "reading": reading})
-            if outro:
-                writer.add_silence(audio.jingle_gap_ms)
-            speech_end = offset + writer.position_s
-        duration = speech_end
-        if outro_info:
-            duration += outro_info.frames / rate
-            segments.append({"kind": "jingle", "start": round(speech_end, 3), "end": round(duration, 3),
-                             "file": outro_name})
-
-        # Pass 3: master. The first gain comes from the measured speech and the voice's fit;
-        # jingles are fitted to sit JINGLE_BELOW_SPEECH_LU under the target, whatever the
-        # speech needs.
-        voices = sorted({f"{engine_name}:{voice}" for _, engine_name, voice in spoken})
-        speech_lufs, fit, fit_key = _speech_fit(station, stores, sample, speech_wav, voices)
-        inputs = []
-        if intro:
-            inputs.append(Input(intro, intro_info.gain_db if intro_info else 0.0))
-        inputs.append(Input(speech_wav))
-        if outro:
-            inputs.append(Input(outro, outro_info.gain_db if outro_info else 0.0))
         tags = {"title": script.title, "artist": station.name, "album": station.name,
                 "date": datetime.now(station.tz).strftime("%Y-%m-%d"), "comment": f"announcer {__version__}"}
         mp3_tmp = stage / "out.mp3"
         wav_tmp = stage / "out.wav" if audio.write_wav else None
-        mastered = master_to_mp3(inputs, mp3_tmp, settings, tags, fit.gain_for(speech_lufs, settings.target_lufs),
-                                 ceiling=fit.ceiling_db, wav_copy=wav_tmp)
-        _learn_fit(stores, fit_key, fit, speech_lufs, mastered)
-        measured = mastered.loudness
-        speech_wav.unlink()
+        program_key = _program_key(station, script, pieces, spoken, speech_rate,
+                                   [(intro, intro_info), (outro, outro_info)])
+        reused = None if wav_tmp else _reuse_mastered(read_manifest(station, path), program_key, paths["mp3"],
+                                                     mp3_tmp, tags)
+        if reused is not None:
+            # The same program was mastered and measured before: same audio frames, new tags.
+            segments, duration, measured = _refresh_segments(reused["segments"], pieces), reused["duration_s"], \
+                Loudness(reused["loudness_lufs"], reused["true_peak_db"])
+            engines_used = Counter(reused.get("engines", {}))
+        else:
+            # Pass 2: the speech track (at the engine's rate), reading clips back from the cache.
+            speech_wav = stage / "speech.wav"
+            offset = intro_info.frames / rate if intro_info else 0.0
+            segments = []
+            if intro_info:
+                segments.append({"kind": "jingle", "start": 0.0, "end": round(offset, 3), "file": intro_name})
+            engines_used = Counter()
+            with ProgramWriter(speech_wav, speech_rate) as writer:
+                if intro:
+                    writer.add_silence(audio.jingle_gap_ms)
+                for reading in range(1, script.repeat + 1):
+                    if reading > 1:
+                        writer.add_silence(audio.interlude_ms)
+                    spoken_iter = iter(spoken)
+                    for piece in pieces:
+                        if not isinstance(piece, Speech):
+                            writer.add_silence(piece.ms)
+                            continue
+                        key, engine_name, voice = next(spoken_iter)
+                        start, end = writer.add_clip(_trim(chain.clip_again(key, piece.text)))
+                        engines_used[engine_name] += 1
+                        segments.append({"kind": "speech", "start": round(offset + start, 3),
+                                         "end": round(offset + end, 3), "text": piece.text, "engine": engine_name,
+                                         "voice": voice, "line": piece.line, "reading": reading})
+                if outro:
+                    writer.add_silence(audio.jingle_gap_ms)
+                speech_end = offset + writer.position_s
+            duration = speech_end
+            if outro_info:
+                duration += outro_info.frames / rate
+                segments.append({"kind": "jingle", "start": round(speech_end, 3), "end": round(duration, 3),
+                                 "file": outro_name})
+
+            # Pass 3: master. The first gain comes from the measured speech and the voice's fit;
+            # jingles are fitted to sit JINGLE_BELOW_SPEECH_LU under the target, whatever the
+            # speech needs.
+            voices = sorted({f"{engine_name}:{voice}" for _, engine_name, voice in spoken})
+            speech_lufs, fit, fit_key = _speech_fit(station, stores, sample, speech_wav, voices)
+            inputs = []
+            if intro:
+                inputs.append(Input(intro, intro_info.gain_db if intro_info else 0.0))
+            inputs.append(Input(speech_wav))
+            if outro:
+                inputs.append(Input(outro, outro_info.gain_db if outro_info else 0.0))
+            mastered = master_to_mp3(inputs, mp3_tmp, settings, tags,
+                                     fit.gain_for(speech_lufs, settings.target_lufs), ceiling=fit.ceiling_db,
+                                     wav_copy=wav_tmp)
+            _learn_fit(stores, fit_key, fit, speech_lufs, mastered)
+            measured = mastered.loudness
+            speech_wav.unlink()
 
         manifest = {
             "script": path.name, "title": script.title, "station": station.name,
@@ -435,6 +445,7 @@ def render_script(
             "loudness_lufs": round(measured.integrated_lufs, 2), "true_peak_db": round(measured.true_peak_db, 2),
             "repeat": script.repeat, "engines": dict(engines_used), "segments": segments,
             "fallbacks": chain.fallback_summary(fallbacks_before),
+            "program": program_key, "mp3_sha256": _sha256(mp3_tmp),
         }
         transcript = _transcript(script, pieces)
         (stage / "out.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
@@ -446,6 +457,82 @@ def render_script(
                        engines=sorted(engines_used), engine_calls=chain.calls - calls_before,
                        warnings=chain.fallback_summary(fallbacks_before),
                        fallback_counts=dict(chain.fallbacks - fallbacks_before) if len(chain.engines) > 1 else {})
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as source:
+        for block in iter(lambda: source.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _program_key(station: Station, script: Script, pieces: list[Piece], spoken: list[tuple[str, str, str]],
+                 speech_rate: int, jingles: list[tuple[Path | None, Any]]) -> str:
+    """Everything the mastered audio depends on (not the tags): the same key means the same
+    audio frames, so a render with it can be reused instead of encoded again."""
+    clips = iter(spoken)
+    track = [next(clips)[0] if isinstance(piece, Speech) else piece.ms for piece in pieces]
+    audio = station.audio
+    parts = [__version__, repr(_master_settings(station)), speech_rate, track, script.repeat, audio.interlude_ms,
+             audio.jingle_gap_ms, [[_file_digest(path), info.gain_db] if path and info else None
+                                   for path, info in jingles]]
+    return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:32]
+
+
+def _reuse_mastered(manifest: dict[str, Any] | None, program_key: str, published: Path, dest: Path,
+                    tags: dict[str, str]) -> dict[str, Any] | None:
+    """The published render's manifest, with its MP3 copied to ``dest`` and retagged, when it
+    was mastered from the same program and the file is exactly the one that was measured."""
+    if not manifest or manifest.get("program") != program_key or not published.is_file():
+        return None
+    try:
+        if _sha256(published) != manifest.get("mp3_sha256"):
+            return None
+        import shutil
+
+        shutil.copyfile(published, dest)
+        _retag(dest, tags)
+        float(manifest["loudness_lufs"]), float(manifest["true_peak_db"]), float(manifest["duration_s"])
+        if not isinstance(manifest.get("segments"), list):
+            return None
+    except (OSError, KeyError, TypeError, ValueError) as exc:
+        log.debug("not reusing %s: %s", published, exc)
+        dest.unlink(missing_ok=True)
+        return None
+    return manifest
+
+
+def _retag(path: Path, tags: dict[str, str]) -> None:
+    """Write the ID3 tags as the encoder would have (ID3v2.3); the audio frames are untouched."""
+    from mutagen.id3 import COMM, ID3, TALB, TDRC, TIT2, TPE1, ID3NoHeaderError
+
+    try:
+        id3 = ID3(str(path))
+        id3.delete(str(path))
+    except ID3NoHeaderError:
+        pass
+    id3 = ID3()
+    id3.add(TIT2(encoding=3, text=tags["title"]))
+    id3.add(TPE1(encoding=3, text=tags["artist"]))
+    id3.add(TALB(encoding=3, text=tags["album"]))
+    id3.add(TDRC(encoding=3, text=tags["date"]))
+    id3.add(COMM(encoding=3, lang="eng", desc="", text=tags["comment"]))
+    id3.save(str(path), v2_version=3)
+
+
+def _refresh_segments(old: list[dict[str, Any]], pieces: list[Piece]) -> list[dict[str, Any]]:
+    """The old segments' timing with the script's current line numbers (the key vouches for the rest)."""
+    lines = [piece.line for piece in pieces if isinstance(piece, Speech)]
+    fresh = []
+    index = 0
+    for segment in old:
+        segment = dict(segment)
+        if segment.get("kind") == "speech" and lines:
+            segment["line"] = lines[index % len(lines)]
+            index += 1
+        fresh.append(segment)
+    return fresh
 
 
 @contextmanager
