@@ -80,14 +80,20 @@ def test_a_clip_at_another_rate_is_resampled_into_the_track(tmp_path: Path) -> N
 
 
 def _count_ffmpeg(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """What each ffmpeg run did: an encode measured as it is written counts as both."""
     calls: list[str] = []
-    real = loudness.run_ffmpeg
+    real, real_pair = loudness.run_ffmpeg, loudness.run_ffmpeg_measured
 
     def counting(args: list[str], what: str):  # noqa: ANN202
         calls.append(what)
         return real(args, what)
 
+    def counting_pair(encode: list[str], measure: list[str], what: str, cwd: Path) -> str:
+        calls.extend([what, f"measuring {what}"])
+        return real_pair(encode, measure, what, cwd)
+
     monkeypatch.setattr(loudness, "run_ffmpeg", counting)
+    monkeypatch.setattr(loudness, "run_ffmpeg_measured", counting_pair)
     return calls
 
 

@@ -88,11 +88,49 @@ def run_ffmpeg(args: list[str], what: str) -> subprocess.CompletedProcess[str]:
     log.debug("ffmpeg: %s", " ".join(cmd))
     proc = subprocess.run(cmd, capture_output=True, text=True, encoding="utf-8", errors="replace")
     if proc.returncode != 0:
-        tail = proc.stderr.strip().splitlines()[-3:]
-        if any("No space left" in line for line in tail):
-            raise RenderError(f"{what}: the disk is full", hint="free some disk space and build again")
-        raise RenderError(f"{what} failed: {' | '.join(tail)}", hint="run with --debug for the ffmpeg command")
+        raise _failure(what, proc.stderr)
     return proc
+
+
+def _failure(what: str, stderr: str) -> RenderError:
+    tail = stderr.strip().splitlines()[-3:]
+    if any("No space left" in line for line in tail):
+        return RenderError(f"{what}: the disk is full", hint="free some disk space and build again")
+    return RenderError(f"{what} failed: {' | '.join(tail)}", hint="run with --debug for the ffmpeg command")
+
+
+def run_ffmpeg_measured(encode_args: list[str], measure_args: list[str], what: str, cwd: Path) -> str:
+    """Run an encoder whose standard output feeds a measuring ffmpeg, both at once (one
+    core each); returns the measurer's log. Used to measure the MP3 frames as they are
+    written to the file, instead of reading the file back afterwards."""
+    exe = ffmpeg_exe()
+    encode = [exe, "-hide_banner", "-nostdin", "-nostats", "-v", "error", *encode_args]
+    measure = [exe, "-hide_banner", "-nostats", *measure_args]
+    log.debug("ffmpeg: %s | %s", " ".join(encode), " ".join(measure))
+    encoder = subprocess.Popen(encode, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE)
+    try:
+        meter = subprocess.Popen(measure, stdin=encoder.stdout, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    except BaseException:
+        encoder.kill()
+        encoder.wait()
+        raise
+    assert encoder.stdout is not None
+    encoder.stdout.close()  # the meter holds the only reading end: the encoder sees it if the meter stops
+    try:
+        _, meter_err = meter.communicate()
+        _, encoder_err = encoder.communicate()
+    except BaseException:
+        for proc in (encoder, meter):
+            proc.kill()
+            proc.wait()
+        raise
+    if encoder.returncode != 0:
+        raise _failure(what, encoder_err.decode("utf-8", "replace"))
+    text = meter_err.decode("utf-8", "replace")
+    if meter.returncode != 0:
+        raise _failure(f"measuring {what}", text)
+    return text
 
 
 def _float(match: re.Match[str] | None, default: float) -> float:
@@ -147,8 +185,7 @@ def master_to_mp3(
     """
 
     def attempt(gain: float, ceil: float) -> Loudness:
-        _encode(inputs, dest_mp3, gain, ceil, settings, tags)
-        return measure_file(dest_mp3)
+        return _encode_measured(inputs, dest_mp3, gain, ceil, settings, tags)
 
     gain, ceil, loudness, slope = _converge(attempt, first_gain,
                                             ceiling if ceiling is not None else first_ceiling(settings), settings)
@@ -272,11 +309,35 @@ def _graph(inputs: list[Input], gain_db: float, ceiling_db: float, settings: Mas
     return f"{head},{_dynamics(ceiling_db, settings)}[out]"
 
 
-def _encode(inputs: list[Input], dest: Path, gain_db: float, ceiling_db: float, settings: MasterSettings,
-            tags: dict[str, str], codec: list[str] | None = None) -> None:
+def _metadata(tags: dict[str, str]) -> list[str]:
     metadata: list[str] = []
     for key, value in tags.items():
         metadata += ["-metadata", f"{key}={value}"]
+    return metadata
+
+
+def _encode_measured(inputs: list[Input], dest: Path, gain_db: float, ceiling_db: float, settings: MasterSettings,
+                     tags: dict[str, str]) -> Loudness:
+    """Encode the MP3 and measure it (ebur128 with true peak) as it is written: the tee muxer
+    writes the same MP3 frames to the file and to the meter. Only the file gets the ID3 tag
+    and the Xing header, which carry no audio."""
+    sources: list[str] = []
+    for item in inputs:
+        sources += ["-i", str(item.path.resolve())]
+    # The tee's own syntax treats ':' and '|' in a path specially: run in the folder and name the file alone.
+    outputs = f"[f=mp3:id3v2_version=3:write_xing=1]{dest.name}|[f=mp3:id3v2_version=0:write_xing=0]pipe\\:1"
+    text = run_ffmpeg_measured(
+        ["-y", *sources, "-filter_complex", _graph(inputs, gain_db, ceiling_db, settings), "-map", "[out]",
+         "-ac", "1", "-ar", str(settings.sample_rate), "-map_metadata", "-1", *_metadata(tags),
+         "-c:a", "libmp3lame", "-b:a", f"{settings.bitrate_kbps}k", "-compression_level", "7", "-f", "tee", outputs],
+        ["-f", "mp3", "-i", "pipe:0", "-filter_complex", "ebur128=peak=true:framelog=quiet", "-f", "null", "-"],
+        f"encoding {dest.name}", dest.parent)
+    return _summary(text)
+
+
+def _encode(inputs: list[Input], dest: Path, gain_db: float, ceiling_db: float, settings: MasterSettings,
+            tags: dict[str, str], codec: list[str] | None = None) -> None:
+    metadata = _metadata(tags)
     # compression_level 7 is LAME's fast algorithm: plenty for speech, and 1.5x faster.
     codec = codec or ["-c:a", "libmp3lame", "-b:a", f"{settings.bitrate_kbps}k", "-compression_level", "7",
                       "-id3v2_version", "3",
