@@ -74,7 +74,17 @@ def output_paths(station: Station, script_path: Path) -> dict[str, Path]:
 
 def _file_digest(path: Path) -> str:
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+        stat = path.stat()
+    except OSError:
+        return "missing"
+    return _digest_of(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=64)
+def _digest_of(path: str, mtime_ns: int, size: int) -> str:
+    """Content digest, computed once per version of a file (jingles are checked for every script)."""
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
     except OSError:
         return "missing"
 

@@ -135,6 +135,25 @@ def generate_sentences(rng: random.Random) -> Iterator[str]:
 
 
 
+def cpu_s() -> float:
+    """CPU seconds used so far by this process and its finished children (ffmpeg, CLI runs)."""
+    import resource
+
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+class Clock:
+    """Wall and CPU seconds of a block (CPU: this process and the children it waited for)."""
+
+    def __enter__(self) -> Clock:
+        self.wall, self.cpu = time.perf_counter(), cpu_s()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.wall, self.cpu = time.perf_counter() - self.wall, cpu_s() - self.cpu
+
+
 def load() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
 
@@ -415,18 +434,25 @@ def single_case(args: argparse.Namespace, tmp: Path, text: Text, checks: Loudnes
                           text.body(args.minutes))
     pieces = reading(station, script)
     out: dict[str, Any] = {"sentences": sum(isinstance(p, Speech) for p in pieces)}
-    with FfmpegCount() as count:
+    with FfmpegCount() as count, Clock() as clock:
         out["cold_s"], (result,) = announcer_build(station, [script])
+    out["cold_cpu"] = clock.cpu
     out["audio_s"] = result.duration_s
     out["cold_ffmpeg"] = count.describe()
     checks.check("announcer", [result.output])
-    out["floor_s"] = floor_build(station, pieces, tmp, tmp / "floor.mp3")
+    with Clock() as clock:
+        out["floor_s"] = floor_build(station, pieces, tmp, tmp / "floor.mp3")
+    out["floor_cpu"] = clock.cpu
     floor_audio = mp3_seconds(tmp / "floor.mp3")
     checks.check("floor (not normalized)", [tmp / "floor.mp3"])
     if not args.skip_baselines:
-        out["naive_s"] = naive_build(station, pieces, tmp / "naive.mp3")
+        with Clock() as clock:
+            out["naive_s"] = naive_build(station, pieces, tmp / "naive.mp3")
+        out["naive_cpu"] = clock.cpu
         checks.check("naive", [tmp / "naive.mp3"])
-        out["sysadmin_s"] = sysadmin_build(station, pieces, tmp / "sysadmin", tmp / "sysadmin.mp3")
+        with Clock() as clock:
+            out["sysadmin_s"] = sysadmin_build(station, pieces, tmp / "sysadmin", tmp / "sysadmin.mp3")
+        out["sysadmin_cpu"] = clock.cpu
         checks.check("sysadmin", [tmp / "sysadmin.mp3"])
     skips = [announcer_build(station, [script])[0] for _ in range(5)]
     out["skip_s"] = statistics.median(skips)
@@ -434,20 +460,24 @@ def single_case(args: argparse.Namespace, tmp: Path, text: Text, checks: Loudnes
         out["forced_s"], (forced,) = announcer_build(station, [script], force=True)
     out["forced_ffmpeg"] = count.describe()
     result.output.unlink()  # nothing to reuse: mix, encode and measure again, from the warm caches
-    with FfmpegCount() as count:
+    with FfmpegCount() as count, Clock() as clock:
         out["remaster_s"], (remastered,) = announcer_build(station, [script], force=True)
+    out["remaster_cpu"] = clock.cpu
     out["remaster_ffmpeg"] = count.describe()
     checks.check("announcer", [remastered.output])
     audio = out["audio_s"]
     print(f"  {out['sentences']} sentences, {audio:.0f} s of audio (floor: {floor_audio:.0f} s without jingles)")
-    print(f"  announcer cold {out['cold_s']:.2f} s = {audio / out['cold_s']:.0f}x realtime; ffmpeg: "
-          f"{out['cold_ffmpeg']}")
-    print(f"  floor {out['floor_s']:.2f} s; announcer / floor = {out['cold_s'] / out['floor_s']:.2f}x")
+    print(f"  announcer cold {out['cold_s']:.2f} s (cpu {out['cold_cpu']:.2f} s) = {audio / out['cold_s']:.0f}x "
+          f"realtime; ffmpeg: {out['cold_ffmpeg']}")
+    print(f"  floor {out['floor_s']:.2f} s (cpu {out['floor_cpu']:.2f} s); announcer / floor = "
+          f"{out['cold_s'] / out['floor_s']:.2f}x wall, {out['cold_cpu'] / out['floor_cpu']:.2f}x cpu")
     if not args.skip_baselines:
-        print(f"  naive {out['naive_s']:.2f} s ({out['naive_s'] / out['cold_s']:.2f}x announcer); sysadmin "
-              f"{out['sysadmin_s']:.2f} s ({out['sysadmin_s'] / out['cold_s']:.2f}x announcer)")
+        print(f"  naive {out['naive_s']:.2f} s (cpu {out['naive_cpu']:.2f} s, {out['naive_s'] / out['cold_s']:.2f}x "
+              f"announcer's wall); sysadmin {out['sysadmin_s']:.2f} s (cpu {out['sysadmin_cpu']:.2f} s, "
+              f"{out['sysadmin_s'] / out['cold_s']:.2f}x announcer's wall)")
     print(f"  rebuilds: unchanged (skip) {out['skip_s'] * 1000:.1f} ms; forced {out['forced_s']:.2f} s "
           f"(ffmpeg: {out['forced_ffmpeg']}); forced after deleting the MP3 {out['remaster_s']:.2f} s "
+          f"(cpu {out['remaster_cpu']:.2f} s) "
           f"(ffmpeg: {out['remaster_ffmpeg']})")
     return out
 
@@ -459,18 +489,22 @@ def station_case(args: argparse.Namespace, tmp: Path, text: Text, checks: Loudne
                for n in range(1, args.station_scripts + 1)]
     jobs = args.jobs or (os.cpu_count() or 1)
     out: dict[str, Any] = {"scripts": len(scripts), "jobs": jobs}
-    out["cold_s"] = cli(station, "build", "--jobs", str(jobs))
+    with Clock() as clock:
+        out["cold_s"] = cli(station, "build", "--jobs", str(jobs))
+    out["cold_cpu"] = clock.cpu
     mp3s = [station.audio_out / f"{s.stem}.mp3" for s in scripts]
     durations = [json.loads(p.with_suffix(".json").read_text(encoding="utf-8"))["duration_s"] for p in mp3s]
     out["audio_s"] = sum(durations)
     checks.check("announcer", mp3s)
-    print(f"  announcer build --jobs {jobs} (CLI, cold): {out['cold_s']:.1f} s for {out['audio_s'] / 60:.0f} min "
-          f"= {out['audio_s'] / out['cold_s']:.0f}x realtime", flush=True)
+    print(f"  announcer build --jobs {jobs} (CLI, cold): {out['cold_s']:.1f} s (cpu {out['cold_cpu']:.1f} s) for "
+          f"{out['audio_s'] / 60:.0f} min = {out['audio_s'] / out['cold_s']:.0f}x realtime", flush=True)
     floor_s = 0.0
-    for script in scripts:
-        floor_s += floor_build(station, reading(station, script), tmp, tmp / "floor-station.mp3")
-    out["floor_s"] = floor_s
-    print(f"  floor, one script after another: {floor_s:.1f} s; on {jobs} cores at best {floor_s / jobs:.1f} s; "
+    with Clock() as clock:
+        for script in scripts:
+            floor_s += floor_build(station, reading(station, script), tmp, tmp / "floor-station.mp3")
+    out["floor_s"], out["floor_cpu"] = floor_s, clock.cpu
+    print(f"  floor, one script after another: {floor_s:.1f} s (cpu {clock.cpu:.1f} s); "
+          f"on {jobs} cores at best {floor_s / jobs:.1f} s; "
           f"announcer / (floor / {jobs}) = {out['cold_s'] / (floor_s / jobs):.2f}x", flush=True)
     if not args.skip_baselines and args.station_baselines:
         sample = scripts[: args.station_baselines]
@@ -485,11 +519,13 @@ def station_case(args: argparse.Namespace, tmp: Path, text: Text, checks: Loudne
         body = script.read_text(encoding="utf-8")
         script.write_text(body.replace("Kính thưa bà con nhân dân trong phường.",
                                        f"Kính thưa bà con nhân dân khu phố {n + 2}."), encoding="utf-8")
-        edits.append(cli(station, "build"))
+        with Clock() as clock:
+            edits.append(cli(station, "build"))
+        out.setdefault("edit_cpu", []).append(clock.cpu)
         checks.check("announcer", [station.audio_out / f"{script.stem}.mp3"])
     out["edit_s"] = edits
     print(f"  nothing changed (CLI): {out['noop_s']:.2f} s; one script edited (CLI, start-up included): "
-          + ", ".join(f"{e:.2f} s" for e in edits), flush=True)
+          + ", ".join(f"{e:.2f} s (cpu {c:.2f} s)" for e, c in zip(edits, out["edit_cpu"], strict=True)), flush=True)
     out["station"] = station
     return out
 
