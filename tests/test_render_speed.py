@@ -110,6 +110,8 @@ def test_an_edit_costs_one_encode_and_one_measurement(tmp_path: Path, monkeypatc
     assert sorted(what.split()[0] for what in calls) == ["encoding", "measuring"], calls
     integrated, peak = ebur128(root / "audio_out" / "thu.mp3")
     assert -16.5 <= integrated <= -15.5 and peak <= -1.5
+    # What the build reports is what the published file measures.
+    assert abs(results[1].loudness_lufs - integrated) <= 0.15 and abs(results[1].true_peak_db - peak) <= 0.15
 
 
 def test_scripts_render_in_parallel_and_one_failure_stops_no_other(tmp_path: Path) -> None:
@@ -154,3 +156,32 @@ def test_light_commands_do_not_load_the_audio_stack() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split("\n")[:2] == ["[]", "[]"]
+
+
+def test_forced_rebuild_reuses_the_measured_audio_only_while_it_is_intact(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    import mutagen.mp3
+
+    root = make_station(tmp_path)
+    [cold] = build_station(load_station(root), [])
+    mp3 = root / "audio_out" / "thu.mp3"
+    calls = _count_ffmpeg(monkeypatch)
+    # A title edit changes only the tags: no encode, and the manifest keeps the measured figures.
+    script = root / "scripts" / "thu.md"
+    script.write_text(SCRIPT.replace("title: Thông báo thử nghiệm", "title: Thông báo mới"), encoding="utf-8")
+    [forced] = build_station(load_station(root), [], force=True)
+    assert not forced.skipped and calls == []
+    assert str(mutagen.mp3.MP3(mp3).tags["TIT2"]) == "Thông báo mới của phường"
+    assert (forced.loudness_lufs, forced.duration_s) == (round(cold.loudness_lufs, 2), round(cold.duration_s, 3))
+    integrated, peak = ebur128(mp3)
+    assert -16.5 <= integrated <= -15.5 and peak <= -1.5
+    manifest = json.loads((root / "audio_out" / "thu.json").read_text(encoding="utf-8"))
+    assert manifest["segments"][1]["line"] == 5
+    # A published file that is not the one measured is never reused.
+    data = bytearray(mp3.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    mp3.write_bytes(bytes(data))
+    build_station(load_station(root), [], force=True)
+    assert sorted(what.split()[0] for what in calls) == ["encoding", "measuring"], calls
