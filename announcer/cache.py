@@ -8,13 +8,13 @@ interrupted build never leaves a truncated entry; a corrupt entry is a miss.
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
-import os
-import tempfile
 import wave
 from pathlib import Path
 
 from announcer.audio.pydub_compat import AudioSegment
+from announcer.fsutil import atomic_write_bytes
 
 log = logging.getLogger(__name__)
 
@@ -52,14 +52,13 @@ class SpeechCache:
     def put(self, key: str, clip: AudioSegment) -> None:
         path = self._path(key)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-            with os.fdopen(fd, "wb") as raw, wave.open(raw, "wb") as out:
+            buffer = io.BytesIO()
+            with wave.open(buffer, "wb") as out:
                 out.setnchannels(clip.channels)
                 out.setsampwidth(clip.sample_width)
                 out.setframerate(clip.frame_rate)
                 out.writeframes(clip.raw_data)
-            os.replace(tmp, path)
+            atomic_write_bytes(path, buffer.getvalue())
         except OSError as exc:
             # A cache that cannot be written only costs speed next time.
             log.warning("could not write the speech cache at %s: %s", self.folder, exc)

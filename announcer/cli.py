@@ -115,12 +115,16 @@ def _progress_bar(total: int, label: str):  # noqa: ANN202 - a click progress ba
               help="MP3 (or .wav) file to write.")
 @click.option("--engine", help="Use only this engine (no fallback).")
 @click.option("--voice", help="Voice of the engine.")
+@click.option("--force", is_flag=True, help="Replace the output file if it exists.")
 @pass_context
-def say(obj: Context, text: str, output: Path, engine: str | None, voice: str | None) -> None:
+def say(obj: Context, text: str, output: Path, engine: str | None, voice: str | None, force: bool) -> None:
     """Speak TEXT into an audio file (normalized, loudness-matched, no jingles)."""
+    from announcer.guards import check_say_output
     from announcer.render import say_text
 
-    result = say_text(obj.station(required=False), text, output, engine=engine, voice=voice)
+    station = obj.station(required=False)
+    check_say_output(output, force, station.root)
+    result = say_text(station, text, output, engine=engine, voice=voice)
     click.echo(f"{result.path}  {result.duration_s:.1f} s  {result.loudness_lufs:.1f} LUFS  "
                f"{', '.join(result.engines)}")
 
@@ -130,9 +134,11 @@ def say(obj: Context, text: str, output: Path, engine: str | None, voice: str | 
 @pass_context
 def preview(obj: Context, script: Path) -> None:
     """Print the text exactly as it will be spoken, with pause marks."""
+    from announcer.guards import find_script
     from announcer.render import preview_script
 
-    click.echo(preview_script(obj.station(required=False), script))
+    station = obj.station(required=False)
+    click.echo(preview_script(station, find_script(station.root, script)))
 
 
 @cli.command()
@@ -186,15 +192,20 @@ def normalize(obj: Context, source: Path) -> None:
 
 @cli.command(name="import")
 @click.argument("source", type=click.Path(path_type=Path))
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Script to write.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Script to write: a .md file in scripts/ (relative to the station folder).")
 @click.option("--force", is_flag=True, help="Overwrite an existing script.")
+@click.option("--anywhere", is_flag=True, help="Allow -o outside scripts/ (still only a .md file).")
 @pass_context
-def import_(obj: Context, source: Path, output: Path | None, force: bool) -> None:
+def import_(obj: Context, source: Path, output: Path | None, force: bool, anywhere: bool) -> None:
     """Turn a notice (.docx, .txt, .md; any Vietnamese encoding) into a script."""
+    from announcer.guards import check_notice_source, import_destination
     from announcer.importer import import_notice
 
     station = obj.station()
-    result = import_notice(source, station.scripts_dir, dest=output, force=force)
+    dest = import_destination(station, output, anywhere) if output is not None else None
+    check_notice_source(source, station.limits)
+    result = import_notice(source, station.scripts_dir, dest=dest, force=force, limits=station.limits)
     click.echo(f"read {source} as {result.encoding}")
     if result.removed:
         click.echo("removed (never read on air):")
@@ -246,9 +257,14 @@ def run(obj: Context, sink: str | None) -> None:
 @pass_context
 def play(obj: Context, target: Path, sink: str | None) -> None:
     """Play a script's render or an audio file now (hands it to a running `announcer run`)."""
+    from announcer.config import Station, station_problems
+    from announcer.guards import check_play_target
     from announcer.schedule.runner import play_command
 
-    sys.exit(play_command(obj.require(), target, sink, report=click.echo))
+    root = obj.require()
+    station, problems = station_problems(root)
+    check_play_target(station if not problems else Station(root=root), target)
+    sys.exit(play_command(root, target, sink, report=click.echo))
 
 
 @cli.command(name="log")

@@ -1,14 +1,21 @@
 """Station configuration: typed dataclasses, layered as code defaults, then
 ``station.toml``, then CLI flags, and validated on load.
 
-Every validation error names ``station.toml`` and, where it can be found, the line.
+The rules live here once: each field's type comes from its annotation and each
+number's allowed range from its ``metadata`` (documented in its docstring).
+``load_station`` raises the first problem; ``station_problems`` (used by
+``announcer check``) returns all of them. Every problem names ``station.toml`` and
+the line of the setting, found by its table (``[espeak] rate`` is not ``sample_rate``).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 import tomllib
+import types
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,16 +33,26 @@ _DAY_ALIASES = {
     **{f"thứ {n}": DAY_NAMES[n - 2] for n in range(2, 8)},
     "cn": "sun", "chủ nhật": "sun",
 }
-_HHMM = re.compile(r"^(\d{1,2}):(\d{2})$")
+_HHMM = re.compile(r"^([0-9]{1,2}):([0-9]{2})$")
+MAX_STATION_BYTES = 1_000_000
+"""station.toml larger than this is not a settings file (checked before parsing)."""
+
+
+def _range(low: float, high: float) -> dict[str, Any]:
+    return {"range": (low, high)}
+
+
+def _choices(*values: Any) -> dict[str, Any]:
+    return {"choices": values}
 
 
 @dataclass
 class EspeakOptions:
     voice: str = "vi"
     """espeak-ng voice: vi, vi-vn-x-central or vi-vn-x-south."""
-    rate: int = 150
+    rate: int = field(default=150, metadata=_range(80, 450))
     """Speaking rate in words per minute (80-450)."""
-    pitch: int = 50
+    pitch: int = field(default=50, metadata=_range(0, 99))
     """Base pitch, 0-99."""
 
 
@@ -43,36 +60,58 @@ class EspeakOptions:
 class GttsOptions:
     tld: str = "com.vn"
     """Google Translate host suffix, e.g. com.vn or com."""
-    timeout: float = 10.0
-    """Seconds before one HTTP request is abandoned (gTTS itself has no limit)."""
-    retries: int = 3
-    """Retries on 429 and 5xx answers, with exponential backoff."""
-    pace: float = 0.3
-    """Seconds to wait between two requests, to stay under the rate limit."""
+    timeout: float = field(default=10.0, metadata=_range(1, 120))
+    """Seconds before one HTTP request is abandoned (gTTS itself has no limit); 1-120."""
+    retries: int = field(default=3, metadata=_range(0, 10))
+    """Retries on 429 and 5xx answers, with exponential backoff; 0-10."""
+    pace: float = field(default=0.3, metadata=_range(0, 10))
+    """Seconds to wait between two requests, to stay under the rate limit; 0-10."""
     slow: bool = False
     """Ask Google for the slow reading."""
 
 
 @dataclass
 class AudioOptions:
-    loudness_lufs: float = -16.0
-    """Integrated loudness target of every rendered file."""
-    true_peak_db: float = -1.5
-    """Highest allowed true peak, dBTP."""
-    bitrate_kbps: int = 128
-    """MP3 bitrate; at least 64."""
-    sample_rate: int = 44100
-    """Output sample rate in Hz."""
+    loudness_lufs: float = field(default=-16.0, metadata=_range(-31.0, -9.0))
+    """Integrated loudness target of every rendered file, LUFS; -31 to -9 (broadcast -23, loudspeakers -16)."""
+    true_peak_db: float = field(default=-1.5, metadata=_range(-9.0, 0.0))
+    """Highest allowed true peak, dBTP; -9 to 0 (usually -1 to -2)."""
+    bitrate_kbps: int = field(default=128, metadata=_choices(64, 80, 96, 112, 128, 160, 192, 224, 256, 320))
+    """MP3 bitrate: 64, 80, 96, 112, 128, 160, 192, 224, 256 or 320."""
+    sample_rate: int = field(default=44100, metadata=_choices(32000, 44100, 48000))
+    """Output sample rate in Hz: 32000, 44100 or 48000 (the MP3 rates every bitrate above works with)."""
     write_wav: bool = False
     """Also write a WAV beside each MP3."""
-    sentence_pause_ms: int = 450
-    """Silence after each sentence."""
-    paragraph_pause_ms: int = 1000
-    """Silence at a blank line."""
-    interlude_ms: int = 2500
-    """Silence between two readings of a repeated script."""
-    jingle_gap_ms: int = 600
-    """Silence between a jingle and the speech."""
+    sentence_pause_ms: int = field(default=450, metadata=_range(0, 5_000))
+    """Silence after each sentence, 0-5000 ms."""
+    paragraph_pause_ms: int = field(default=1000, metadata=_range(0, 10_000))
+    """Silence at a blank line, 0-10000 ms."""
+    interlude_ms: int = field(default=2500, metadata=_range(0, 30_000))
+    """Silence between two readings of a repeated script, 0-30000 ms."""
+    jingle_gap_ms: int = field(default=600, metadata=_range(0, 10_000))
+    """Silence between a jingle and the speech, 0-10000 ms."""
+
+
+@dataclass
+class Limits:
+    """What one input may cost; each is checked before the heavy work starts."""
+
+    max_script_kb: int = field(default=512, metadata=_range(4, 4096))
+    """Largest script file, KB (4-4096); a notice is a few KB, an hour of reading about 80."""
+    max_docx_mb: int = field(default=25, metadata=_range(1, 200))
+    """Largest .docx to import, counted uncompressed (all its parts), MB (1-200)."""
+    max_docx_entries: int = field(default=2000, metadata=_range(10, 20_000))
+    """Most parts (files) inside a .docx to import (10-20000)."""
+    jingle_warn_s: float = field(default=120.0, metadata=_range(5, 3600))
+    """A jingle or clip longer than this is reported by ``check`` as a warning, seconds (5-3600)."""
+    max_jingle_s: float = field(default=300.0, metadata=_range(5, 1800))
+    """A jingle or clip longer than this is an error, seconds (5-1800); never decoded past it."""
+    max_pause_s: float = field(default=60.0, metadata=_range(1, 600))
+    """Longest silence between two sentences, after adjacent pause markers add up, seconds (1-600)."""
+    max_pause_total_s: float = field(default=300.0, metadata=_range(10, 3600))
+    """Most pause-marker silence in one script (one reading), seconds (10-3600)."""
+    max_program_min: float = field(default=60.0, metadata=_range(1, 240))
+    """Longest render (jingles, every reading and pauses), minutes (1-240)."""
 
 
 @dataclass
@@ -95,10 +134,10 @@ class Slot:
 class PlayerOptions:
     sink: str = "soundcard"
     """Default sink: soundcard, command:ARGV or file:DIR."""
-    grace_minutes: int = 10
-    """A slot missed by at most this much still plays late; older misses are skipped."""
+    grace_minutes: int = field(default=10, metadata=_range(0, 1440))
+    """A slot missed by at most this much still plays late; older misses are skipped (0-1440)."""
     asrun_log: str = "asrun.jsonl"
-    """As-run log file, relative to the station folder."""
+    """As-run log file, inside the station folder."""
 
 
 @dataclass
@@ -117,12 +156,16 @@ class Station:
     """Default opening jingle for every script."""
     outro: str | None = "jingles/outro.wav"
     """Default closing jingle for every script."""
+    media_dirs: list[str] = field(default_factory=list)
+    """Folders outside the station that jingles and clips may also come from."""
     espeak: EspeakOptions = field(default_factory=EspeakOptions)
     """Options of the offline espeak-ng voice."""
     gtts: GttsOptions = field(default_factory=GttsOptions)
     """Options of the online gTTS voice."""
     audio: AudioOptions = field(default_factory=AudioOptions)
     """Pauses, loudness and output format."""
+    limits: Limits = field(default_factory=Limits)
+    """What one input may cost (sizes and lengths)."""
     player: PlayerOptions = field(default_factory=PlayerOptions)
     """Unattended playback."""
     slots: list[Slot] = field(default_factory=list)
@@ -165,6 +208,17 @@ class Station:
         path = Path(relative)
         return path if path.is_absolute() else self.root / path
 
+    def allowed_roots(self) -> list[Path]:
+        """Folders that station files may live in (after following links): the station, media_dirs."""
+        return [self.root.resolve(), *(self.resolve(d).resolve() for d in self.media_dirs)]
+
+    def outside(self, relative: str | Path) -> Path | None:
+        """Where ``relative`` really leads when that is outside the station (and media_dirs), else None."""
+        real = self.resolve(relative).resolve()
+        if any(real == root or real.is_relative_to(root) for root in self.allowed_roots()):
+            return None
+        return real
+
     def slot(self, name: str) -> Slot | None:
         return next((s for s in self.slots if s.name == name), None)
 
@@ -179,7 +233,7 @@ def is_no_jingle(value: str | None) -> bool:
 
 
 def parse_hhmm(text: str) -> tuple[int, int]:
-    """'06:30' -> (6, 30); raises ValueError on anything else."""
+    """'06:30' -> (6, 30); raises ValueError on anything else (ASCII digits only)."""
     match = _HHMM.match(str(text).strip())
     if not match:
         raise ValueError(f"{text!r} is not a time of the form HH:MM")
@@ -206,7 +260,7 @@ def parse_days(value: Any) -> list[str]:
     for item in value:
         name = _DAY_ALIASES.get(str(item).strip().lower())
         if name is None:
-            raise ValueError(f"unknown day {item!r}; use mon, tue, wed, thu, fri, sat, sun (or t2..t7, cn)")
+            raise ValueError(f"unknown day {str(item)[:40]!r}; use mon, tue, wed, thu, fri, sat, sun (or t2..t7, cn)")
         days.append(name)
     return days
 
@@ -219,36 +273,167 @@ def find_line(text: str, *needles: str) -> int | None:
     return None
 
 
-def _apply(target: Any, table: dict[str, Any], where: str, source: str, path: Path) -> None:
-    """Overlay a TOML table onto a dataclass, checking names and types."""
-    known = {f.name: f for f in dataclasses.fields(target)}
+# --- where each setting is written ------------------------------------------------------------------------
+
+_TABLE = re.compile(r"^\s*\[\s*([^\[\]]+?)\s*\]\s*(?:#.*)?$")
+_ARRAY_TABLE = re.compile(r"^\s*\[\[\s*([^\[\]]+?)\s*\]\]\s*(?:#.*)?$")
+_KEY = re.compile(r"""^\s*((?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*'))*)\s*=""")
+
+
+def _unquote_key(dotted: str) -> str:
+    return ".".join(part.strip().strip("\"'") for part in dotted.split("."))
+
+
+class KeyLines:
+    """The line of each key of a TOML text, by dotted path: ``espeak.rate``, ``slot.1.at`` (slots from 0).
+
+    A light scan, not a parser: it only has to find where a setting parsed by tomllib was written.
+    """
+
+    def __init__(self, source: str) -> None:
+        self.lines: dict[str, int] = {}
+        self.slot_lines: list[int] = []
+        prefix = ""
+        in_string: str | None = None
+        depth = 0
+        for number, line in enumerate(source.splitlines(), 1):
+            if in_string is not None:  # inside a multi-line string: no keys here
+                if line.count(in_string) % 2 == 1:
+                    in_string = None
+                continue
+            if depth > 0:  # inside a multi-line array
+                depth += line.count("[") - line.count("]")
+                continue
+            array = _ARRAY_TABLE.match(line)
+            if array:
+                name = _unquote_key(array.group(1))
+                if name == "slot":
+                    self.slot_lines.append(number)
+                    prefix = f"slot.{len(self.slot_lines) - 1}."
+                else:
+                    prefix = name + "."
+                self.lines.setdefault(name, number)
+                continue
+            table = _TABLE.match(line)
+            if table:
+                name = _unquote_key(table.group(1))
+                prefix = name + "."
+                self.lines.setdefault(name, number)
+                continue
+            key = _KEY.match(line)
+            if key:
+                self.lines.setdefault(prefix + _unquote_key(key.group(1)), number)
+                rest = line[key.end():]
+                for quote in ('"""', "'''"):
+                    if rest.count(quote) % 2 == 1:
+                        in_string = quote
+                value = re.sub(r"\"[^\"]*\"|'[^']*'", "", rest.split("#", 1)[0])
+                depth = max(0, value.count("[") - value.count("]"))
+
+    def line(self, dotted: str) -> int | None:
+        """Line of ``dotted``, else of the nearest table that holds it."""
+        parts = dotted.split(".")
+        while parts:
+            found = self.lines.get(".".join(parts))
+            if found is not None:
+                return found
+            parts.pop()
+        return None
+
+
+# --- reading and checking ---------------------------------------------------------------------------------
+
+
+class _Problems:
+    """Collects every problem of one station.toml, each at the line of its setting."""
+
+    def __init__(self, path: Path, keys: KeyLines | None) -> None:
+        self.path = path
+        self.keys = keys
+        self.found: list[ConfigError] = []
+
+    def add(self, message: str, key: str | None = None, hint: str | None = None, line: int | None = None) -> None:
+        if line is None and key is not None and self.keys is not None:
+            line = self.keys.line(key)
+        self.found.append(ConfigError(message, file=self.path, line=line, hint=hint))
+
+
+def _field_types(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def _type_ok(value: Any, hint: Any) -> bool:
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        return any(_type_ok(value, arg) for arg in typing.get_args(hint) if arg is not type(None))
+    if origin is list:
+        (item,) = typing.get_args(hint) or (Any,)
+        return isinstance(value, list) and all(_type_ok(v, item) for v in value)
+    if hint is Any:
+        return True
+    if hint is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if isinstance(hint, type):
+        return isinstance(value, hint)
+    return True
+
+
+def _type_name(hint: Any) -> str:
+    origin = typing.get_origin(hint)
+    if origin is list:
+        (item,) = typing.get_args(hint)
+        return f"a list of {_type_name(item)}"
+    if typing.get_args(hint):
+        return " or ".join(_type_name(a) for a in typing.get_args(hint) if a is not type(None))
+    return {str: "text in quotes", int: "a whole number", float: "a number", bool: "true or false"}.get(
+        hint, getattr(hint, "__name__", str(hint)))
+
+
+def _apply(target: Any, table: dict[str, Any], where: str, problems: _Problems) -> None:
+    """Overlay a TOML table onto a dataclass, checking names, types and ranges; a bad value keeps its default."""
+    fields = {f.name: f for f in dataclasses.fields(target) if f.name not in ("root", "slots", "line")}
+    hints = _field_types(type(target))
     for key, value in table.items():
-        if key not in known or key in ("root", "slots", "line"):
-            line = find_line(source, key)
-            raise ConfigError(
-                f"unknown setting {where}{key!r}",
-                file=path,
-                line=line,
-                hint=f"check the spelling; known settings: {', '.join(k for k in known if k != 'root')}",
-            )
+        dotted = f"{where}{key}"
+        if key not in fields:
+            problems.add(f"unknown setting {dotted!r}", dotted,
+                         f"check the spelling; known settings{' in [' + where[:-1] + ']' if where else ''}: "
+                         f"{', '.join(fields)}")
+            continue
         current = getattr(target, key)
         if dataclasses.is_dataclass(current):
             if not isinstance(value, dict):
-                raise ConfigError(f"[{key}] must be a table", file=path, line=find_line(source, key))
-            _apply(current, value, f"{key}.", source, path)
+                problems.add(f"[{key}] must be a table", dotted, f"write it as a [{key}] section")
+                continue
+            _apply(current, value, f"{dotted}.", problems)
             continue
-        expected = type(current) if current is not None else str
-        ok = isinstance(value, expected) or (expected is float and isinstance(value, int))
-        if isinstance(value, bool) and expected is not bool:
-            ok = False
-        if not ok:
-            raise ConfigError(
-                f"{where}{key} should be {expected.__name__}, not {type(value).__name__} ({value!r})",
-                file=path,
-                line=find_line(source, key),
-                hint="fix the value type (numbers unquoted, text in quotes, lists in [ ])",
-            )
-        setattr(target, key, float(value) if expected is float else value)
+        hint = hints[key]
+        if not _type_ok(value, hint):
+            shown = repr(value)
+            problems.add(f"{dotted} should be {_type_name(hint)}, not {type(value).__name__} "
+                         f"({shown[:60]}{'…' if len(shown) > 60 else ''})", dotted,
+                         "fix the value type (numbers unquoted, text in quotes, lists in [ ])")
+            continue
+        if hint is float:
+            value = float(value)
+        message = _out_of_range(fields[key], value)
+        if message:
+            problems.add(f"{dotted} = {value!r} is out of range: {message}", dotted,
+                         f"the default is {fields[key].default!r}")
+            continue
+        setattr(target, key, value)
+
+
+def _out_of_range(spec: dataclasses.Field[Any], value: Any) -> str | None:
+    if "range" in spec.metadata:
+        low, high = spec.metadata["range"]
+        if not low <= value <= high:  # NaN fails this too
+            return f"it must be from {low:g} to {high:g}"
+    if "choices" in spec.metadata and value not in spec.metadata["choices"]:
+        return "use one of " + ", ".join(str(c) for c in spec.metadata["choices"])
+    return None
 
 
 def require_station(root: Path) -> Path:
@@ -263,109 +448,177 @@ def require_station(root: Path) -> Path:
     return root
 
 
-def load_station(root: Path | str, overrides: dict[str, Any] | None = None) -> Station:
-    """Read ``root/station.toml`` over the code defaults, then apply CLI overrides.
+def read_station_source(path: Path) -> str:
+    """The text of station.toml (size-checked first), or a ConfigError."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_STATION_BYTES:
+            raise ConfigError(f"station.toml is {size:,} bytes: too large for a settings file", file=path,
+                              hint="station.toml holds settings only; restore it from a backup")
+        return path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConfigError("station.toml is not UTF-8 text", file=path, hint="save it as UTF-8 in your editor") from exc
+    except OSError as exc:
+        raise ConfigError(f"cannot read station.toml: {exc.strerror}", file=path) from exc
 
-    A folder without station.toml gets the defaults (useful for ``say``/``normalize``).
+
+def station_problems(root: Path | str, overrides: dict[str, Any] | None = None) -> tuple[Station, list[ConfigError]]:
+    """Read ``root/station.toml`` over the code defaults, then CLI overrides; every problem found.
+
+    The station returned keeps the default for each bad value (and every valid slot),
+    so a caller can go on checking the rest. A folder without station.toml gets the defaults.
     """
     root = Path(root)
     station = Station(root=root)
     path = root / STATION_FILE
+    problems = _Problems(path, None)
     if path.exists():
         try:
-            source = path.read_bytes().decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise ConfigError(
-                "station.toml is not UTF-8 text", file=path, hint="save it as UTF-8 in your editor"
-            ) from exc
-        try:
+            source = read_station_source(path)
             data = tomllib.loads(source)
+        except ConfigError as exc:
+            return station, [exc]
         except tomllib.TOMLDecodeError as exc:
-            line = _toml_error_line(str(exc))
-            raise ConfigError(
-                f"station.toml is not valid TOML: {exc}",
-                file=path,
-                line=line,
-                hint="check quotes, = signs and [brackets] on that line",
-            ) from exc
-        slots = data.pop("slot", [])
-        _apply(station, data, "", source, path)
-        station.slots = _parse_slots(slots, source, path)
+            match = re.search(r"line (\d+)", str(exc))
+            return station, [ConfigError(f"station.toml is not valid TOML: {exc}", file=path,
+                                         line=int(match.group(1)) if match else None,
+                                         hint="check quotes, = signs and [brackets] on that line")]
+        except (RecursionError, ValueError) as exc:  # absurd nesting or numbers tomllib cannot hold
+            return station, [ConfigError(f"station.toml cannot be read: {type(exc).__name__}", file=path,
+                                         hint="station.toml holds settings only; restore it from a backup")]
+        problems.keys = KeyLines(source)
+        raw_slots = data.pop("slot", [])
+        _apply(station, data, "", problems)
+        station.slots = _parse_slots(raw_slots, problems, _roots_only(station))
     if overrides:
-        _apply(station, overrides, "", "", path)
-    validate_station(station, path, source if path.exists() else "")
+        _apply(station, overrides, "", _Problems(path, None) if not problems.keys else problems)
+    _validate(station, problems)
+    return station, problems.found
+
+
+def load_station(root: Path | str, overrides: dict[str, Any] | None = None) -> Station:
+    """Read ``root/station.toml`` over the code defaults, then apply CLI overrides; raise its first problem.
+
+    A folder without station.toml gets the defaults (useful for ``say``/``normalize``).
+    """
+    station, problems = station_problems(root, overrides)
+    if problems:
+        raise problems[0]
     return station
 
 
-def _toml_error_line(message: str) -> int | None:
-    match = re.search(r"line (\d+)", message)
-    return int(match.group(1)) if match else None
-
-
-def _parse_slots(raw: Any, source: str, path: Path) -> list[Slot]:
+def _parse_slots(raw: Any, problems: _Problems, station: Station) -> list[Slot]:
+    """Each [[slot]] on its own, so every bad slot is reported; the valid ones are kept."""
     if not isinstance(raw, list):
-        raise ConfigError("slots must be written as [[slot]] tables", file=path, line=find_line(source, "slot"))
+        problems.add("slots must be written as [[slot]] tables", "slot", "write each slot as a [[slot]] table")
+        return []
+    keys = problems.keys
     slots: list[Slot] = []
-    slot_lines = [n for n, line in enumerate(source.splitlines(), 1) if line.strip() == "[[slot]]"]
     for index, table in enumerate(raw):
-        line = slot_lines[index] if index < len(slot_lines) else None
-        name = str(table.get("name", "")).strip()
-        if not name:
-            raise ConfigError("a [[slot]] has no name", file=path, line=line, hint='add name = "sang"')
-        unknown = set(table) - {"name", "at", "days", "intro", "outro"}
-        if unknown:
-            raise ConfigError(
-                f"slot {name!r} has unknown setting(s) {', '.join(sorted(unknown))}",
-                file=path,
-                line=line,
-                hint="a slot takes name, at, days, intro, outro",
-            )
+        head = keys.slot_lines[index] if keys is not None and index < len(keys.slot_lines) else None
+        at_key = f"slot.{index}."
+
+        def add(message: str, key: str | None = None, hint: str | None = None, _p: str = at_key,
+                _h: int | None = head) -> None:
+            line = (keys.lines.get(_p + key) if keys is not None and key else None) or _h
+            problems.add(message, hint=hint, line=line)
+
+        if not isinstance(table, dict):
+            add("a slot must be a [[slot]] table")
+            continue
+        raw_name = table.get("name", "")
+        name = raw_name.strip() if isinstance(raw_name, str) else ""
+        label = f"slot {name!r}" if name else f"slot #{index + 1}"
+        count = len(problems.found)
+        if not isinstance(raw_name, str):
+            add(f"{label}: name must be text in quotes", "name", 'write name = "sang"')
+        elif not name:
+            add("a [[slot]] has no name", "name", 'add name = "sang"')
+        for key in sorted(set(table) - {"name", "at", "days", "intro", "outro"}):
+            add(f"{label} has an unknown setting {key!r}", key, "a slot takes name, at, days, intro, outro")
         at = table.get("at")
-        at_line = find_line(source, "at", str(at)) if at is not None else line
         if not isinstance(at, str):
-            raise ConfigError(
-                f"slot {name!r}: at must be a quoted time such as \"06:00\"",
-                file=path,
-                line=at_line or line,
-            )
-        try:
-            parse_hhmm(at)
-        except ValueError as exc:
-            raise ConfigError(
-                f"slot {name!r}: {exc}", file=path, line=at_line or line, hint='write it as "06:00"'
-            ) from None
+            add(f'{label}: at must be a quoted time such as "06:00"', "at", 'write at = "06:00"')
+        else:
+            try:
+                parse_hhmm(at)
+            except ValueError as exc:
+                add(f"{label}: {exc}", "at", 'write it as "06:00" (00:00 to 23:59)')
+        days: list[str] = []
         try:
             days = parse_days(table.get("days", "daily"))
         except ValueError as exc:
-            raise ConfigError(
-                f"slot {name!r}: {exc}", file=path, line=find_line(source, "days") or line
-            ) from None
-        if any(s.name == name for s in slots):
-            raise ConfigError(f"slot {name!r} is declared twice", file=path, line=line, hint="rename one")
-        slots.append(Slot(name=name, at=at, days=days, intro=table.get("intro"), outro=table.get("outro"),
-                          line=line))
+            add(f"{label}: {exc}", "days", 'use "daily", "weekdays" or a list such as ["mon", "thu"]')
+        for key in ("intro", "outro"):
+            if key in table and not isinstance(table[key], str):
+                add(f"{label}: {key} must be a file name in quotes", key, f'write {key} = "jingles/x.wav"')
+            elif isinstance(table.get(key), str) and not is_no_jingle(table[key]):
+                _check_inside(problems, table[key], f"{label}: {key} jingle", key, station=station, line=(
+                    keys.lines.get(at_key + key) if keys is not None else None) or head)
+        if name and any(s.name == name for s in slots):
+            add(f"slot {name!r} is declared twice", hint="rename one of them")
+        if len(problems.found) == count:
+            slots.append(Slot(name=name, at=str(at), days=days, intro=table.get("intro"),
+                              outro=table.get("outro"), line=head))
     return slots
 
 
-def validate_station(station: Station, path: Path, source: str) -> None:
-    def fail(message: str, key: str, hint: str | None = None) -> None:
-        raise ConfigError(message, file=path, line=find_line(source, key) if source else None, hint=hint)
+def _check_inside(problems: _Problems, value: str, what: str, key: str, line: int | None = None,
+                  station: Station | None = None) -> bool:
+    """A file setting must stay inside the station folder (or media_dirs), links followed."""
+    root = station.root if station is not None else problems.path.parent
+    probe = station or Station(root=root)
+    try:
+        leads = probe.outside(value.strip())
+    except (OSError, RuntimeError, ValueError) as exc:  # a link loop, a NUL byte...
+        problems.add(f"{what} {value[:80]!r} cannot be followed: {exc}", key, "fix the path or the link",
+                     line=line)
+        return False
+    if leads is not None:
+        problems.add(f"{what} {value[:80]!r} leads outside the station folder (to {leads})", key,
+                     "keep the file inside the station folder, or add its folder to media_dirs", line=line)
+        return False
+    return True
 
+
+def _validate(station: Station, problems: _Problems) -> None:
+    """Rules that involve more than one value's type and range."""
     try:
         ZoneInfo(station.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        fail(f"unknown time zone {station.timezone!r}", "timezone", 'use an IANA name such as "Asia/Ho_Chi_Minh"')
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        problems.add(f"unknown time zone {station.timezone[:60]!r}", "timezone",
+                     'use an IANA name such as "Asia/Ho_Chi_Minh"')
+        station.timezone = Station.timezone
     if station.dialect not in ("north", "south"):
-        fail(f"dialect must be north or south, not {station.dialect!r}", "dialect")
+        problems.add(f"dialect must be north or south, not {station.dialect[:40]!r}", "dialect")
+        station.dialect = Station.dialect
     if not station.engines:
-        fail("the engine chain is empty", "engines", 'write engines = ["gtts", "espeak"]')
-    if station.audio.bitrate_kbps < 64:
-        fail("bitrate_kbps must be at least 64", "bitrate_kbps")
-    if not -40.0 <= station.audio.loudness_lufs <= -5.0:
-        fail("loudness_lufs must be between -40 and -5", "loudness_lufs")
-    if station.audio.true_peak_db > 0:
-        fail("true_peak_db must be at or below 0", "true_peak_db")
-    if not 80 <= station.espeak.rate <= 450:
-        fail("espeak rate must be between 80 and 450 words per minute", "rate")
-    if station.player.grace_minutes < 0:
-        fail("grace_minutes cannot be negative", "grace_minutes")
+        problems.add("the engine chain is empty", "engines", 'write engines = ["gtts", "espeak"]')
+        station.engines = ["gtts", "espeak"]
+    if station.limits.jingle_warn_s > station.limits.max_jingle_s:
+        problems.add("limits.jingle_warn_s is above limits.max_jingle_s", "limits.jingle_warn_s",
+                     "the warning must come before the limit")
+    for key in ("intro", "outro"):
+        value = getattr(station, key)
+        if isinstance(value, str) and not is_no_jingle(value) and not _check_inside(
+                problems, value, f"the default {key} jingle", key, station=_roots_only(station)):
+            setattr(station, key, "")  # refused: no jingle rather than a file outside
+    log_name = station.player.asrun_log
+    if not log_name.strip() or log_name.strip().endswith(("/", "\\")):
+        problems.add("player.asrun_log must name a file", "player.asrun_log", 'write asrun_log = "asrun.jsonl"')
+        station.player.asrun_log = PlayerOptions.asrun_log
+    else:
+        inside = Station(root=station.root)  # the log never goes to media_dirs
+        if not _check_inside(problems, log_name, "player.asrun_log", "player.asrun_log", station=inside):
+            station.player.asrun_log = PlayerOptions.asrun_log
+    for index, folder in enumerate(station.media_dirs):
+        if not station.resolve(folder).is_dir():
+            problems.add(f"media_dirs[{index}] {folder[:80]!r} is not a folder", "media_dirs",
+                         "create it or remove it from media_dirs")
+
+
+def _roots_only(station: Station) -> Station:
+    """A copy that knows only the folders (for path checks before the station is complete)."""
+    probe = Station(root=station.root)
+    probe.media_dirs = [d for d in station.media_dirs if os.path.isdir(station.resolve(d))]
+    return probe

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
-import tempfile
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from announcer.config import Limits
 from announcer.errors import NoticeImportError
+from announcer.script import utf16_encoding
 from announcer.textnorm.encodings import decode_tcvn3, decode_vni, vietnamese_score
+from announcer.textnorm.lexicon import fold_tones
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +71,10 @@ def decode_notice(raw: bytes) -> tuple[str, str]:
     return best_text, best_name
 
 
-def _docx_text(src: Path) -> str:
+def _docx_text(src: Path, limits: Limits | None = None) -> str:
+    from announcer.guards import check_docx
+
+    check_docx(src, limits or Limits())  # sizes, part count and XML entities, before python-docx parses it
     try:
         import docx  # python-docx
         from docx.table import Table
@@ -104,7 +108,7 @@ def _docx_text(src: Path) -> str:
     return "\n".join(lines)
 
 
-def read_notice_text(src: Path) -> tuple[str, str]:
+def read_notice_text(src: Path, limits: Limits | None = None) -> tuple[str, str]:
     """(text in NFC, encoding name). .docx via python-docx; .txt/.md decoded by content."""
     src = Path(src)
     suffix = src.suffix.lower()
@@ -113,7 +117,7 @@ def read_notice_text(src: Path) -> tuple[str, str]:
     if src.is_dir():
         raise NoticeImportError("this is a folder, not a notice file", file=src)
     if suffix == ".docx":
-        return unicodedata.normalize("NFC", _docx_text(src)), "docx"
+        return unicodedata.normalize("NFC", _docx_text(src, limits)), "docx"
     if suffix == ".doc":
         raise NoticeImportError("old Word .doc files cannot be read", file=src,
                                 hint="open it in Word or LibreOffice and save it as .docx")
@@ -124,6 +128,10 @@ def read_notice_text(src: Path) -> tuple[str, str]:
         raw = src.read_bytes()
     except OSError as exc:
         raise NoticeImportError(f"cannot read the notice: {exc.strerror}", file=src) from exc
+    utf16 = utf16_encoding(raw)
+    if utf16 is not None and utf16 != "utf-16":  # UTF-16 saved without a BOM (Notepad's "Unicode" can)
+        text = unicodedata.normalize("NFC", raw.decode(utf16, errors="replace"))
+        return text.replace("\r\n", "\n").replace("\r", "\n"), utf16
     if b"\x00" in raw[:4096] and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise NoticeImportError("this looks like a binary file, not text", file=src,
                                 hint="save the notice as .docx or .txt")
@@ -134,12 +142,19 @@ def read_notice_text(src: Path) -> tuple[str, str]:
 # --- cleaning --------------------------------------------------------------------------------------------
 
 _ARTIFACT = re.compile(r"\[\s*(image|bookmark|img)\s*:[^\]]*\]", re.IGNORECASE)
-_MOTTO = re.compile(r"(?i)^\W*(cộng h[oò]à xã hội chủ nghĩa việt nam|độc lập\s*[-–—]\s*tự do\s*[-–—]\s*hạnh phúc)\W*$")
-_RULE = re.compile(r"^[\s\-–—_=*.~]{3,}$")
-_TITLE = re.compile(
-    r"^\s*(THÔNG BÁO|KẾ HOẠCH|QUYẾT ĐỊNH|CÔNG VĂN|GIẤY MỜI|THƯ NGỎ|LỜI KÊU GỌI|HƯỚNG DẪN|CHỈ THỊ|"
-    r"THƯ MỜI|THÔNG CÁO|LỜI KÊU GỌI|TIN|BẢN TIN|CÔNG ĐIỆN)\s*:?\s*$"
+_MOTTO = re.compile(
+    r"(?i)^\W*(cộng h(?:òa|oà) xã hội chủ nghĩa việt nam|độc lập\s*[-–—]\s*tự do\s*[-–—]\s*hạnh phúc)\W*$"
 )
+_RULE = re.compile(r"^[\s\-–—_=*.~]{3,}$")
+_KINDS = (
+    "THÔNG BÁO", "KẾ HOẠCH", "QUYẾT ĐỊNH", "CÔNG VĂN", "GIẤY MỜI", "THƯ MỜI", "THƯ NGỎ", "THƯ KÊU GỌI",
+    "LỜI KÊU GỌI", "LỜI HIỆU TRIỆU", "HƯỚNG DẪN", "CHỈ THỊ", "THÔNG CÁO", "BẢN TIN", "TIN", "CÔNG ĐIỆN",
+    "LỊCH", "TỜ TRÌNH", "BÁO CÁO", "NGHỊ QUYẾT", "PHƯƠNG ÁN", "CHƯƠNG TRÌNH", "DANH SÁCH", "BIÊN BẢN",
+    "QUY CHẾ", "QUY ĐỊNH", "NỘI QUY", "ĐỀ ÁN", "KẾT LUẬN", "THƯ CẢM ƠN", "THƯ CHÚC MỪNG", "THƯ KHEN",
+    "BÀI TUYÊN TRUYỀN", "TUYÊN TRUYỀN", "CÁO PHÓ", "TRUYỀN THANH", "THÔNG TIN", "CẢNH BÁO", "KHUYẾN CÁO",
+)
+_TITLE = re.compile(r"^\s*(?:" + "|".join(sorted(_KINDS, key=len, reverse=True)) + r")(?:\s+[^a-zà-ỹđ]*)?\s*:?\s*$")
+_TITLE_ANY_CASE = re.compile(r"(?i)^\s*(?:" + "|".join(_KINDS) + r")(?:\s+khẩn)?\s*:?\s*$")
 _SUBJECT = re.compile(r"(?i)^\s*(?:về việc|v/v)\b[\s:.]*(.*)$")
 _RECIPIENTS = re.compile(r"(?i)^\W*nơi nhận\s*:?")
 _LUU = re.compile(r"(?i)^\W*lưu\s*:\s*(vt|văn thư)\b")
@@ -159,7 +174,186 @@ _BLANK_REF = re.compile(
 _HEADER_LINE = re.compile(r"(?i)^\s*số\s*:\s*\S*/|^[^,]{2,40},\s*ngày\s+\S+\s+tháng\s+\S+\s+năm\s+\d{4}\s*$")
 
 
-def _clean_lines(lines: list[str], removed: list[str]) -> list[str]:
+# --- the header block of an official notice -------------------------------------------------------------
+# Issuer, national motto, number and place-date come as separate lines, a table row (read cell by cell)
+# or one flattened line; the subject ('V/v ...') and the 'Kính gửi:' list may follow. None of it airs.
+
+_NATION = re.compile(r"cộng\s*hòa\s*xã\s*hội\s*chủ\s*nghĩa\s*việt\s*nam|chxhcn\s*việt\s*nam")
+_FREEDOM = re.compile(r"độc\s*lập\s*[-–—,.]*\s*tự\s*do\s*[-–—,.]*\s*hạnh\s*phúc")
+_BLANK = r"[\d.…_ \-]*"
+_PLACE_DATE = re.compile(
+    rf"^(?:[^,\d]{{2,60}},?\s*)?ngày\s*{_BLANK}\s*(?:tháng\s*{_BLANK}\s*năm\s*{_BLANK}|[/-]{_BLANK}[/-]\s*\d{{0,4}})\s*\W*$"
+)
+_NUMBER = re.compile(r"^số\s*[:.]?\s*[\d.…_ ]*\s*/\s*\S|^số\s*:\s*\S*$|^số\s*:\s*[.…_ ]*$")
+_SUBJECT_LINE = re.compile(r"(?i)^\s*(?:v/v|về việc)\b\s*[:.]?\s*(.*)$")
+_KINH_GUI = re.compile(r"(?i)^\W*kính\s+gửi\s*(?::|$)\s*(.*)$")
+_AGENCY = re.compile(
+    r"(?i)^(?:ủy ban|uỷ ban|ubnd|hđnd|hội đồng|công an|ban |ban chỉ|trạm|trung tâm|công ty|tổng công ty|"
+    r"điện lực|chi nhánh|sở |phòng |đảng ủy|đảng uỷ|huyện ủy|tỉnh ủy|mặt trận|ủy ban mặt trận|đoàn |hội |"
+    r"trường |bệnh viện|chi cục|cục |bộ |văn phòng|đài |ban quản lý|xí nghiệp|hợp tác xã|htx|bch|bchqs|"
+    r"đội |tổ dân phố|khu phố|thôn |ấp )"
+)
+_BLANK_FIELD = re.compile(r"^[^:.…_]{2,40}:\s*[.…_\s]{3,}$")
+_LOWER_START = re.compile(r"^[a-zà-ỹđ(]")
+
+
+def _fold(text: str) -> str:
+    return fold_tones(" ".join(text.split())).lower()
+
+
+def _is_motto(folded: str) -> bool:
+    return bool(_NATION.search(folded) or _FREEDOM.search(folded))
+
+
+def _is_rule(text: str) -> bool:
+    return bool(text) and bool(_RULE.match(text))
+
+
+def _all_caps(text: str) -> bool:
+    letters = [c for c in text if c.isalpha()]
+    return len(letters) >= 2 and all(c.isupper() for c in letters)
+
+
+def _is_title(text: str) -> bool:
+    return bool(_TITLE.match(fold_tones(text)) or _TITLE_ANY_CASE.match(fold_tones(text)))
+
+
+def _issuer_like(text: str) -> bool:
+    if len(text) > 100 or text.rstrip().endswith((".", ":", ";", "?", "!")):
+        return False
+    return _all_caps(text) or (bool(_AGENCY.match(_fold(text))) and len(text.split()) <= 14)
+
+
+_FLAT_BREAKS = re.compile(
+    r"(?i)\s+(?=cộng\s*h(?:òa|oà)\s+xã\s+hội|độc\s+lập\s*[-–—]|số\s*:|v/v\b|kính\s+gửi\b)"
+    r"|\s+([A-ZĐ][^\W\d_]*(?:[ -][A-ZĐ][^\W\d_]*){0,4},\s*ngày\s)"
+)
+_LIST_END = re.compile(r"(?<=\.)\s+(?=[A-ZĐÀ-Ỹ][a-zà-ỹđ])")
+
+
+def _unflatten(lines: list[str]) -> list[str]:
+    """A header flattened onto one line with the text after it (as copied from a PDF): one line per part."""
+    out: list[str] = []
+    for index, line in enumerate(lines):
+        folded = _fold(line)
+        if index < 10 and len(line) > 150 and _is_motto(folded):
+            parts = _FLAT_BREAKS.sub(lambda m: "\n" + (m.group(1) or ""), line).split("\n")
+            if _KINH_GUI.match(parts[-1]):
+                parts[-1:] = _LIST_END.split(parts[-1], maxsplit=1)
+            out.extend(parts)
+        else:
+            out.append(line)
+    return out
+
+
+def _kinh_gui_block(lines: list[str], i: int) -> tuple[list[str], int]:
+    """The 'Kính gửi:' line at i and its list of recipients; (their texts, the index after them)."""
+    first = " ".join(lines[i].split())
+    block = [first]
+    rest = _KINH_GUI.match(first).group(1).strip()  # type: ignore[union-attr]
+    bullet = bool(_BULLET_LINE.match(rest))
+    expect_more = not rest or rest.endswith((";", ",", ":")) or (bullet and not rest.endswith("."))
+    i += 1
+    while i < len(lines):
+        text = " ".join(lines[i].split())
+        if not text:
+            i += 1
+            continue
+        bullet = bool(_BULLET_LINE.match(text))
+        if not (bullet or (expect_more and len(text) <= 120)):
+            break
+        block.append(text)
+        expect_more = text.endswith((";", ",", ":")) or (bullet and not text.endswith("."))
+        i += 1
+        if not expect_more and not bullet:
+            break
+    return block, i
+
+
+@dataclass
+class _Header:
+    lines: list[str]
+    """What follows the header, title first when there is one."""
+    subject: str = ""
+    """The 'V/v ...' subject found in the header (becomes the title when there is no title line)."""
+    titled: bool = False
+
+
+def _split_header(lines: list[str], removed: list[str]) -> _Header:
+    """Drop the header block (reported in `removed`); keep everything from the title or body on."""
+    dropped: list[str] = []
+    recipients: list[str] = []
+    subject, strong, dated = "", False, False
+    i, seen = 0, 0
+    while i < len(lines) and seen < 40:
+        text = " ".join(lines[i].split())
+        if not text:
+            i += 1
+            continue
+        seen += 1
+        folded = _fold(text)
+        if _is_title(text):
+            break
+        if _is_motto(folded) or _is_rule(text) or _NUMBER.match(folded) or _PLACE_DATE.match(folded):
+            dated = dated or bool(_PLACE_DATE.match(folded)) or "ngày" in folded and "năm" in folded
+            strong = True
+            dropped.append(text)
+            i += 1
+            continue
+        m = _SUBJECT_LINE.match(text)
+        if m and not subject and (text[:3].lower() == "v/v" or not text.endswith((".", "!", "?"))):
+            parts = [m.group(1).strip()]
+            dropped.append(text)
+            i += 1
+            while i < len(lines):
+                nxt = " ".join(lines[i].split())
+                if not nxt or not _LOWER_START.match(nxt):
+                    break
+                parts.append(nxt)
+                dropped.append(nxt)
+                i += 1
+            subject = " ".join(p for p in parts if p).strip(" .:")
+            strong = True
+            continue
+        if _KINH_GUI.match(text):
+            block, i = _kinh_gui_block(lines, i)
+            recipients.extend(block)
+            strong = True
+            continue
+        if _issuer_like(text) and not dated and not subject:
+            dropped.append(text)
+            i += 1
+            continue
+        break
+    if not strong or not any(line.strip() for line in lines[i:]):
+        return _Header(lines=lines)  # no header, or nothing after it: then it was not a header
+    if dropped:
+        removed.append("header: " + " / ".join(dropped))
+    if recipients:
+        removed.append("recipients (Kính gửi): " + " ".join(recipients))
+    rest = lines[i:]
+    titled = bool(rest) and any(t.strip() for t in rest[:1]) and (
+        _is_title(rest[0]) or (dated and _all_caps(rest[0]) and len(rest[0].strip()) <= 120))
+    return _Header(lines=rest, subject=subject, titled=titled)
+
+
+def _drop_recipients_after_title(lines: list[str], removed: list[str]) -> list[str]:
+    """'GIẤY MỜI / Kính gửi: ...': a recipients list under the title goes too."""
+    seen = 0
+    for i, line in enumerate(lines):
+        if not line.strip():
+            continue
+        seen += 1
+        if seen > 8:
+            break
+        if _KINH_GUI.match(line.strip()):
+            block, end = _kinh_gui_block(lines, i)
+            removed.append("recipients (Kính gửi): " + " ".join(block))
+            return lines[:i] + lines[end:]
+    return lines
+
+
+def _clean_lines(lines: list[str], removed: list[str]) -> tuple[list[str], _Header]:
     """Drop what must not air; each drop is reported in `removed`."""
     # Artifacts anywhere.
     counts: dict[str, int] = {}
@@ -173,20 +367,15 @@ def _clean_lines(lines: list[str], removed: list[str]) -> list[str]:
         removed.append(f"{count} {kind} placeholder{'s' if count > 1 else ''} ([{kind}: ...])")
     lines = cleaned
 
-    # The header before the title: motto, agency name, 'Số: ...', place and date.
-    title_at = next((i for i, line in enumerate(lines[:40]) if _TITLE.match(line)), None)
-    if title_at:
-        header = [line.strip() for line in lines[:title_at] if line.strip()]
-        if header:
-            removed.append("header before the title: " + " / ".join(header))
-        lines = lines[title_at:]
+    header = _split_header(_unflatten(lines), removed)
+    lines = _drop_recipients_after_title(header.lines, removed)
 
     out: list[str] = []
     i = 0
     while i < len(lines):
         line = lines[i]
         text = line.strip()
-        if _MOTTO.match(text) or (text and _RULE.match(text)) or (text and _HEADER_LINE.match(text)):
+        if _MOTTO.match(fold_tones(text)) or (text and _RULE.match(text)) or (text and _HEADER_LINE.match(text)):
             removed.append(f"header line: {text}")
         elif _RECIPIENTS.match(text):
             block = [text]
@@ -219,6 +408,8 @@ def _clean_lines(lines: list[str], removed: list[str]) -> list[str]:
                 break
             removed.append("signature block: " + " / ".join(block))
             continue
+        elif _BLANK_FIELD.match(text):
+            removed.append(f"blank form field: {text}")
         elif text and _PAGE.match(text):
             removed.append(f"page number: {text}")
         elif _BLANK_REF.search(text):
@@ -232,28 +423,36 @@ def _clean_lines(lines: list[str], removed: list[str]) -> list[str]:
         else:
             out.append(line)
         i += 1
-    return out
+    header.lines = out
+    return out, header
 
 
-def _title(lines: list[str], fallback: str) -> str:
+def _title(lines: list[str], fallback: str, header: _Header | None = None) -> str:
+    """The title line (with its subject), else the header's 'V/v' subject, never the issuer."""
     kind = None
+    titled = header is not None and header.titled
     for i, line in enumerate(lines[:12]):
         text = line.strip()
         if not text:
             continue
-        if kind is None and _TITLE.match(text):
-            kind = text.strip(": ").capitalize()
+        if kind is None and (_is_title(text) or (titled and i == 0)):
+            kind = " ".join(text.strip(": ").split()).capitalize()
             continue
         m = _SUBJECT.match(text)
         if m and m.group(1).strip():
             subject = "về việc " + m.group(1).strip()
             return f"{kind} {subject}" if kind else subject[0].upper() + subject[1:]
         if kind is not None:
-            if text.isupper() and len(text) < 120:
+            if _all_caps(text) and len(text) < 120:
                 return f"{kind} {text.lower()}"
-            return kind
+            break
+        if header is not None and header.subject:
+            break
         if i < 3 and len(text) <= 120:
             return text.rstrip(".:")
+    if header is not None and header.subject:
+        subject = "về việc " + header.subject
+        return f"{kind} {subject}" if kind else subject[0].upper() + subject[1:]
     return kind or fallback
 
 
@@ -277,15 +476,9 @@ def _paragraphs(lines: list[str]) -> str:
 
 
 def _write_atomic(dest: Path, content: str) -> None:
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(content)
-        os.replace(tmp, dest)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    from announcer.fsutil import atomic_write_text
+
+    atomic_write_text(dest, content)
 
 
 def _split_front_matter(text: str) -> tuple[str, str]:
@@ -303,17 +496,18 @@ def _front_matter_title(front_matter: str) -> str:
     return match.group(1).strip().strip("\"'") if match else ""
 
 
-def import_notice(src: Path, scripts_dir: Path, dest: Path | None = None, force: bool = False) -> ImportResult:
+def import_notice(src: Path, scripts_dir: Path, dest: Path | None = None, force: bool = False,
+                  limits: Limits | None = None) -> ImportResult:
     """Read src, drop what must not air, write scripts_dir/<slug>.md (or dest)."""
     src = Path(src)
-    text, encoding = read_notice_text(src)
+    text, encoding = read_notice_text(src, limits)
     front_matter, text = _split_front_matter(text)
     removed: list[str] = []
-    lines = _clean_lines(text.split("\n"), removed)
+    lines, header = _clean_lines(text.split("\n"), removed)
     if not any(line.strip() for line in lines):
         raise NoticeImportError("no text left to read in the notice", file=src,
                                 hint="check that the file holds the notice text (not only images)")
-    title = _front_matter_title(front_matter) or _title(lines, fallback=src.stem)
+    title = _front_matter_title(front_matter) or _title(lines, fallback=src.stem, header=header)
     if dest is None:
         dest = Path(scripts_dir) / f"{slugify(title)}.md"
     dest = Path(dest)

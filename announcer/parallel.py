@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from announcer.config import Station
-from announcer.errors import EngineError, RenderError, ScriptError
+from announcer.errors import ConfigError, EngineError, RenderError, ScriptError
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ def _render_one(station: Station, path: Path, engine: str | None) -> tuple[Any, 
 
     try:
         return render_script(station, path, engine=engine, stores=_stores), None
-    except (ScriptError, RenderError, EngineError) as exc:
+    except (ScriptError, RenderError, EngineError, ConfigError) as exc:
         return BuildResult(path, error=str(exc)), (exc.message if is_fatal(station, exc) else None)
     except Exception as exc:  # noqa: BLE001 - one script's bug must not stop the others
         log.debug("rendering %s failed", path, exc_info=True)

@@ -3,9 +3,12 @@
 script ─parse─> reading plan ─engine chain + cache─> clips ─mixer─> program WAV
        ─master (gain + limiter + MP3, measured)─> audio_out/<stem>.mp3 + .json + .txt
 
-Outputs are written to temporary files and renamed into place only when all of
-them are complete, manifest last: a failed or interrupted build never touches the
-last good render, and a render counts as up to date only when its manifest says so.
+Outputs are written to a private ``.build-*`` folder and published only when all
+of them are complete: each file fsynced and renamed into place, MP3 first, manifest
+last. A failed or interrupted build never touches the last good render. The manifest
+records the MP3's size and hash, and a render counts as up to date only when its
+manifest says so and the MP3 on disk is the one it vouches for; so a build killed
+mid-publish (new MP3 beside the old manifest) reads as stale and is redone.
 """
 
 from __future__ import annotations
@@ -15,7 +18,9 @@ import hashlib
 import json
 import logging
 import os
+import shutil
 import tempfile
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -25,13 +30,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from announcer import __version__
+from announcer.audio.loudness import Input, Loudness, MasterSettings, SpeechFit, master_to_mp3
 from announcer.config import Station, find_line, is_no_jingle
-from announcer.errors import AnnouncerError, EngineError, RenderError, ScriptError
-from announcer.script import Script, list_scripts, parse_script
+from announcer.errors import AnnouncerError, ConfigError, EngineError, RenderError, ScriptError
+from announcer.fsutil import replace_durably
+from announcer.script import Script, parse_script, scan_scripts
 from announcer.speech import Pause, Piece, Speech, format_preview, plan_reading
 
 if TYPE_CHECKING:  # the audio stack (numpy, pydub, engines) is imported only to render
-    from announcer.audio.loudness import MasterSettings, SpeechFit
     from announcer.audio.memo import FitStore, JingleStore
     from announcer.audio.pydub_compat import AudioSegment
     from announcer.synth import EngineChain
@@ -130,12 +136,52 @@ def read_manifest(station: Station, script_path: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
+@functools.lru_cache(maxsize=256)
+def _audio_digest(path: str, size: int, mtime_ns: int, inode: int) -> str:
+    """sha256 of a render, remembered while the file is unchanged (the player asks often)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def audio_identity(path: Path) -> dict[str, Any]:
+    """What a manifest records about its MP3: size and sha256."""
+    info = path.stat()
+    return {"bytes": info.st_size, "sha256": _audio_digest(str(path), info.st_size, info.st_mtime_ns, info.st_ino)}
+
+
+def manifest_matches_audio(manifest: dict[str, Any], mp3: Path) -> bool:
+    """True when ``mp3`` is the very file the manifest vouches for (same size and hash).
+
+    A manifest from before this check was added (no ``audio`` entry) is trusted on size > 0.
+    """
+    try:
+        info = mp3.stat()
+    except OSError:
+        return False
+    recorded = manifest.get("audio")
+    if not isinstance(recorded, dict):
+        return info.st_size > 0
+    if recorded.get("bytes") != info.st_size:
+        return False
+    try:
+        return bool(recorded.get("sha256") == audio_identity(mp3)["sha256"])
+    except OSError:
+        return False
+
+
 def render_status(station: Station, script_path: Path, engine: str | None = None) -> str:
     """'fresh' (render matches the script and settings), 'stale' or 'missing'."""
     manifest = read_manifest(station, script_path)
-    if manifest is None or not output_paths(station, script_path)["mp3"].is_file():
+    mp3 = output_paths(station, script_path)["mp3"]
+    if manifest is None or not mp3.is_file():
         return "missing"
     if manifest.get("fingerprint") != render_fingerprint(station, script_path, engine):
+        return "stale"
+    if not manifest_matches_audio(manifest, mp3):
+        log.warning("%s does not match its manifest (a build was interrupted?); it will be rebuilt", mp3)
         return "stale"
     return "fresh"
 
@@ -185,6 +231,11 @@ def make_normalizer(station: Station) -> Callable[[str], str]:
 
 
 def plan_script(station: Station, script: Script) -> list[Piece]:
+    from announcer.guards import minimum_program_s, pause_problems, require_program_length
+
+    for problem in pause_problems(script, station.limits):
+        raise problem
+    require_program_length(script, station, minimum_program_s(script, station), estimate=True)
     audio = station.audio
     pieces = plan_reading(script.body, script.body_line, make_normalizer(station), audio.sentence_pause_ms,
                           audio.paragraph_pause_ms)
@@ -195,44 +246,100 @@ def plan_script(station: Station, script: Script) -> list[Piece]:
 
 
 def _jingle_path(station: Station, script: Script, which: str) -> tuple[Path | None, str]:
+    from announcer.guards import inside_station, require_short_audio
+
     own = getattr(script, which)
     if is_no_jingle(own):
         return None, ""
     if own is not None:
-        path = station.resolve(own)
+        path = inside_station(station, Path(own.strip()), f"{which} jingle", script.path, script.line_of(which))
         if not path.is_file():
             raise RenderError(f"{which} jingle {own!r} not found", file=script.path, line=script.line_of(which),
                               hint=f"put the file at {path} or write '{which}: none'")
+        require_short_audio(path, station.limits, f"{which} jingle", script.path, script.line_of(which))
         return path, own
     default = station.intro if which == "intro" else station.outro
     if not default or is_no_jingle(default):
         return None, ""
-    path = station.resolve(default)
+    line = find_line(_station_source(station), which)
+    path = inside_station(station, Path(default.strip()), f"the default {which} jingle", station.config_path, line)
     if not path.is_file():
-        raise RenderError(f"default {which} jingle {default!r} not found", file=station.config_path,
-                          line=find_line(_station_source(station), which),
+        raise RenderError(f"default {which} jingle {default!r} not found", file=station.config_path, line=line,
                           hint=f"put the file at {path}, fix the path, or set {which} = \"\" for none")
+    require_short_audio(path, station.limits, f"default {which} jingle", station.config_path, line)
     return path, default
 
 
 # --- building --------------------------------------------------------------------------------------------
 
 
+STAGING_PREFIX = ".build-"
+STALE_STAGING_S = 6 * 3600.0
+"""A staging folder this old is abandoned even if its owner's pid now belongs to someone else."""
+
+
+def _pid_alive(pid: int) -> bool | None:
+    """True/False on POSIX; None where it cannot be asked safely (os.kill(pid, 0) kills on Windows)."""
+    if os.name != "posix":
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OSError:
+        return None
+    return True
+
+
+def sweep_stale_staging(folder: Path, now: float | None = None) -> list[Path]:
+    """Remove ``.build-*`` folders left by killed builds: whose owner pid is dead, or very old.
+
+    A folder in use by a live build (ours or another process's) is left alone.
+    """
+    now = time.time() if now is None else now
+    removed: list[Path] = []
+    try:
+        entries = list(folder.iterdir())
+    except OSError:
+        return removed
+    for entry in entries:
+        if not entry.name.startswith(STAGING_PREFIX) or not entry.is_dir():
+            continue
+        try:
+            age = now - entry.stat().st_mtime
+        except OSError:
+            continue
+        owner = entry.name[len(STAGING_PREFIX):].split("-", 1)[0]
+        alive = _pid_alive(int(owner)) if owner.isdigit() else None
+        if owner.isdigit() and int(owner) == os.getpid():
+            alive = True  # another thread of this process may be using it
+        if alive is False or (alive is None and age > STALE_STAGING_S) or age > 4 * STALE_STAGING_S:
+            shutil.rmtree(entry, ignore_errors=True)
+            if not entry.exists():
+                log.info("removed %s, left by an interrupted build", entry)
+                removed.append(entry)
+    return removed
+
+
 @contextmanager
 def _staging(folder: Path) -> Iterator[Path]:
-    """A private temp folder inside ``folder`` (same filesystem, so rename is atomic)."""
+    """A private temp folder inside ``folder`` (same filesystem, so rename is atomic).
+
+    Named after this process's pid, so the next build can tell an abandoned one from a busy one.
+    """
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=folder))
+        sweep_stale_staging(folder)
+        tmp = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=folder))
     except OSError as exc:
         raise RenderError(f"cannot write to {folder}: {exc.strerror}", file=folder,
                           hint="check that the folder exists, is writable and the disk is not full") from None
     try:
         yield tmp
     finally:
-        for leftover in tmp.iterdir():
-            leftover.unlink(missing_ok=True)
-        tmp.rmdir()
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def build_station(
@@ -247,14 +354,18 @@ def build_station(
 
     With ``jobs`` > 1, scripts render in that many worker processes at once; one script's
     failure is reported with the rest and does not stop the others."""
+    from announcer.guards import station_script
+
+    unreadable_results: list[BuildResult] = []
     if scripts:
-        for path in scripts:
-            if not path.is_file():
-                raise ScriptError("script not found", file=path,
-                                  hint=f"check the name; scripts live in {station.scripts_dir}")
-        targets = list(scripts)
+        targets = [station_script(station, path) for path in scripts]
     else:
-        targets = list_scripts(station.scripts_dir)
+        targets, unreadable = scan_scripts(station.scripts_dir)
+        # A link leaving the station, a loop or a folder named x.md: said, not skipped in silence.
+        unreadable_results = [BuildResult(Path(exc.file or station.scripts_dir), error=str(exc))
+                              for exc in unreadable]
+        if not targets and unreadable:
+            return unreadable_results
         if not targets:
             raise ScriptError("no scripts to build", file=station.scripts_dir,
                               hint="add a .md script there, or run `announcer import NOTICE`")
@@ -295,7 +406,7 @@ def build_station(
         for path in todo:
             try:
                 results[path] = render_script(station, path, engine=engine, progress=progress, stores=stores)
-            except (ScriptError, RenderError, EngineError) as exc:
+            except (ScriptError, RenderError, EngineError, ConfigError) as exc:
                 if len(targets) == 1 or is_fatal(station, exc):
                     raise
                 results[path] = BuildResult(path, error=str(exc))  # reported by the caller, with the rest
@@ -307,7 +418,7 @@ def build_station(
 
     for warning in describe_fallbacks(total):
         log.warning("%s", warning)
-    return [results[path] for path in targets]
+    return unreadable_results + [results[path] for path in targets]
 
 
 def is_fatal(station: Station, exc: AnnouncerError) -> bool:
@@ -341,12 +452,11 @@ def render_script(
     chains: dict[str, EngineChain] | None = None,
     stores: Stores | None = None,
 ) -> BuildResult:
-    from announcer.audio.loudness import Input, Loudness, master_to_mp3
     from announcer.audio.mixer import ProgramWriter
 
     stores = (stores or Stores(chains if chains is not None else {})).ready(station)
     assert stores.jingles is not None
-    script = parse_script(path)
+    script = parse_script(path, station.limits.max_script_kb * 1024)
     forced = engine or script.engine
     chain_key = f"{forced}|{script.voice}"
     if chain_key not in stores.chains:
@@ -416,6 +526,10 @@ def render_script(
                             writer.add_silence(piece.ms)
                             continue
                         key, engine_name, voice = next(spoken_iter)
+                        if offset + writer.position_s > station.limits.max_program_min * 60:
+                            from announcer.guards import require_program_length
+
+                            require_program_length(script, station, offset + writer.position_s, estimate=False)
                         start, end = writer.add_clip(_trim(chain.clip_again(key, piece.text)))
                         engines_used[engine_name] += 1
                         segments.append({"kind": "speech", "start": round(offset + start, 3),
@@ -455,7 +569,7 @@ def render_script(
             "loudness_lufs": round(measured.integrated_lufs, 2), "true_peak_db": round(measured.true_peak_db, 2),
             "repeat": script.repeat, "engines": dict(engines_used), "segments": segments,
             "fallbacks": chain.fallback_summary(fallbacks_before),
-            "program": program_key, "mp3_sha256": _sha256(mp3_tmp),
+            "program": program_key, "audio": audio_identity(mp3_tmp),
         }
         transcript = _transcript(script, pieces)
         (stage / "out.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
@@ -467,14 +581,6 @@ def render_script(
                        engines=sorted(engines_used), engine_calls=chain.calls - calls_before,
                        warnings=chain.fallback_summary(fallbacks_before),
                        fallback_counts=dict(chain.fallbacks - fallbacks_before) if len(chain.engines) > 1 else {})
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as source:
-        for block in iter(lambda: source.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _program_key(station: Station, script: Script, pieces: list[Piece], spoken: list[tuple[str, str, str]],
@@ -497,7 +603,7 @@ def _reuse_mastered(manifest: dict[str, Any] | None, program_key: str, published
     if not manifest or manifest.get("program") != program_key or not published.is_file():
         return None
     try:
-        if _sha256(published) != manifest.get("mp3_sha256"):
+        if not isinstance(manifest.get("audio"), dict) or not manifest_matches_audio(manifest, published):
             return None
         import shutil
 
@@ -599,7 +705,7 @@ def _speech_fit(station: Station, stores: Stores, sample: _SpeechSample, speech_
 
     A voice's fit is kept from the last build's final measurement; a voice new to this
     station is fitted on an excerpt of the speech track first."""
-    from announcer.audio.loudness import SpeechFit, estimate_fit
+    from announcer.audio.loudness import estimate_fit
 
     assert stores.fits is not None
     settings = _master_settings(station)
@@ -622,8 +728,6 @@ def _speech_fit(station: Station, stores: Stores, sample: _SpeechSample, speech_
 
 def _learn_fit(stores: Stores, key: str, fit: SpeechFit, speech_lufs: float, mastered: Any) -> None:
     """Keep how the speech really came out, as measured on the final MP3, for the next build."""
-    from announcer.audio.loudness import SpeechFit
-
     assert stores.fits is not None
     stores.fits.put(key, SpeechFit(round(speech_lufs + mastered.gain_db, 3),
                                    round(mastered.loudness.integrated_lufs, 3),
@@ -631,8 +735,6 @@ def _learn_fit(stores: Stores, key: str, fit: SpeechFit, speech_lufs: float, mas
 
 
 def _master_settings(station: Station) -> MasterSettings:
-    from announcer.audio.loudness import MasterSettings
-
     audio = station.audio
     return MasterSettings(target_lufs=audio.loudness_lufs, max_true_peak_db=audio.true_peak_db,
                           bitrate_kbps=audio.bitrate_kbps, sample_rate=audio.sample_rate)
@@ -645,15 +747,26 @@ def _transcript(script: Script, pieces: list[Piece]) -> str:
     return f"{head}\n\n{format_preview(pieces)}\n"
 
 
-def _publish(stage: Path, paths: dict[str, Path], with_wav: bool) -> None:
-    """Move the finished files into place; the manifest last, so it vouches for the rest."""
+def publish_order(with_wav: bool) -> list[tuple[str, str]]:
+    """(output key, staged name) in publish order: MP3 first, manifest last, so it vouches for the rest."""
     order = [("mp3", "out.mp3"), ("txt", "out.txt")]
     if with_wav:
         order.append(("wav", "out.wav"))
     order.append(("json", "out.json"))
+    return order
+
+
+def _publish(stage: Path, paths: dict[str, Path], with_wav: bool) -> None:
+    """Move the finished files into place, each fsynced before and after its rename.
+
+    Each file is durable before the next is moved, so after a power cut at any point the
+    manifest on disk is either the old one (and the MP3 check flags the mismatch) or the
+    new one with its MP3 already on disk.
+    """
+    key = "mp3"
     try:
-        for key, name in order:
-            os.replace(stage / name, paths[key])
+        for key, name in publish_order(with_wav):
+            replace_durably(stage / name, paths[key])
     except OSError as exc:
         raise RenderError(f"cannot write {paths[key]}: {exc.strerror}", file=paths[key],
                           hint="check that audio_out is writable and the disk is not full") from None
@@ -673,7 +786,6 @@ class SayResult:
 def say_text(station: Station, text: str, output: Path, engine: str | None = None,
              voice: str | None = None) -> SayResult:
     """Speak TEXT into OUTPUT (MP3, or WAV by suffix), normalized and loudness-matched, no jingles."""
-    from announcer.audio.loudness import Input, master_to_mp3
     from announcer.audio.mixer import ProgramWriter
 
     if not text.strip():
@@ -722,7 +834,7 @@ def say_text(station: Station, text: str, output: Path, engine: str | None = Non
         _learn_fit(stores, fit_key, fit, speech_lufs, mastered)
         program.unlink()
         try:
-            os.replace(tmp, output)
+            replace_durably(tmp, output)
         except OSError as exc:
             raise RenderError(f"cannot write {output}: {exc.strerror}", file=output) from None
         (stage / "check.mp3").unlink(missing_ok=True)
@@ -735,7 +847,7 @@ def preview_script(station: Station, path: Path) -> str:
     """The reading exactly as it will be spoken, with pause marks and what the normalizer could not resolve."""
     from announcer.textnorm import load_lexicon, unresolved
 
-    script = parse_script(path)
+    script = parse_script(path, station.limits.max_script_kb * 1024)
     pieces = plan_script(station, script)
     lines = [f"# {script.title}" + (f"  (đọc {script.repeat} lần)" if script.repeat > 1 else ""), ""]
     lines.append(format_preview(pieces))

@@ -8,7 +8,9 @@ error names the file and the line.
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
@@ -36,9 +38,18 @@ FIELDS = {
     "every": "urgent repeat interval, e.g. 30m",
     "between": "window for 'every', e.g. \"06:00-20:00\"",
 }
-_DATE_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
-_DATE_VN = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
-_EVERY = re.compile(r"^(\d+)\s*(m|min|phút|h|giờ|g)?$")
+# ASCII digits only: str.isdigit() and \\d accept '²' or '٣', which int() then rejects or misreads.
+_DATE_ISO = re.compile(r"^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})$")
+_DATE_VN = re.compile(r"^([0-9]{1,2})[/.-]([0-9]{1,2})[/.-]([0-9]{4})$")
+_EVERY = re.compile(r"^([0-9]{1,5})\s*(m|min|phút|h|giờ|g)?$")
+DEFAULT_MAX_SCRIPT_BYTES = 512 * 1024
+"""The size limit when no station says otherwise (``[limits] max_script_kb``)."""
+
+
+def shown(value: object, width: int = 40) -> str:
+    """A value quoted for a message, cut short: a message must stay one readable line."""
+    text = repr(value)
+    return text if len(text) <= width else text[: width - 1] + "…'"
 
 
 @dataclass
@@ -88,19 +99,40 @@ class Script:
         return self.lines.get(key)
 
 
-def read_text_file(path: Path, what: str = "script") -> str:
-    """Read UTF-8 text (BOM allowed) or fail with a message staff can act on."""
+def read_text_file(path: Path, what: str = "script", max_bytes: int = DEFAULT_MAX_SCRIPT_BYTES) -> str:
+    """Read UTF-8 text (UTF-16 with or without BOM allowed) or fail with a message staff can act on.
+
+    The size is checked before reading, and only regular files are read (a FIFO or a
+    device such as /dev/zero would block or never end).
+    """
     try:
-        raw = path.read_bytes()
+        info = path.stat()
+        if stat.S_ISDIR(info.st_mode):
+            raise ScriptError(f"{what} is a folder, not a file", file=path) from None
+        if not stat.S_ISREG(info.st_mode):
+            raise ScriptError(f"{what} is not a regular file (a device, pipe or socket)", file=path,
+                              hint="name a text file")
+        if info.st_size > max_bytes:
+            raise ScriptError(
+                f"the {what} is {info.st_size:,} bytes, over the limit of {max_bytes // 1024:,} KB",
+                file=path,
+                hint="split it into several scripts, or raise [limits] max_script_kb in station.toml",
+            )
+        with path.open("rb") as handle:
+            raw = handle.read(max_bytes + 1)
     except FileNotFoundError:
         raise ScriptError(f"{what} not found", file=path,
                           hint="check the file name; scripts live in the scripts/ folder") from None
     except IsADirectoryError:
         raise ScriptError(f"{what} is a folder, not a file", file=path) from None
     except OSError as exc:
-        raise ScriptError(f"cannot read {what}: {exc.strerror}", file=path) from None
-    if raw.startswith(b"\xff\xfe") or raw.startswith(b"\xfe\xff"):
-        raw_text = raw.decode("utf-16")
+        raise ScriptError(f"cannot read {what}: {exc.strerror or exc}", file=path) from None
+    if len(raw) > max_bytes:
+        raise ScriptError(f"the {what} grew over the limit of {max_bytes // 1024:,} KB while being read",
+                          file=path, hint="split it into several scripts")
+    utf16 = utf16_encoding(raw)
+    if utf16 is not None:
+        raw_text = raw.decode(utf16, errors="replace").lstrip("\ufeff")
     else:
         try:
             raw_text = raw.decode("utf-8-sig")
@@ -112,30 +144,66 @@ def read_text_file(path: Path, what: str = "script") -> str:
                 line=line,
                 hint=f"convert it with: announcer import {path} --force -o {path}  (or save it as UTF-8)",
             ) from None
-    return unicodedata.normalize("NFC", raw_text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = raw_text.replace("\r\n", "\n").replace("\r", "\n")
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        raise ScriptError(
+            f"the {what} contains NUL bytes (it is binary, or was damaged when saved)",
+            file=path,
+            line=line,
+            hint="open it in a text editor, delete the odd characters on that line and save it as UTF-8",
+        )
+    return unicodedata.normalize("NFC", text)
 
 
-def parse_script(path: Path) -> Script:
+def utf16_encoding(raw: bytes) -> str | None:
+    """'utf-16' (BOM), 'utf-16-le' or 'utf-16-be' (no BOM, told by where the zero bytes fall), else None.
+
+    Vietnamese in UTF-16 has a zero high byte for every ASCII character (spaces, digits,
+    punctuation, most letters), so one side of the byte pairs is mostly zeros.
+    """
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    sample = raw[:4096]
+    if len(sample) < 4 or len(sample) % 2:
+        return None
+    even, odd = sample[0::2], sample[1::2]
+    half = len(sample) // 2
+    zeros_even, zeros_odd = even.count(0), odd.count(0)
+    if zeros_odd >= 0.3 * half and zeros_even <= 0.05 * half:
+        encoding = "utf-16-le"
+    elif zeros_even >= 0.3 * half and zeros_odd <= 0.05 * half:
+        encoding = "utf-16-be"
+    else:
+        return None
+    try:
+        raw.decode(encoding)
+    except UnicodeDecodeError:
+        return None
+    return encoding
+
+
+def parse_script(path: Path, max_bytes: int = DEFAULT_MAX_SCRIPT_BYTES) -> Script:
     """Parse a script; raise the first problem found (``script_problems`` lists them all)."""
     problems: list[ScriptError] = []
-    script = _parse(path, problems)
+    script = _parse(path, problems, max_bytes)
     if problems:
         raise problems[0]
     return script
 
 
-def script_problems(path: Path) -> list[ScriptError]:
+def script_problems(path: Path, max_bytes: int = DEFAULT_MAX_SCRIPT_BYTES) -> list[ScriptError]:
     """Every problem of a script file, for ``announcer check``; [] when it is valid."""
     problems: list[ScriptError] = []
     try:
-        _parse(path, problems)
+        _parse(path, problems, max_bytes)
     except ScriptError as exc:  # the file cannot be read or its front matter cannot be parsed at all
         problems.append(exc)
     return problems
 
 
-def _parse(path: Path, problems: list[ScriptError]) -> Script:
-    text = read_text_file(path)
+def _parse(path: Path, problems: list[ScriptError], max_bytes: int = DEFAULT_MAX_SCRIPT_BYTES) -> Script:
+    text = read_text_file(path, max_bytes=max_bytes)
     lines = text.split("\n")
     meta: dict[str, Any] = {}
     key_lines: dict[str, int] = {}
@@ -176,6 +244,9 @@ def _parse_front_matter(
 ) -> tuple[dict[str, Any], dict[str, int]]:
     try:
         node = yaml.compose(source, Loader=yaml.BaseLoader)
+    except RecursionError:
+        raise ScriptError("front matter is nested too deeply", file=path, line=first_line,
+                          hint="write one 'key: value' per line") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = first_line + mark.line if mark is not None else None
@@ -198,10 +269,14 @@ def _parse_front_matter(
     meta: dict[str, Any] = {}
     key_lines: dict[str, int] = {}
     for key_node, value_node in node.value:
-        key = str(key_node.value).strip().lower()
         line = first_line + key_node.start_mark.line
+        if not isinstance(key_node, yaml.ScalarNode):
+            problems.append(ScriptError("a setting name must be a plain word", file=path, line=line,
+                                        hint="known settings: " + ", ".join(FIELDS)))
+            continue
+        key = str(key_node.value).strip().lower()
         if key not in FIELDS:
-            problems.append(ScriptError(f"unknown setting {key!r}", file=path, line=line,
+            problems.append(ScriptError(f"unknown setting {shown(key)}", file=path, line=line,
                                         hint="known settings: " + ", ".join(FIELDS)))
             continue
         if key in meta:
@@ -245,18 +320,18 @@ def parse_date(text: str) -> date:
     else:
         match = _DATE_VN.match(value)
         if not match:
-            raise ValueError(f"{text!r} is not a date; write 17/6/2021 or 2021-06-17")
+            raise ValueError(f"{shown(text)} is not a date; write 17/6/2021 or 2021-06-17")
         day, month, year = (int(g) for g in match.groups())
     try:
         return date(year, month, day)
     except ValueError:
-        raise ValueError(f"{text!r} is not a real date") from None
+        raise ValueError(f"{shown(text)} is not a real date") from None
 
 
 def parse_every(text: str) -> int:
     match = _EVERY.match(text.strip().lower())
     if not match:
-        raise ValueError(f"{text!r} is not an interval; write e.g. 30m or 1h")
+        raise ValueError(f"{shown(text)} is not an interval; write e.g. 30m or 1h")
     amount = int(match.group(1))
     minutes = amount * 60 if match.group(2) in ("h", "giờ", "g") else amount
     if minutes < 5:
@@ -294,8 +369,8 @@ def _fill_fields(script: Script, meta: dict[str, Any], path: Path, problems: lis
     def repeat() -> None:
         value = scalar("repeat")
         if value is not None:
-            if not value.isdigit() or not 1 <= int(value) <= 10:
-                raise fail("repeat", f"{value!r} is not a whole number from 1 to 10")
+            if not re.fullmatch(r"[0-9]{1,3}", value) or not 1 <= int(value) <= 10:
+                raise fail("repeat", f"{shown(value)} is not a whole number from 1 to 10 (digits 0-9)")
             script.repeat = int(value)
 
     def engine() -> None:
@@ -342,8 +417,8 @@ def _fill_fields(script: Script, meta: dict[str, Any], path: Path, problems: lis
     def priority() -> None:
         value = scalar("priority")
         if value is not None:
-            if not re.fullmatch(r"-?\d+", value):
-                raise fail("priority", f"{value!r} is not a whole number")
+            if not re.fullmatch(r"-?[0-9]{1,6}", value):
+                raise fail("priority", f"{shown(value)} is not a whole number from -999999 to 999999")
             script.priority = int(value)
 
     def every() -> None:
@@ -358,7 +433,7 @@ def _fill_fields(script: Script, meta: dict[str, Any], path: Path, problems: lis
             parts = [p.strip() for p in window.replace("–", "-").split("-")]
             try:
                 if len(parts) != 2:
-                    raise ValueError(f"{window!r} is not a window like 06:00-20:00")
+                    raise ValueError(f"{shown(window)} is not a window like 06:00-20:00")
                 if parse_hhmm(parts[1]) <= parse_hhmm(parts[0]):
                     raise ValueError("the window must end after it starts")
             except ValueError as exc:
@@ -375,4 +450,47 @@ def _fill_fields(script: Script, meta: dict[str, Any], path: Path, problems: lis
 
 
 def list_scripts(scripts_dir: Path) -> list[Path]:
-    return sorted(p for p in scripts_dir.glob("*.md") if p.is_file() and not p.name.startswith("."))
+    """The station's scripts that can be read; ``scan_scripts`` also says what is wrong with the rest."""
+    return scan_scripts(scripts_dir)[0]
+
+
+def scan_scripts(scripts_dir: Path) -> tuple[list[Path], list[ScriptError]]:
+    """``scripts/*.md`` split into readable scripts and problems: a link leaving the station
+    (``scripts/passwd.md -> /etc/passwd``), a link loop or a broken link, a folder, a device."""
+    paths: list[Path] = []
+    problems: list[ScriptError] = []
+    try:
+        candidates = sorted(p for p in scripts_dir.glob("*.md") if not p.name.startswith("."))
+    except OSError:
+        return [], []
+    station_root = scripts_dir.parent.resolve()
+    for path in candidates:
+        problem = _listing_problem(path, station_root)
+        if problem is None:
+            paths.append(path)
+        else:
+            problems.append(problem)
+    return paths, problems
+
+
+def _listing_problem(path: Path, station_root: Path) -> ScriptError | None:
+    try:
+        info = path.stat()
+        real = path.resolve(strict=True)
+    except FileNotFoundError:
+        target = os.readlink(path) if path.is_symlink() else "?"
+        return ScriptError(f"is a link to {target}, which does not exist", file=path,
+                           hint="remove the link or restore the file it points to")
+    except (OSError, RuntimeError) as exc:  # ELOOP: a link that points back to itself
+        return ScriptError(f"cannot be read: the link loops or is broken ({exc.__class__.__name__})", file=path,
+                           hint="remove the link and put the script itself in scripts/")
+    if not real.is_relative_to(station_root):
+        return ScriptError(f"is a link to {real}, outside the station folder: it is not read", file=path,
+                           hint="copy the script into scripts/ (announcer import FILE) instead of linking to it")
+    if stat.S_ISDIR(info.st_mode):
+        return ScriptError("is a folder (or a link to one), not a script", file=path,
+                           hint="rename the folder so its name does not end in .md, or move it out of scripts/")
+    if not stat.S_ISREG(info.st_mode):
+        return ScriptError("is not a regular file (a device, pipe or socket)", file=path,
+                           hint="remove it from scripts/")
+    return None

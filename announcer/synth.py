@@ -2,8 +2,12 @@
 
 A ``SynthesisError`` is one sentence failing on one engine: the next engine reads
 that sentence. ``EngineUnavailable`` means the engine cannot work here at all (no
-network): it is not asked again during this run. Every fallback is counted so the
-build can print one clear warning instead of one per sentence.
+network): it is not asked again during this run. Any other exception from an
+engine (a library update that changed what we reach into, a bug) is one sentence
+failing too: the next engine reads it, and the run goes on with one warning per
+engine and kind of error (the build's fallback summary). Only KeyboardInterrupt/SystemExit (not ``Exception``s)
+stop the chain. Every fallback is counted so the build can print one clear
+warning instead of one per sentence.
 """
 
 from __future__ import annotations
@@ -42,13 +46,18 @@ class EngineChain:
     calls: int = 0
     """Engine synthesize() calls made (cache hits excluded)."""
     _checked: bool = False
+    _unexpected_reasons: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def _check(self) -> None:
         if self._checked or not self.check_availability:
             return
         self._checked = True
         for engine in self.engines[:-1]:  # the last one is tried anyway: there is nothing after it
-            state = engine.availability()
+            try:
+                state = engine.availability()
+            except Exception as exc:  # noqa: BLE001 - a broken check must not stop the build
+                self.dead[engine.name] = self._unexpected(engine.name, exc)
+                continue
             if not state.ok:
                 self.dead[engine.name] = state.reason
 
@@ -82,6 +91,9 @@ class EngineChain:
                 failed.append((engine.name, exc.message))
                 hint = hint or exc.hint
                 continue
+            except Exception as exc:  # noqa: BLE001 - any engine failure falls back (not KeyboardInterrupt)
+                failed.append((engine.name, self._unexpected(engine.name, exc)))
+                continue
             self.cache.put(key, clip)
             self._count_fallbacks(failed, engine.name)
             return Spoken(clip, engine.name, engine.voice, cached=False, key=key)
@@ -94,6 +106,20 @@ class EngineChain:
             f"no engine could read {text[:60]!r} ({'; '.join(reasons)})",
             hint="check the text in `announcer preview`, or try --engine espeak",
         )
+
+    def _unexpected(self, name: str, exc: Exception) -> str:
+        """The fallback reason for an exception the engine did not mean to raise.
+
+        The first message of each kind is kept, so all the sentences it hits add up to one
+        line of the build's fallback warning; the traceback goes to the --debug log.
+        """
+        kind = (name, type(exc).__name__)
+        if kind not in self._unexpected_reasons:
+            detail = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else ""
+            self._unexpected_reasons[kind] = (f"internal error {type(exc).__name__}"
+                                              + (f": {detail}" if detail else "") + "; a changed library version?")
+            log.debug("%s raised %s", name, type(exc).__name__, exc_info=exc)
+        return self._unexpected_reasons[kind]
 
     def clip_again(self, key: str, text: str) -> AudioSegment:
         """The clip of an already spoken sentence: from the cache, or spoken again if the

@@ -250,3 +250,76 @@ def test_fallback_render_is_redone_when_the_first_engine_is_back(
     monkeypatch.setattr(GttsEngine, "synthesize", lambda self, text: fake_clip())
     [online] = build_station(station, [])
     assert not online.skipped and online.engines == ["gtts"]
+
+
+# --- 6. any exception from an engine falls back for that sentence; an interrupt still stops ------------
+
+
+def test_a_gtts_release_without_its_private_request_builder_falls_back_with_one_warning(
+    station: Station, google_reachable: list[float], caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a gTTS update renaming ``gTTS._prepare_requests`` does: AttributeError inside the engine."""
+    import gtts
+
+    monkeypatch.delattr(gtts.gTTS, "_prepare_requests")
+    with caplog.at_level(logging.INFO, logger="announcer"):
+        [result] = build_station(station, [])
+    assert result.error is None and result.engines == ["espeak"]
+    assert all(s["engine"] == "espeak" for s in speech_segments(station))
+    [warning] = warnings_of(caplog)
+    assert warning.startswith("gtts could not read 3 sentences (internal error AttributeError")
+    assert "_prepare_requests" in warning and warning.endswith("; espeak read them instead")
+
+
+def test_an_engine_failing_on_one_sentence_only_falls_back_for_that_sentence(
+    station: Station, google_reachable: list[float], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expected = sentences(station)
+    real_fetch = GttsEngine._fetch
+
+    def fetch(self: GttsEngine, piece: str) -> bytes:
+        if piece == expected[1]:
+            raise TypeError("unexpected keyword argument 'tokenizer_func'")
+        return real_fetch(self, piece)
+
+    monkeypatch.setattr(GttsEngine, "_fetch", fetch)
+    with responses.RequestsMock() as fake:
+        fake.add_callback(responses.POST, URL, callback=answer_except("never"))
+        [result] = build_station(station, [])
+    engines = {s["text"]: s["engine"] for s in speech_segments(station)}
+    assert engines[expected[1]] == "espeak"
+    assert all(engines[text] == "gtts" for text in expected if text != expected[1])
+    assert result.warnings == ["gtts could not read 1 sentence (internal error TypeError: unexpected keyword "
+                               "argument 'tokenizer_func'; a changed library version?); espeak read it instead"]
+
+
+def test_a_crashing_availability_check_falls_back(station: Station, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(self: GttsEngine) -> Availability:
+        raise AttributeError("module 'gtts.lang' has no attribute 'tts_langs'")
+
+    monkeypatch.setattr(GttsEngine, "availability", broken)
+    [result] = build_station(station, [])
+    assert result.error is None and result.engines == ["espeak"]
+
+
+@pytest.mark.parametrize("stop", [KeyboardInterrupt, SystemExit])
+def test_an_interrupt_inside_an_engine_is_never_swallowed(
+    station: Station, google_reachable: list[float], monkeypatch: pytest.MonkeyPatch, stop: type[BaseException]
+) -> None:
+    def interrupted(self: GttsEngine, text: str) -> None:
+        raise stop()
+
+    monkeypatch.setattr(GttsEngine, "synthesize", interrupted)
+    with pytest.raises(stop):
+        build_station(station, [])
+    assert not (station.audio_out / "thu.mp3").exists()
+
+
+def test_engine_libraries_we_reach_into_are_pinned_below_their_next_release_line() -> None:
+    import tomllib
+
+    deps = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text(encoding="utf-8"))
+    pins = {d.split(">")[0].split("<")[0].strip().lower(): d for d in deps["project"]["dependencies"]}
+    assert "<" in pins["gtts"], "gTTS: we call its private _prepare_requests"
+    assert "<" in pins["espeakng-loader"], "espeakng-loader: we call the C API through ctypes"

@@ -119,8 +119,11 @@ def test_preview_is_spoken_form_with_pauses(tmp_path: Path) -> None:
     text = preview_script(load_station(root), root / "scripts" / "thu.md")
     assert "[nghỉ 2 giây]" in text
     assert "mười lăm tháng mười hai" in text
-    spoken = [line for line in text.splitlines()[1:] if not line.startswith("[nghỉ")]
+    reading, _, checks = text.partition("# Cần kiểm tra")
+    spoken = [line for line in reading.splitlines()[1:] if not line.startswith("[nghỉ")]
     assert not any(ch.isdigit() for line in spoken for ch in line)
+    # The check list quotes what was written, so staff can find it: the phone read digit by digit.
+    assert "'0912 345 678' read as 'không chín một hai ba bốn năm sáu bảy tám'" in checks
 
 
 def test_schedule_edits_do_not_make_the_render_stale(tmp_path: Path) -> None:

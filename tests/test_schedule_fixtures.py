@@ -10,6 +10,7 @@ from pathlib import Path
 
 from announcer.schedule.runner import Runner
 from announcer.schedule.sinks import FileSink
+from announcer.schedule.store import PlayerStore
 
 STATION = """\
 timezone = "Asia/Ho_Chi_Minh"
@@ -56,6 +57,20 @@ def write_render(root: Path, name: str, seconds: float, title: str | None = None
     (root / "audio_out" / f"{name}.json").write_text(json.dumps(manifest), encoding="utf-8")
 
 
+def records(root: Path) -> list[dict]:
+    """The station's as-run log, as ``announcer log`` reads it."""
+    store = PlayerStore(root / ".state")
+    try:
+        return store.asrun_records()
+    finally:
+        store.close()
+
+
+def station_store(root: Path) -> PlayerStore:
+    """The runner's store, with its fallback journal beside the station (not in the shared temp folder)."""
+    return PlayerStore(root / ".state", fallback_dir=root.parent / f"{root.name}.journal")
+
+
 class FakeClock:
     """An aware-UTC clock that only moves when told to."""
 
@@ -99,12 +114,12 @@ class Rig:
         return sorted(p.name.split("_", 1)[1] for p in self.out.glob("*_*")) if self.out.exists() else []
 
     def records(self) -> list[dict]:
-        from announcer.schedule.asrun import read_records
-
-        return read_records(self.runner.root / "asrun.jsonl")
+        return records(self.runner.root)
 
 
-def start_runner(root: Path, clock: FakeClock, *, status: str = "fresh", renderer=None, sink=None) -> Rig:
+def start_runner(
+    root: Path, clock: FakeClock, *, status: str = "fresh", renderer=None, sink=None, store=None, background=False
+) -> Rig:
     out = root / "aired"
     runner = Runner(
         root,
@@ -112,7 +127,8 @@ def start_runner(root: Path, clock: FakeClock, *, status: str = "fresh", rendere
         clock=clock,
         renderer=renderer or (lambda station, paths: []),
         status_fn=lambda station, script: status,
-        background_render=False,
+        background_render=background,
+        store=store or station_store(root),
     )
     runner.start()
     return Rig(runner, out, clock)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import subprocess
 import sys
@@ -14,13 +13,15 @@ import pytest
 
 from announcer.cli import main
 from announcer.errors import ScheduleError
-from announcer.schedule.inbox import Inbox, PlayRequest, inbox_dir
+from announcer.schedule.inbox import Inbox, PlayRequest
 from announcer.schedule.runlock import RunLock, run_lock_holder
 from announcer.schedule.runner import HANDED_OFF, play_command
+from announcer.schedule.store import PlayerStore
 from tests.test_schedule_fixtures import (
     BlockingSink,
     FakeClock,
     make_station,
+    records,
     script_text,
     start_runner,
     utc,
@@ -153,12 +154,11 @@ def test_play_hands_the_item_to_the_running_player(tmp_path: Path, holder: Holde
     )
     assert code == 0 and sink.played == []
     assert said == [f"{HANDED_OFF} (announcer run, pid {holder.pid})"]
-    [request_file] = inbox_dir(tmp_path / ".state").iterdir()
-    assert request_file.name == "20210620T010000000000-khan.json"
-    data = json.loads(request_file.read_text(encoding="utf-8"))
+    [(ident, data)] = PlayerStore(tmp_path / ".state").requests()
+    assert ident == "20210620T010000000000-khan"
     assert data["file"] == "audio_out/khan.mp3" and data["script"] == "scripts/khan.md"
     assert data["title"] == "Khẩn cấp" and data["requested"] == "2021-06-20T01:00:00+00:00"
-    assert not (tmp_path / "asrun.jsonl").exists()  # the player logs it when it plays it
+    assert records(tmp_path) == []  # the player logs it when it plays it
 
 
 def test_play_without_a_runner_plays_directly_even_after_one_ran(tmp_path: Path) -> None:
@@ -168,7 +168,7 @@ def test_play_without_a_runner_plays_directly_even_after_one_ran(tmp_path: Path)
     clock = FakeClock(utc("2021-06-20 01:00"))
     code = play_command(tmp_path, "scripts/khan.md", None, clock=clock, renderer=lambda s, p: [], sink_obj=sink)
     assert code == 0 and sink.played == ["khan.mp3"]
-    assert Inbox(inbox_dir(tmp_path / ".state")).pending() == []
+    assert _inbox(tmp_path).pending() == []
 
 
 def test_runner_plays_a_handed_over_item_next_cutting_in(tmp_path: Path) -> None:
@@ -196,7 +196,7 @@ def test_runner_plays_a_handed_over_item_next_cutting_in(tmp_path: Path) -> None
     khan = rig.records()[1]
     assert khan["file"] == "audio_out/khan.mp3" and khan["title"] == "Khẩn cấp"
     assert khan["scheduled"] == "2021-06-20T06:00:30+07:00" and khan["error"] is None
-    assert list(inbox_dir(tmp_path / ".state").iterdir()) == []
+    assert _inbox(tmp_path).pending() == []
     rig.runner.take_requests()  # taken once only
     rig.runner.stop()
     # A restart replays nothing.
@@ -206,9 +206,13 @@ def test_runner_plays_a_handed_over_item_next_cutting_in(tmp_path: Path) -> None
     rig2.runner.stop()
 
 
-def _request(root: Path, when: str, name: str = "khan") -> Path:
+def _inbox(root: Path) -> Inbox:
+    return Inbox(PlayerStore(root / ".state"))
+
+
+def _request(root: Path, when: str, name: str = "khan") -> str:
     request = PlayRequest(file=f"audio_out/{name}.mp3", script=f"scripts/{name}.md", title=name, requested=utc(when))
-    return Inbox(inbox_dir(root / ".state")).put(request)
+    return _inbox(root).put(request)
 
 
 def test_request_left_from_before_start_is_missed_beyond_grace_and_late_within(tmp_path: Path) -> None:
@@ -223,19 +227,17 @@ def test_request_left_from_before_start_is_missed_beyond_grace_and_late_within(t
     assert (khan["script"], khan["status"], khan["source"]) == ("scripts/khan.md", "missed", "play")
     assert "missed by 30 min" in khan["error"] and khan["started"] is None
     assert (bell["script"], bell["status"]) == ("scripts/bell.md", "late")
-    assert list(inbox_dir(tmp_path / ".state").iterdir()) == []
+    assert _inbox(tmp_path).pending() == []
     rig.runner.stop()
 
 
-def test_damaged_request_is_set_aside_and_the_player_goes_on(tmp_path: Path) -> None:
+def test_damaged_request_is_dropped_and_the_player_goes_on(tmp_path: Path) -> None:
     _khan_station(tmp_path)
-    inbox = inbox_dir(tmp_path / ".state")
-    inbox.mkdir(parents=True)
-    (inbox / "20210619T220000000000-x.json").write_text("{torn", encoding="utf-8")
+    PlayerStore(tmp_path / ".state").put_request("20210619T220000000000-x", {"requested": "torn"})
     _request(tmp_path, "2021-06-19 22:00:01")
     sink = Recorder()
     rig = start_runner(tmp_path, FakeClock(utc("2021-06-19 22:00:02")), sink=sink)
     assert rig.runner.player is not None and rig.runner.player.wait_idle(10)
     assert sink.played == ["khan.mp3"]
-    assert [p.name for p in inbox.iterdir()] == ["20210619T220000000000-x.bad"]
+    assert PlayerStore(tmp_path / ".state").requests() == []
     rig.runner.stop()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import struct
 import sys
 import threading
@@ -16,10 +17,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from announcer.errors import ConfigError
-from announcer.schedule.asrun import CSV_COLUMNS, AsRunLog, log_command, read_records
+from announcer.schedule.asrun import CSV_COLUMNS, log_command, read_records
 from announcer.schedule.runner import play_command
 from announcer.schedule.sinks import CommandSink, FileSink, SinkError, SoundcardSink, parse_sink
-from tests.test_schedule_fixtures import FakeClock, make_station, no_wait, script_text, utc, write_render
+from tests.test_schedule_fixtures import FakeClock, make_station, no_wait, records, script_text, utc, write_render
 
 
 def _tone(path: Path, seconds: float, rate: int = 8000) -> Path:
@@ -102,9 +103,9 @@ def test_parse_sink() -> None:
 
 def test_asrun_log_survives_a_torn_line_and_reports_csv(tmp_path: Path, capsys) -> None:
     make_station(tmp_path)
-    log = AsRunLog(tmp_path / "asrun.jsonl")
     base = {"slot": "sang", "script": "scripts/a.md", "file": "audio_out/a.mp3", "error": None}
-    log.append(
+    lines = []
+    lines.append(
         {
             **base,
             "scheduled": "2021-06-20T06:00:00+07:00",
@@ -113,7 +114,7 @@ def test_asrun_log_survives_a_torn_line_and_reports_csv(tmp_path: Path, capsys) 
             "status": "played",
         }
     )
-    log.append(
+    lines.append(
         {
             **base,
             "scheduled": "2021-06-21T06:00:00+07:00",
@@ -123,7 +124,8 @@ def test_asrun_log_survives_a_torn_line_and_reports_csv(tmp_path: Path, capsys) 
             "error": "missed by 12 min",
         }
     )
-    with open(tmp_path / "asrun.jsonl", "a", encoding="utf-8") as handle:
+    with open(tmp_path / "asrun.jsonl", "w", encoding="utf-8") as handle:
+        handle.writelines(json.dumps(line, ensure_ascii=False) + "\n" for line in lines)
         handle.write('{"scheduled": "2021-06-21T17:00')  # a crash mid-write
     assert len(read_records(tmp_path / "asrun.jsonl")) == 2
 
@@ -167,7 +169,7 @@ def test_play_command_plays_a_script_now_and_logs_it(tmp_path: Path) -> None:
     )
     assert code == 0
     assert [p.name for p in out.iterdir()] == ["20210620T080000_khan.mp3"]
-    [record] = read_records(tmp_path / "asrun.jsonl")
+    [record] = records(tmp_path)
     assert record["status"] == "played" and record["slot"] is None
     assert record["script"] == "scripts/khan.md" and record["file"] == "audio_out/khan.mp3"
     assert record["started"] == "2021-06-20T08:00:00.000+07:00"
@@ -182,5 +184,5 @@ def test_play_command_plays_a_plain_audio_file(tmp_path: Path) -> None:
         play_command(tmp_path, tone, "file:" + str(out), clock=clock, sink_obj=FileSink(out, wait=no_wait, clock=clock))
         == 0
     )
-    [record] = read_records(tmp_path / "asrun.jsonl")
+    [record] = records(tmp_path)
     assert record["file"] == "bell.wav" and record["script"] is None and record["status"] == "played"

@@ -102,3 +102,80 @@ def test_script_problems_lists_every_mistake(tmp_path: Path) -> None:
     with pytest.raises(ScriptError, match="tittle"):
         parse_script(path)
     assert script_problems(write(tmp_path, "---\ntitle: a\n---\nx\n", name="ok.md")) == []
+
+
+# --- issue 9 / issue 8 item 10: one bad character never becomes an internal error ---------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "message", "line"),
+    [
+        ("---\ntitle: a\nrepeat: ²\n---\nx\n", "repeat", 3),  # '²'.isdigit() is True, int('²') fails
+        ("---\ntitle: a\nrepeat: ٣\n---\nx\n", "repeat", 3),  # an Arabic-Indic three is not 3 here
+        ("---\ntitle: a\nrepeat: " + "9" * 5000 + "\n---\nx\n", "repeat", 3),  # int() refuses 4300+ digits
+        ("---\ntitle: a\npriority: " + "9" * 5000 + "\n---\nx\n", "priority", 3),
+        ("---\ntitle: a\nevery: " + "9" * 5000 + "m\n---\nx\n", "every", 3),
+        ("---\ntitle: a\nfrom: ١٧/٦/٢٠٢١\n---\nx\n", "from", 3),
+        ("---\ntitle: a\nslots: {a: [b, {c: d}]}\n---\nx\n", "key: value", 3),
+        ("---\n? [a, b]\n: c\n---\nx\n", "plain word", 2),
+        ("---\ntitle: a\n---\nKính thưa\x00 bà con\n", "NUL", 4),
+        ("---\ntitle: " + "[" * 3000 + "\n---\nx\n", "front matter", None),
+    ],
+)
+def test_odd_characters_are_script_errors(tmp_path: Path, text: str, message: str, line: int | None) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ScriptError, match=message) as info:
+        parse_script(path)
+    assert info.value.file == str(path)
+    if line is not None:
+        assert info.value.line == line
+    assert len(str(info.value)) < 400  # one readable line, not the 5000 digits back
+
+
+def test_script_over_the_size_limit_is_refused_before_reading(tmp_path: Path) -> None:
+    path = write(tmp_path, "---\ntitle: a\n---\n" + "Kính thưa bà con. " * 40_000)
+    with pytest.raises(ScriptError, match="over the limit of 512 KB") as info:
+        parse_script(path)
+    assert "max_script_kb" in (info.value.hint or "")
+    assert parse_script(path, max_bytes=2 * 1024 * 1024).title == "a"
+
+
+def test_utf16_without_bom_is_read(tmp_path: Path) -> None:
+    text = "---\ntitle: Thông báo\n---\nKính thưa bà con nhân dân.\n"
+    for encoding in ("utf-16-le", "utf-16-be"):
+        script = parse_script(write(tmp_path, text.encode(encoding), name=f"{encoding}.md"))
+        assert script.title == "Thông báo" and script.body == "Kính thưa bà con nhân dân.\n"
+
+
+def test_a_pipe_is_not_read(tmp_path: Path) -> None:
+    import os
+
+    fifo = tmp_path / "fifo.md"
+    os.mkfifo(fifo)
+    with pytest.raises(ScriptError, match="not a regular file"):
+        parse_script(fifo)
+
+
+def test_scan_reports_links_leaving_the_station_loops_and_folders(tmp_path: Path) -> None:
+    from announcer.script import list_scripts, scan_scripts
+
+    secret = tmp_path / "secret.txt"
+    secret.write_text("root:x:0:0\n")
+    scripts = tmp_path / "station" / "scripts"
+    scripts.mkdir(parents=True)
+    write(scripts, "---\ntitle: a\n---\nx\n", name="ok.md")
+    (scripts / "passwd.md").symlink_to(secret)
+    (scripts / "loop.md").symlink_to(scripts / "loop.md")
+    (scripts / "gone.md").symlink_to(scripts / "nowhere.md")
+    (scripts / "folder.md").mkdir()
+    (scripts / "dirlink.md").symlink_to(tmp_path)
+    (scripts / "inside.md").symlink_to(scripts / "ok.md")  # a link within the station is fine
+    paths, problems = scan_scripts(scripts)
+    assert [p.name for p in paths] == ["inside.md", "ok.md"]
+    assert list_scripts(scripts) == paths
+    said = {Path(p.file or "").name: p.message for p in problems}
+    assert "outside the station" in said["passwd.md"] and str(secret) in said["passwd.md"]
+    assert "loops" in said["loop.md"]
+    assert "does not exist" in said["gone.md"]
+    assert "folder" in said["folder.md"]
+    assert "outside the station" in said["dirlink.md"]

@@ -21,7 +21,11 @@ ORDINARY = (
 NOTICE_ALPHABET = st.sampled_from(
     list("0123456789 ./-:,;%đĐhgkmx()“”+·•\t\r") + ["ngày ", "tháng ", "thứ ", "UBND", "TP.", "v.v.",
                                                   "km", "kg", "₫", "$", "m²", "°C", "chương ", "XIV",
-                                                  "http://", "www.", ".gov.vn", "@", "OTP", "Về việc "]
+                                                  "http://", "www.", ".gov.vn", "@", "OTP", "Về việc ",
+                                                  # the context words the readers look at
+                                                  "đồng/người", "lần/tuần", "(0236) ", "COVID-19", "H5N1",
+                                                  "đường ", "thôn ", "24/24", "Quyết định số ", "giờ 00",
+                                                  "lúc ", "sáng ", "(", ")", "+", "oC", "hanoi"]
 )
 notice_like = st.lists(NOTICE_ALPHABET, max_size=40).map("".join)
 settings.register_profile(

@@ -6,6 +6,7 @@ bar. The intro rises (three notes), the outro falls.
 
 from __future__ import annotations
 
+import io
 import wave
 from pathlib import Path
 
@@ -41,14 +42,15 @@ def chime(notes: tuple[float, ...], spacing: float = 0.42, rate: int = RATE) -> 
 
 def write_wav(path: Path, samples: np.ndarray, rate: int = RATE) -> None:
     pcm = np.clip(samples * 32767, -32768, 32767).astype("<i2")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with wave.open(str(tmp), "wb") as out:
+    from announcer.fsutil import atomic_write_bytes
+
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
         out.setnchannels(1)
         out.setsampwidth(2)
         out.setframerate(rate)
         out.writeframes(pcm.tobytes())
-    tmp.replace(path)
+    atomic_write_bytes(path, buffer.getvalue())
 
 
 def write_default_jingles(folder: Path) -> list[Path]:

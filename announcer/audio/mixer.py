@@ -47,13 +47,14 @@ def resample(samples: FloatArray, source_rate: int, target_rate: int) -> FloatAr
     return (np.fft.irfft(spectrum, count) * (count / samples.size)).astype(np.float32)
 
 
-def decode_audio_file(path: Path, rate: int) -> FloatArray:
-    """Decode any audio file ffmpeg reads (WAV, MP3, OGG...) to mono float at ``rate``."""
+def decode_audio_file(path: Path, rate: int, max_seconds: float | None = None) -> FloatArray:
+    """Decode any audio file ffmpeg reads (WAV, MP3, OGG...) to mono float at ``rate``;
+    never more than ``max_seconds`` of it (memory stays bounded whatever the file says)."""
     if not path.is_file():
         raise RenderError("audio file not found", file=path, hint="check the path, relative to the station folder")
     proc = subprocess.run(
-        [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-i", str(path), "-f", "s16le", "-ac", "1",
-         "-ar", str(rate), "-"],
+        [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-i", str(path),
+         *(["-t", f"{max_seconds:.3f}"] if max_seconds else []), "-f", "s16le", "-ac", "1", "-ar", str(rate), "-"],
         capture_output=True,
     )
     if proc.returncode != 0 or not proc.stdout:

@@ -1,8 +1,8 @@
-"""The as-run log: one JSON line per item that aired (or should have), append-only.
+"""The as-run log: one record per item that aired (or should have), and ``announcer log``.
 
-Each record is flushed and fsynced before ``append`` returns, so a crash loses
-at most the item that was playing (the runner logs that one as ``cut`` on the
-next start). A torn last line from a crash is skipped when reading.
+The records live in the player store (``store.py``, table ``asrun``), written in the same
+transaction as the item's final status. A station that has not been migrated yet still has its
+``asrun.jsonl`` (one JSON line per record; a torn last line from a crash is skipped).
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import csv
 import io
 import json
 import logging
-import os
-import threading
+import sqlite3
+from contextlib import closing
 from datetime import date, datetime, tzinfo
 from pathlib import Path
 from typing import Any
@@ -33,21 +33,6 @@ def iso(moment: datetime | None, tz: tzinfo, timespec: str = "milliseconds") -> 
     return moment.astimezone(tz).isoformat(timespec=timespec)
 
 
-class AsRunLog:
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._lock = threading.Lock()
-
-    def append(self, record: dict[str, Any]) -> None:
-        line = json.dumps(record, ensure_ascii=False, sort_keys=False) + "\n"
-        with self._lock:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with open(self.path, "a", encoding="utf-8", newline="\n") as handle:
-                handle.write(line)
-                handle.flush()
-                os.fsync(handle.fileno())
-
-
 def read_records(path: Path) -> list[dict[str, Any]]:
     """Every record of the log, skipping (and warning about) damaged lines."""
     try:
@@ -66,6 +51,26 @@ def read_records(path: Path) -> list[dict[str, Any]]:
         if isinstance(record, dict):
             records.append(record)
     return records
+
+
+def station_records(station: Station) -> list[dict[str, Any]]:
+    """Every as-run record of a station: from its player store, or its old asrun.jsonl."""
+    from announcer.schedule.store import DB_FILE, PlayerStore
+
+    db = station.state_dir / DB_FILE
+    if not db.exists():
+        return read_records(station.asrun_path)
+    store = PlayerStore(station.state_dir, legacy_asrun=station.asrun_path)
+    try:
+        if store.open():
+            return store.asrun_records()
+    finally:
+        store.close()
+    try:  # a read-only folder: read without writing
+        with closing(sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True)) as conn:
+            return [json.loads(r) for (r,) in conn.execute("SELECT record FROM asrun ORDER BY id")]
+    except sqlite3.Error as exc:
+        raise ConfigError(f"cannot read the as-run log: {exc}", file=db) from None
 
 
 def record_day(record: dict[str, Any], tz: tzinfo) -> date | None:
@@ -113,7 +118,7 @@ def format_csv(records: list[dict[str, Any]]) -> str:
 
 def log_command(station_dir: Path | str, day: str | None, as_csv: bool) -> str:
     station = _station_or_default(Path(station_dir))
-    records = read_records(station.asrun_path)
+    records = station_records(station)
     if day:
         try:
             wanted = date.fromisoformat(day)

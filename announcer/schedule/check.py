@@ -14,20 +14,13 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from announcer.config import (
-    STATION_FILE,
-    Slot,
-    Station,
-    load_station,
-    parse_days,
-    parse_hhmm,
-    validate_station,
-)
-from announcer.errors import AnnouncerError, ConfigError
+from announcer.config import STATION_FILE, KeyLines, Station, read_station_source, station_problems
+from announcer.errors import AnnouncerError, ConfigError, ScriptError
+from announcer.guards import inside_station, judge_length, minimum_program_s, pause_problems, require_program_length
 from announcer.schedule import renders
-from announcer.schedule.model import is_none, jingle_path, load_scripts
+from announcer.schedule.model import is_none, jingle_path
 from announcer.schedule.sinks import Clock, utc_now
-from announcer.script import Script, script_problems
+from announcer.script import Script, parse_script, scan_scripts, script_problems, shown
 
 ERROR, WARNING = "error", "warning"
 _HEADER = re.compile(r"^\s*\[")
@@ -76,140 +69,76 @@ def _top_level_stop(lines: list[str]) -> int:
     return next((i for i, line in enumerate(lines) if _HEADER.match(line)), len(lines))
 
 
-def _check_slots(raw: Any, lines: list[str], path: Path) -> tuple[list[Slot], set[str], list[Problem]]:
-    """Validate each [[slot]] on its own, so every bad slot is reported."""
-    problems: list[Problem] = []
-    slots: list[Slot] = []
-    declared: set[str] = set()
-    if not isinstance(raw, list):
-        return [], declared, [Problem(ERROR, str(path), None, "slots must be written as [[slot]] tables")]
-    blocks = _slot_blocks(lines)
-    for index, table in enumerate(raw):
-        start, stop = blocks[index] if index < len(blocks) else (0, len(lines))
-        head = start + 1 if index < len(blocks) else None
-
-        def add(
-            message: str,
-            key: str | None = None,
-            hint: str | None = None,
-            *,
-            _s: int = start,
-            _e: int = stop,
-            _h: int | None = head,
-        ) -> None:
-            line = (_key_line(lines, key, _s, _e) if key else None) or _h
-            problems.append(Problem(ERROR, str(path), line, message, hint))
-
-        if not isinstance(table, dict):
-            add("a slot must be a [[slot]] table")
-            continue
-        name = str(table.get("name", "")).strip()
-        label = f"slot {name!r}" if name else f"slot #{index + 1}"
-        ok = True
-        if not name:
-            add("a [[slot]] has no name", hint='add name = "sang"')
-            ok = False
-        else:
-            declared.add(name)
-        unknown = sorted(set(table) - {"name", "at", "days", "intro", "outro"})
-        for key in unknown:
-            add(f"{label} has an unknown setting {key!r}", key, "a slot takes name, at, days, intro, outro")
-            ok = False
-        at = table.get("at")
-        if not isinstance(at, str):
-            add(f'{label}: at must be a quoted time such as "06:00"', "at", 'write at = "06:00"')
-            ok = False
-        else:
-            try:
-                parse_hhmm(at)
-            except ValueError as exc:
-                add(f"{label}: {exc}", "at", 'write it as "06:00" (00:00 to 23:59)')
-                ok = False
-        days: list[str] = []
-        try:
-            days = parse_days(table.get("days", "daily"))
-        except ValueError as exc:
-            add(f"{label}: {exc}", "days", 'use "daily", "weekdays" or a list such as ["mon", "thu"]')
-            ok = False
-        for key in ("intro", "outro"):
-            if key in table and not isinstance(table[key], str):
-                add(f"{label}: {key} must be a file name in quotes", key, f'write {key} = "jingles/x.wav"')
-                ok = False
-        if name and any(s.name == name for s in slots):
-            add(f"slot {name!r} is declared twice", hint="rename one of them")
-            ok = False
-        if ok:
-            slots.append(
-                Slot(
-                    name=name,
-                    at=str(at),
-                    days=days,
-                    intro=table.get("intro"),
-                    outro=table.get("outro"),
-                    line=head,
-                )
-            )
-    return slots, declared, problems
-
-
 def check_station(root: Path) -> tuple[Station | None, set[str], list[Problem], str]:
-    """Load station.toml, reporting every problem; returns the usable part of it too."""
+    """Load station.toml with the config's own rules, reporting every problem; returns the usable part too."""
     path = root / STATION_FILE
     if not path.exists():
         problem = Problem(
             ERROR, str(path), None, "station.toml not found", f"create a station with: announcer init {root}"
         )
         return None, set(), [problem], ""
+    station, errors = station_problems(root)
     try:
-        station = load_station(root)
-        source = path.read_bytes().decode("utf-8-sig")
-        return station, {s.name for s in station.slots}, [], source
-    except ConfigError as first:
-        exc = first
-    try:
-        source = path.read_bytes().decode("utf-8-sig")
-        data = tomllib.loads(source)
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError, OSError):
-        return None, set(), [Problem.from_error(exc)], ""
-    lines = source.splitlines()
-    problems: list[Problem] = []
-    raw_slots = data.pop("slot", [])
-    station = Station(root=root)
-    from announcer.config import _apply  # the same overlay rules as load_station
+        source = read_station_source(path)
+    except ConfigError:
+        source = ""
+    problems = [Problem.from_error(exc) for exc in errors]
+    if errors and not source:
+        return None, set(), problems, ""
+    return station, {s.name for s in station.slots} | _declared_names(source), problems, source
 
+
+def _declared_names(source: str) -> set[str]:
+    """Slot names written in station.toml, valid or not (a script naming a broken slot is not 'unknown')."""
     try:
-        _apply(station, data, "", source, path)
-        validate_station(station, path, source)
-    except ConfigError as other:
-        problems.append(Problem.from_error(other))
-        station = Station(root=root)
-    station.slots, declared, slot_problems = _check_slots(raw_slots, lines, path)
-    problems.extend(slot_problems)
-    if not problems:
-        problems.append(Problem.from_error(exc))
-    return station, declared, problems, source
+        data = tomllib.loads(source)
+    except (tomllib.TOMLDecodeError, RecursionError, ValueError):
+        return set()
+    raw = data.get("slot", [])
+    if not isinstance(raw, list):
+        return set()
+    return {t["name"].strip() for t in raw if isinstance(t, dict) and isinstance(t.get("name"), str)}
 
 
 # --- jingles, scripts and the schedule ---------------------------------------------------------------------
 
 
 def _check_jingles(station: Station, scripts: list[Script], source: str) -> list[Problem]:
+    """Every jingle a render or a slot will use: inside the station, there, and not hours long."""
     problems: list[Problem] = []
     config = str(station.config_path)
     lines = source.splitlines()
     top = _top_level_stop(lines)
+    checked: dict[Path, Any] = {}
+
+    def length(target: Path, file: str, line: int | None, what: str) -> None:
+        if target not in checked:
+            checked[target] = judge_length(target, station.limits, what)
+        verdict = checked[target]
+        if verdict.error:
+            problems.append(Problem(ERROR, file, line, f"{verdict.error}: {target}",
+                                    "use a short chime, or raise [limits] max_jingle_s in station.toml"))
+        elif verdict.warning:
+            problems.append(Problem(WARNING, file, line, f"{verdict.warning} ({target})",
+                                    "a jingle is usually a few seconds long"))
+
     for key in ("intro", "outro"):
         value = getattr(station, key)
         target = jingle_path(station, value)
-        if target is None or target.is_file():
+        what = "opening" if key == "intro" else "closing"
+        line = _key_line(lines, key, 0, top)
+        if target is None:
             continue
         users = [s for s in scripts if getattr(s, key) is None]
-        what = "opening" if key == "intro" else "closing"
+        if target.is_file():
+            if users:
+                length(target, config, line, f"default {what} jingle")
+            continue
         problems.append(
             Problem(
                 ERROR if users else WARNING,
                 config,
-                _key_line(lines, key, 0, top),
+                line,
                 f"the station's default {what} jingle {value!r} does not exist"
                 + (f" (used by {len(users)} script(s))" if users else " (no script uses it)"),
                 f'put the file at {target}, fix the path, or set {key} = "" for none',
@@ -220,10 +149,13 @@ def _check_jingles(station: Station, scripts: list[Script], source: str) -> list
         for key in ("intro", "outro"):
             value = getattr(slot, key)
             target = jingle_path(station, value)
-            if target is None or target.is_file():
+            if target is None:
                 continue
             start, stop = blocks.get(slot.line or 0, (0, len(lines)))
             line = _key_line(lines, key, start, stop) or slot.line
+            if target.is_file():
+                length(target, config, line, f"slot {slot.name!r} {key} jingle")
+                continue
             problems.append(
                 Problem(
                     ERROR,
@@ -238,17 +170,79 @@ def _check_jingles(station: Station, scripts: list[Script], source: str) -> list
             value = getattr(script, key)
             if value is None or is_none(value):
                 continue
-            target = station.resolve(value)
-            if not target.is_file():
-                problems.append(
-                    Problem(
-                        ERROR,
-                        str(script.path),
-                        script.line_of(key),
-                        f"{key} jingle {value!r} does not exist",
-                        f"put the file at {target} (paths are relative to the station folder), or write {key}: none",
-                    )
+            try:
+                target = inside_station(station, Path(value.strip()), f"{key} jingle", script.path,
+                                        script.line_of(key))
+            except ConfigError as exc:
+                problems.append(Problem.from_error(exc))
+                continue
+            if target.is_file():
+                length(target, str(script.path), script.line_of(key), f"{key} jingle")
+                continue
+            problems.append(
+                Problem(
+                    ERROR,
+                    str(script.path),
+                    script.line_of(key),
+                    f"{key} jingle {value!r} does not exist",
+                    f"put the file at {target} (paths are relative to the station folder), or write {key}: none",
                 )
+            )
+    return problems
+
+
+def _check_engines(station: Station, scripts: list[Script], source: str) -> list[Problem]:
+    """Engine and voice names, by the engines' own registry (what ``build`` will ask for)."""
+    from announcer.engines import ENGINES
+
+    problems: list[Problem] = []
+    config = str(station.config_path)
+    keys = KeyLines(source)
+    known = ", ".join(ENGINES)
+    for name in station.engines:
+        if name not in ENGINES:
+            problems.append(Problem(ERROR, config, keys.line("engines"), f"unknown engine {shown(name)}",
+                                    f"use one of: {known}"))
+    espeak_voices = ENGINES["espeak"].voices if "espeak" in ENGINES else ()
+    if espeak_voices and station.espeak.voice not in espeak_voices:
+        problems.append(Problem(ERROR, config, keys.line("espeak.voice"),
+                                f"unknown espeak voice {shown(station.espeak.voice)}",
+                                f"use one of: {', '.join(espeak_voices)}"))
+    for script in scripts:
+        file = str(script.path)
+        if script.engine is not None and script.engine.strip().lower() not in ENGINES:
+            problems.append(Problem(ERROR, file, script.line_of("engine"), f"unknown engine {shown(script.engine)}",
+                                    f"use one of: {known}, or remove the engine line"))
+            continue
+        if script.voice is None:
+            continue
+        names = [script.engine.strip().lower()] if script.engine else [n for n in station.engines if n in ENGINES]
+        voices = [v for n in names for v in ENGINES[n].voices]
+        if script.voice not in voices:
+            problems.append(Problem(ERROR, file, script.line_of("voice"), f"unknown voice {shown(script.voice)}",
+                                    f"voices of {', '.join(names) or 'the chain'}: {', '.join(voices) or 'none'}"))
+    return problems
+
+
+def _check_lexicon(station: Station) -> list[Problem]:
+    from announcer.textnorm import load_lexicon
+
+    try:
+        load_lexicon(station.lexicon_path)
+    except ConfigError as exc:
+        return [Problem.from_error(exc)]
+    return []
+
+
+def _check_lengths(station: Station, scripts: list[Script]) -> list[Problem]:
+    """Pauses and program length, from the text alone (what ``build`` refuses before synthesizing)."""
+    problems: list[Problem] = []
+    for script in scripts:
+        problems.extend(Problem.from_error(exc) for exc in pause_problems(script, station.limits))
+        try:
+            require_program_length(script, station, minimum_program_s(script, station), estimate=True)
+        except ScriptError as exc:
+            problems.append(Problem.from_error(exc))
     return problems
 
 
@@ -344,12 +338,20 @@ def run_checks(
             today = clock().astimezone(usable.tz).date()
         except Exception:  # noqa: BLE001 - a bad time zone is already reported
             today = clock().date()
-    found, errors = load_scripts(usable.scripts_dir)
-    for error in errors:  # a script with one mistake may have more: list them all
-        every = script_problems(Path(error.file)) if error.file else []
-        problems.extend(Problem.from_error(exc) for exc in every or [error])
-    scripts = list(found.values())
+    scripts: list[Script] = []
+    max_bytes = usable.limits.max_script_kb * 1024
+    paths, unreadable = scan_scripts(usable.scripts_dir) if usable.scripts_dir.is_dir() else ([], [])
+    problems.extend(Problem.from_error(exc) for exc in unreadable)
+    for path in paths:
+        every = script_problems(path, max_bytes)  # a script with one mistake may have more: list them all
+        if every:
+            problems.extend(Problem.from_error(exc) for exc in every)
+        else:
+            scripts.append(parse_script(path, max_bytes))
     problems.extend(_check_jingles(usable, scripts, source))
+    problems.extend(_check_engines(usable, scripts, source))
+    problems.extend(_check_lexicon(usable))
+    problems.extend(_check_lengths(usable, scripts))
     if station is not None:
         problems.extend(_check_schedule(usable, scripts, declared, today))
         problems.extend(_check_renders(usable, scripts, today, status_fn))

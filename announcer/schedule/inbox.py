@@ -1,15 +1,14 @@
-"""Requests from ``announcer play`` to a running ``announcer run``: one JSON file each.
+"""Hand-overs from ``announcer play`` to a running ``announcer run``, kept in the player store.
 
-``play`` writes ``.state/inbox/<timestamp>-<name>.json`` atomically (temp file +
-rename, see ``state.atomic_write``), so the player never reads half a request.
-The player takes each request, deletes its file and plays the item next,
-cutting in. Paths are stored relative to the station folder when they are
-inside it (as in the as-run log), absolute otherwise.
+``play`` inserts one row into the store's inbox (one transaction, so the player never reads half a
+request). The player queues it, and the row is deleted in the same transaction that records the
+item started (``PlayerStore.start(take=...)``): a hand-over is never lost between being taken and
+airing, and never airs twice. Paths are stored relative to the station folder when they are inside
+it (as in the as-run log), absolute otherwise.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import re
@@ -18,17 +17,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from announcer.schedule.state import atomic_write
+from announcer.schedule.store import PlayerStore
 
 log = logging.getLogger(__name__)
-
-INBOX_DIR = "inbox"
-_SUFFIX = ".json"
-
-
-def inbox_dir(state_dir: Path) -> Path:
-    return state_dir / INBOX_DIR
-
 
 @dataclass(frozen=True)
 class PlayRequest:
@@ -82,54 +73,30 @@ def _slug(name: str) -> str:
 
 
 class Inbox:
-    """The request folder of one station."""
+    """The hand-over inbox of one station."""
 
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
+    def __init__(self, store: PlayerStore) -> None:
+        self.store = store
 
-    def put(self, request: PlayRequest) -> Path:
-        """Drop ``request`` in atomically; returns its file."""
+    def put(self, request: PlayRequest) -> str:
+        """Hand ``request`` over; returns its ident. Raises OSError/sqlite3.Error when it cannot be saved."""
         stamp = request.requested.astimezone(UTC).strftime("%Y%m%dT%H%M%S%f")
         base = f"{stamp}-{_slug(request.file)}"
-        path = self.directory / f"{base}{_SUFFIX}"
-        counter = 2
-        while path.exists():
-            path = self.directory / f"{base}-{counter}{_SUFFIX}"
+        known = {ident for ident, _ in self.store.requests()}
+        ident, counter = base, 2
+        while ident in known:
+            ident = f"{base}-{counter}"
             counter += 1
-        payload = json.dumps(request.to_json(), ensure_ascii=False, indent=1)
-        atomic_write(path, payload.encode("utf-8"))
-        return path
+        self.store.put_request(ident, request.to_json())
+        return ident
 
     def pending(self) -> list[PlayRequest]:
-        """The requests waiting, oldest first. A damaged file is set aside as .bad and logged."""
-        try:
-            names = sorted(
-                p.name for p in self.directory.iterdir() if p.name.endswith(_SUFFIX) and not p.name.startswith(".")
-            )
-        except FileNotFoundError:
-            return []
-        requests = []
-        for name in names:
-            request = self._read(self.directory / name)
-            if request is not None:
-                requests.append(request)
-        return requests
-
-    def _read(self, path: Path) -> PlayRequest | None:
-        try:
-            return PlayRequest.from_json(json.loads(path.read_text(encoding="utf-8")), path.stem)
-        except FileNotFoundError:
-            return None  # taken meanwhile
-        except (OSError, ValueError) as exc:
-            log.error("%s: not a play request (%s); set aside as .bad", path, exc)
+        """The requests waiting, oldest first. A damaged one is dropped and logged."""
+        out = []
+        for ident, data in self.store.requests():
             try:
-                os.replace(path, path.with_suffix(".bad"))
-            except OSError:
-                pass
-            return None
-
-    def remove(self, request: PlayRequest) -> None:
-        try:
-            (self.directory / f"{request.ident}{_SUFFIX}").unlink(missing_ok=True)
-        except OSError as exc:
-            log.error("cannot remove the play request %s: %s", request.ident, exc)
+                out.append(PlayRequest.from_json(data, ident))
+            except (ValueError, TypeError) as exc:
+                log.error("hand-over %s is not a play request (%s); dropped: %s", ident, exc, data)
+                self.store.drop_request(ident)
+        return out

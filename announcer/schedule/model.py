@@ -14,7 +14,7 @@ from pathlib import Path
 
 from announcer.config import DAY_NAMES, Station, is_no_jingle, parse_hhmm
 from announcer.errors import ScriptError
-from announcer.script import Script, list_scripts, parse_script
+from announcer.script import Script, parse_script, scan_scripts
 
 
 @dataclass(frozen=True)
@@ -184,14 +184,31 @@ class Schedule:
 
 
 def load_scripts(scripts_dir: Path) -> tuple[dict[Path, Script], list[ScriptError]]:
-    """Parse every scripts/*.md; the valid ones by path, and the errors of the rest."""
+    """Parse every scripts/*.md; the valid ones by path, and the errors of the rest
+    (links leaving the station, loops and folders among them)."""
     scripts: dict[Path, Script] = {}
     errors: list[ScriptError] = []
     if not scripts_dir.is_dir():
         return scripts, errors
-    for path in list_scripts(scripts_dir):
+    paths, errors = scan_scripts(scripts_dir)
+    for path in paths:
         try:
-            scripts[path] = parse_script(path)
+            scripts[path] = parse_script_safely(path)
         except ScriptError as exc:
             errors.append(exc)
     return scripts, errors
+
+
+def parse_script_safely(path: Path) -> Script:
+    """``parse_script``, with any crash of the parser turned into a ScriptError naming the file:
+    one bad character in one script must never stop the station."""
+    try:
+        return parse_script(path)
+    except ScriptError:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        raise ScriptError(
+            f"cannot read this script ({type(exc).__name__}: {exc})",
+            file=path,
+            hint="run announcer check, fix the line it names, and save again",
+        ) from None

@@ -20,6 +20,9 @@ from announcer.script import Script
 log = logging.getLogger(__name__)
 
 FRESH, STALE, MISSING = "fresh", "stale", "missing"
+FALLBACK = "fallback"
+"""Fresh, but read by a fallback engine: offered to the build now and then (it redoes it once the
+first engine answers again)."""
 
 Renderer = Callable[[Station, Sequence[Path]], Sequence[Any]]
 """(station, script paths) -> results with .script, .output, .error, .skipped (like render.BuildResult)."""
@@ -55,7 +58,10 @@ def render_status(station: Station, script: Script) -> str:
     if fn is not None:
         try:
             status = str(fn(station, script.path))
-            if status in (FRESH, STALE, MISSING):
+            if status == FRESH:
+                manifest = read_manifest(manifest_file(station, script))
+                return FALLBACK if manifest and manifest.get("fallbacks") else FRESH
+            if status in (STALE, MISSING):
                 return status
             log.warning("render_status returned %r for %s; treating it as stale", status, script.path)
             return STALE if render_file(station, script).exists() else MISSING

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Protocol
 
 from announcer.errors import ConfigError, ScheduleError
+from announcer.fsutil import replace_durably
 
 log = logging.getLogger(__name__)
 
@@ -69,8 +70,9 @@ class FileSink:
         tmp = dest.with_name("." + dest.name + ".part")
         try:
             shutil.copyfile(path, tmp)
-            os.replace(tmp, dest)
+            replace_durably(tmp, dest)
         except OSError as exc:
+            Path(tmp).unlink(missing_ok=True)
             raise SinkError(f"cannot copy to {self.directory}: {exc.strerror or exc}", file=path) from None
         return not self._wait(stop, duration_s or 0.0)
 

@@ -14,6 +14,7 @@ from announcer.errors import ConfigError
 from announcer.textnorm.context import Context
 from announcer.textnorm.lexicon import Lexicon
 from announcer.textnorm.lexicon import load_lexicon as _load_lexicon
+from announcer.textnorm.overrides import Overrides
 from announcer.textnorm.pipeline import normalize_text
 
 __all__ = ["DIALECTS", "normalize", "load_lexicon", "unresolved"]
@@ -24,7 +25,7 @@ DIALECTS = ("north", "south")
 def _context(dialect: str, lexicon: Mapping[str, str] | None) -> Context:
     if dialect not in DIALECTS:
         raise ConfigError(f"unknown dialect {dialect!r}", hint="use 'north' or 'south'")
-    return Context(dialect=dialect, lexicon=Lexicon(lexicon))
+    return Context(dialect=dialect, lexicon=Lexicon(lexicon), overrides=Overrides(lexicon))
 
 
 def normalize(text: str, dialect: str = "north", lexicon: Mapping[str, str] | None = None) -> str:

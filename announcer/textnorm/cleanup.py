@@ -12,7 +12,7 @@ from announcer.textnorm.context import Context
 PAUSES = ".,;:!?"
 _STRONG = ".!?"
 _INNER_APOSTROPHE = re.compile(r"(?<=[^\W\d_])['’‘ʼ`´](?=[^\W\d_])")
-_QUOTES = re.compile(r"[\"'“”‘’„‟`´ʼ«»‹›_]")
+_QUOTES = re.compile(r"[\"'“”‘’„‟`´ʼ«»‹›_′″]")
 _OTHER_DIGIT = re.compile(r"(?![0-9])\d")
 _ARTIFACT = re.compile(r"\[\s*(?:image|bookmark|img|hình ảnh|hình)\s*:[^\]]*\]", re.IGNORECASE)
 _END_MARK = re.compile(r"\s*\./\.")

@@ -16,8 +16,47 @@ _FULL_OR_DAY = re.compile(
 _MONTH_YEAR = re.compile(r"(?<![\w/.,:-])(\d{1,2})/(\d{4})(?![\w/]|[.,]\d)")
 _BLANK_DAY = re.compile(r"(?:(?<=\s)|^)/(\d{1,2})/(\d{4})(?![\w/]|[.,]\d)")
 _MONTH_WORD = re.compile(r"(?i)(?<![^\W\d_])(tháng)\s+(\d{1,2})(?:\s+(\d{4}))?(?![\w]|[.,:/-]\d)")
-_DAY_BEFORE = re.compile(r"(?i)(?:ngày|mùng|mồng)\s*$")
+# 'ngày' already said: right before the number, or as a label ('Ngày ban hành:', 'ngày sinh').
+_DAY_BEFORE = re.compile(
+    r"(?i)(?:(?:ngày|mùng|mồng)(?:\s*\d{1,2}(?:\s*(?:,|và|-|–|đến|hoặc)\s*\d{1,2})*\s*(?:,|và|-|–|đến|hoặc))?|"
+    r"ngày(?:\s+[^\W\d_]+){1,3}\s*:|"
+    r"ngày\s+(?:sinh|cấp|ký|kí|ban hành|cập nhật|hiệu lực|có hiệu lực|hết hạn|đăng|nhận|nộp|thi|khai giảng))\s*$"
+)
 _MONTH_BEFORE = re.compile(r"(?i)tháng\s*$")
+# Places named after a date: 'đường 3/2', 'trường THCS 19/5', 'Quảng trường 2/9' (no 'ngày').
+_NAME_BEFORE = re.compile(
+    r"(?i)(?<![^\W\d_])(?:đường|phố|trường|quảng trường|công viên|cầu|chợ|sân vận động|bến xe|"
+    r"nhà văn hóa|nhà văn hoá|nhà thi đấu|bệnh viện|lâm trường|nông trường|khu|hồ|đập|kênh)"
+    r"(?:\s+(?:tiểu học|trung học cơ sở|trung học phổ thông|mầm non|mẫu giáo|th|thcs|thpt|mn|"
+    r"đại học|cao đẳng|trung cấp|phổ thông|dân lập|tư thục))*\s*$"
+)
+# Address parts 'số 12/5', 'ngõ 354/159', 'kiệt 12/5': a number over a number, not a date.
+_ADDRESS_BEFORE = re.compile(r"(?i)(?<![^\W\d_])(?:số nhà|số|ngõ|ngách|hẻm|kiệt|hẻm số|lô)\s*$")
+# A share: '7/9 thôn', 'đạt 18/19 tiêu chí' (the first never above the second).
+_COUNTED = (
+    "thôn", "xóm", "xã", "phường", "thị trấn", "hộ", "người", "em", "cháu", "học sinh", "đơn vị", "tổ", "khu phố",
+    "ấp", "bản", "làng", "buôn", "trường", "tiêu chí", "chỉ tiêu", "câu", "điểm", "hồ sơ", "trường hợp", "lượt",
+    "cơ sở", "doanh nghiệp", "công dân", "thanh niên", "khu dân cư", "cụm", "đội", "chi hội", "chi bộ", "nhà",
+    "căn", "phòng", "lớp", "huyện", "tỉnh", "quận", "thành viên", "đại biểu", "cử tri", "phiếu", "xe", "tuyến",
+    "mục", "nội dung", "thủ tục", "dự án", "công trình", "ca", "mẫu", "gia đình", "tập thể", "cá nhân", "ngành",
+    "khối", "số", "bệnh nhân", "giáo viên", "chiến sĩ", "cán bộ", "tổ dân phố", "khu vực", "trạm", "điểm trường",
+)
+_COUNTED_AFTER = re.compile(
+    r"(?i)\s*(?:" + "|".join(sorted(map(re.escape, _COUNTED), key=len, reverse=True)) + r")(?![^\W\d_])"
+)
+_SHARE_BEFORE = re.compile(r"(?i)(?<![^\W\d_])(?:đạt|chiếm|được|có|còn|hoàn thành|trên tổng số|tổng số)\s*$")
+_ROUND_CLOCK = re.compile(r"(?<![\w/.,:-])24/(24|7)(h)?(?![\w/]|[.,]\d)")
+# Day-month with a hyphen (15-7) or a dot (14.3): a date only where the words around say so.
+_DAY_MONTH = re.compile(r"(?<![\w/.,:-])(\d{1,2})([-.])(\d{1,2})(?![\w/]|[.,:-]\d)")
+_DAYTIME_BEFORE = re.compile(
+    r"(?i)(?<![^\W\d_])(?:hôm nay|hôm|(?:sáng|trưa|chiều|tối|đêm|rạng sáng)(?:\s+(?:nay|mai|qua))?|ngày mai|mai)\s*$"
+)
+_EDGE_BEFORE = re.compile(
+    r"(?i)(?:(?<![^\W\d_])(?:từ|đến|tới|trước|sau|hết|vào|kể từ|đến hết|thứ\s+(?:hai|ba|tư|năm|sáu|bảy|[2-7])|"
+    r"chủ nhật|cn)\s*,?|:|\()\s*$"
+)
+_ENDS_CLAUSE = re.compile(r"(?i)\s*(?:$|[.,;:)!?(]|(?:đến|tới|và|hoặc|năm|hằng|hàng|này|vừa qua|tới đây)(?![^\W\d_]))")
+_MONTH_HYPHEN_YEAR = re.compile(r"(?i)(?<![^\W\d_])(tháng)\s*(\d{1,2})\s*[-.]\s*(\d{4})(?![\w]|[.,]\d)")
 
 
 def _parse(date: str) -> tuple[int, int | None, int | None]:
@@ -41,18 +80,64 @@ def _say(day: int, mon: int | None, year: int | None, dialect: str, with_ngay: b
     return " ".join(words)
 
 
+def _share(a: int, b: int, dialect: str) -> str:
+    return f"{numbers.cardinal(a, dialect)} trên {numbers.cardinal(b, dialect)}"
+
+
+def _slash_context(text: str, m: re.Match[str], day: int, mon: int) -> str | None:
+    """Why a bare d/m is not a date, or None if it is one."""
+    before = text[:m.start()]
+    if _DAY_BEFORE.search(before):
+        return None
+    if _NAME_BEFORE.search(before):
+        return "name"
+    if _ADDRESS_BEFORE.search(before):
+        return "address"
+    if day <= mon and (_COUNTED_AFTER.match(text, m.end()) or _SHARE_BEFORE.search(before)):
+        return "share"
+    return None
+
+
 def dates(text: str, ctx: Context) -> str:
-    """A bare d/m in a notice is a date. 'ngày' is added unless the text already says it."""
+    """A bare d/m in a notice is a date, unless the words around make it a name, an address or a share.
+    'ngày' is added unless the text already says it."""
     if not any(c in text for c in "/.-") and "tháng" not in text.lower():
         return text
+    text = _MONTH_HYPHEN_YEAR.sub(
+        lambda m: f"{m.group(1)} {numbers.month(int(m.group(2)), ctx.dialect)} năm "
+        f"{numbers.number(m.group(3), ctx.dialect)}" if 1 <= int(m.group(2)) <= 12 else m.group(0), text)
+
+    def round_clock(m: re.Match[str]) -> str:
+        if _DAY_BEFORE.search(text, 0, m.start()):
+            return m.group(0)
+        return " " + _share(24, int(m.group(1)), ctx.dialect) + (" giờ " if m.group(2) else " ")
+
+    text = _ROUND_CLOCK.sub(round_clock, text)
 
     def full(m: re.Match[str]) -> str:
         a_day, a_mon, a_year = _parse(m.group("a"))
         said_ngay = bool(_DAY_BEFORE.search(text, 0, m.start()))
         if m.group("b") is None:
-            if a_mon is None or not _valid(a_day, a_mon):
+            if a_mon is None:
                 return m.group(0)
-            return " " + _say(a_day, a_mon, a_year, ctx.dialect, not said_ngay) + " "
+            if a_year is None and "/" in m.group("a"):
+                kind = _slash_context(text, m, a_day, a_mon)
+                if kind == "share" or (kind == "address" and not _valid(a_day, a_mon)):
+                    said = _share(a_day, a_mon, ctx.dialect)
+                    ctx.guessed(m.group(0), said, "a share, not a date" if kind == "share" else "an address")
+                    return f" {said} "
+                if kind == "address":
+                    said = _share(a_day, a_mon, ctx.dialect)
+                    ctx.guessed(m.group(0), said, "an address number, not a date")
+                    return f" {said} "
+                if kind == "name" and _valid(a_day, a_mon):
+                    return " " + _say(a_day, a_mon, None, ctx.dialect, False) + " "
+            if not _valid(a_day, a_mon):
+                return m.group(0)
+            said = _say(a_day, a_mon, a_year, ctx.dialect, not said_ngay)
+            if a_year is None and not said_ngay:
+                ctx.guessed(m.group(0), said, "guessed to be a date")
+            return " " + said + " "
         b_day, b_mon, b_year = _parse(m.group("b"))
         if b_mon is None or not (_valid(a_day, a_mon) and _valid(b_day, b_mon)):
             return m.group(0)
@@ -62,15 +147,36 @@ def dates(text: str, ctx: Context) -> str:
             first = _say(a_day, a_mon, None, ctx.dialect, not said_ngay)
         else:
             first = _say(a_day, a_mon, a_year, ctx.dialect, not said_ngay)
-        return f" {first} đến {_say(b_day, b_mon, b_year, ctx.dialect, False)} "
+        said = f"{first} đến {_say(b_day, b_mon, b_year, ctx.dialect, False)}"
+        ctx.guessed(m.group(0), said, "a range of dates")
+        return f" {said} "
 
     text = _FULL_OR_DAY.sub(full, text)
+
+    def day_month(m: re.Match[str]) -> str:
+        day, mon = int(m.group(1)), int(m.group(3))
+        if not _valid(day, mon):
+            return m.group(0)
+        before = text[:m.start()]
+        if _DAY_BEFORE.search(before):
+            return " " + _say(day, mon, None, ctx.dialect, False) + " "
+        if _DAYTIME_BEFORE.search(before) or (_EDGE_BEFORE.search(before) and _ENDS_CLAUSE.match(text, m.end())
+                                               and m.group(2) == "-"):
+            said = _say(day, mon, None, ctx.dialect, True)
+            ctx.guessed(m.group(0), said, "guessed to be a date")
+            return " " + said + " "
+        return m.group(0)
+
+    text = _DAY_MONTH.sub(day_month, text)
 
     def month_year(m: re.Match[str]) -> str:
         mon = int(m.group(1))
         if not 1 <= mon <= 12:
             return m.group(0)
-        prefix = "" if _MONTH_BEFORE.search(text, 0, m.start()) else "tháng "
+        before = text[:m.start()]
+        if _ADDRESS_BEFORE.search(before) and not _MONTH_BEFORE.search(before):
+            return f" {numbers.number(m.group(1), ctx.dialect)} năm {numbers.number(m.group(2), ctx.dialect)} "
+        prefix = "" if _MONTH_BEFORE.search(before) else "tháng "
         return f" {prefix}{numbers.month(mon, ctx.dialect)} năm {numbers.number(m.group(2), ctx.dialect)} "
 
     text = _MONTH_YEAR.sub(month_year, text)
@@ -91,6 +197,12 @@ def dates(text: str, ctx: Context) -> str:
 _CLOCK = re.compile(r"(?<![\w:.,])(\d{1,2}):(\d{2})(?::(\d{2}))?(?![\w:]|[.,]\d)")
 _HOUR_MIN = re.compile(r"(?<![\w.,])(\d{1,2})\s?[hHg](\d{1,2})(?:\s?(?:ph|p|')(?![^\W\d_]))?(?![\w])")
 _HOURS = re.compile(r"(?<![\w.,])(\d{1,3})\s?[hH](?![\w])")
+# '9g' is nine o'clock only where a time is expected; elsewhere 'g' stays grams.
+_HOURS_G = re.compile(r"(?<![\w.,])(\d{1,2})g(?![\w])")
+_TIME_BEFORE = re.compile(r"(?i)(?<![^\W\d_])(?:lúc|từ|đến|tới|vào|khoảng|trước|sau|hồi|giờ)\s*$|[-–]\s*$")
+_TIME_AFTER = re.compile(r"(?i)\s*(?:[-–]|(?:sáng|trưa|chiều|tối|đêm|ngày|hôm|đến|tới|và|cùng ngày)(?![^\W\d_]))")
+# '07 giờ 00 phút', '7 giờ 00': an announcer says 'bảy giờ'.
+_ZERO_MINUTES = re.compile(r"(?i)(?<![^\W\d_])(giờ)\s+0{1,2}(?:\s*(?:phút|ph|p)(?![^\W\d_]))?(?![\w])")
 
 
 def _clock(hour: int, minute: int, second: int, dialect: str) -> str:
@@ -117,7 +229,16 @@ def times(text: str, ctx: Context) -> str:
             return m.group(0)
         return " " + _clock(hour, minute, 0, ctx.dialect) + " "
 
+    def hours_g(m: re.Match[str]) -> str:
+        if int(m.group(1)) > 24 or not (_TIME_BEFORE.search(text, 0, m.start()) or _TIME_AFTER.match(text, m.end())):
+            return m.group(0)
+        return f" {numbers.number(m.group(1), ctx.dialect)} giờ "
+
     if ":" in text:
         text = _CLOCK.sub(clock, text)
+    if "giờ" in text:
+        text = _ZERO_MINUTES.sub(r"\1", text)
+    if "g" in text:
+        text = _HOURS_G.sub(hours_g, text)
     text = _HOUR_MIN.sub(hour_min, text)
     return _HOURS.sub(lambda m: f" {numbers.number(m.group(1), ctx.dialect)} giờ ", text)

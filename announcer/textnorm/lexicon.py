@@ -7,7 +7,7 @@ import functools
 import logging
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from importlib import resources
 from pathlib import Path
 
@@ -113,15 +113,25 @@ def builtin_lexicon() -> Mapping[str, str]:
 
 
 class Lexicon:
-    """Built-in entries overlaid with a station's; finds written forms in text."""
+    """Built-in entries overlaid with a station's; finds written forms in text.
+
+    Finding is a dictionary look-up per word, not one big regular expression: with hundreds of
+    entries an alternation is tried at every position of the text and gets slow."""
 
     def __init__(self, station: Mapping[str, str] | None = None) -> None:
         merged = dict(builtin_lexicon())
+        station_keys = set()
         for written, spoken in (station or {}).items():
-            merged[unicodedata.normalize("NFC", written)] = spoken
+            key = unicodedata.normalize("NFC", written)
+            merged[key] = spoken
+            station_keys.add(fold_tones(key))
+        self.station = frozenset(station_keys)
+        """Written forms the station itself defines: rules that read by context leave them alone."""
         self.entries = {fold_tones(k): v for k, v in merged.items() if k.strip()}
         self._lower = {k.lower(): v for k, v in self.entries.items() if k == k.lower()}
-        self.pattern = _compile(tuple(sorted(self.entries, key=len, reverse=True)))
+        self._index = _index(tuple(self.entries))
+        self.learned: dict[str, str] = {}
+        """Acronyms a text defines for itself ('Ban quản lý dự án (BQLDA)'), for the rest of that text."""
 
     def get(self, token: str) -> str | None:
         key = fold_tones(token)
@@ -130,31 +140,70 @@ class Lexicon:
             found = self._lower.get(key.lower())
         return found
 
+    def finditer(self, text: str) -> Iterator[tuple[int, int, str]]:
+        """(start, end, spoken) of each entry in text, leftmost and then longest first, not overlapping."""
+        folded = fold_tones(text)
+        exact, lower = self._index
+        last = 0
+        for m in _WORD.finditer(folded):
+            start = m.start()
+            if start < last:
+                continue
+            word = m.group(0)
+            candidates = list(exact.get(word, ()))
+            candidates += lower.get(word.lower(), ())
+            head = _upper_head(word)
+            if head:
+                candidates += exact.get(head, ())
+            if not candidates:
+                continue
+            if word[0].isdigit() and start and folded[start - 1].isalpha():
+                continue
+            for key in sorted(candidates, key=len, reverse=True):
+                end = start + len(key)
+                piece = folded[start:end]
+                if piece != key and not (key == key.lower() and piece.lower() == key):
+                    continue
+                if not _right_boundary(key, folded[end:end + 1]):
+                    continue
+                spoken = self.get(piece)
+                if spoken is not None:
+                    yield start, end, spoken
+                    last = end
+                    break
 
-def _upper_class() -> str:
-    chars = [chr(c) for c in range(0xC0, 0x1EFA) if chr(c).isupper() and chr(c).isalpha()]
-    return "A-Z" + "".join(chars)
+
+_WORD = re.compile(r"[^\W\d_]+|\d+")
 
 
-UPPER = _upper_class()
+def _upper_head(word: str) -> str | None:
+    """'UBND' in 'UBNDphường': an acronym glued to the word after it."""
+    i = 0
+    while i < len(word) and word[i].isupper():
+        i += 1
+    return word[:i] if i >= 3 and i < len(word) and word[i].islower() else None
 
 
-def _key_pattern(key: str) -> str:
-    body = re.escape(key)
-    if key == key.lower():
-        body = "(?i:" + body + ")"
-    left = r"(?<![^\W\d_])" if key[0].isalnum() else ""
-    if not key[-1].isalnum():
-        right = ""
-    elif key.isupper() and len(key) >= 3:
-        right = f"(?![{UPPER}])"  # glued to a lower-case word is fine: UBNDphường
-    else:
-        right = r"(?![^\W\d_])"
-    return left + body + right
+def _right_boundary(key: str, nxt: str) -> bool:
+    if not key[-1].isalnum() or not nxt:
+        return True
+    if key.isupper() and len(key) >= 3:
+        return not (nxt.isalpha() and nxt.isupper())  # glued to a lower-case word is fine: UBNDphường
+    return not nxt.isalpha()
 
 
 @functools.lru_cache(maxsize=16)
-def _compile(keys: tuple[str, ...]) -> re.Pattern[str] | None:
-    if not keys:
-        return None
-    return re.compile("|".join(_key_pattern(k) for k in keys))
+def _index(keys: tuple[str, ...]) -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
+    """Keys by their first word: exact case, and (for keys written in lower case) lower-cased."""
+    exact: dict[str, list[str]] = {}
+    lower: dict[str, list[str]] = {}
+    for key in keys:
+        m = _WORD.match(key)
+        if not m:
+            continue
+        head = m.group(0)
+        if key == key.lower():
+            lower.setdefault(head, []).append(key)
+        else:
+            exact.setdefault(head, []).append(key)
+    return ({k: tuple(v) for k, v in exact.items()}, {k: tuple(v) for k, v in lower.items()})

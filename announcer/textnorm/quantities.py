@@ -7,14 +7,17 @@ import re
 from announcer.textnorm import numbers
 from announcer.textnorm.context import Context
 
+_ANY_DIGIT = re.compile(r"\d")
+
 # Unit words after a number. Glued-only units are ambiguous when they stand alone.
 UNITS = {
     "km²": "ki lô mét vuông", "km2": "ki lô mét vuông", "m²": "mét vuông", "m2": "mét vuông",
     "cm²": "xăng ti mét vuông", "cm2": "xăng ti mét vuông", "m³": "mét khối", "m3": "mét khối",
-    "km/h": "ki lô mét trên giờ", "km": "ki lô mét", "cm": "xăng ti mét", "mm": "mi li mét", "m": "mét",
+    "km/h": "ki lô mét một giờ", "km": "ki lô mét", "cm": "xăng ti mét", "mm": "mi li mét", "m": "mét",
     "ha": "héc ta", "kg": "ki lô gam", "g": "gam", "mg": "mi li gam", "ml": "mi li lít", "l": "lít",
-    "°C": "độ xê", "°c": "độ xê", "°F": "độ ép", "°": "độ", "%": "phần trăm",
+    "°C": "độ xê", "oC": "độ xê", "°c": "độ xê", "°F": "độ ép", "°": "độ", "%": "phần trăm",
     "kwh": "ki lô oát giờ", "kWh": "ki lô oát giờ", "kw": "ki lô oát", "kW": "ki lô oát", "KW": "ki lô oát",
+    "kV": "ki lô vôn", "kVA": "ki lô vôn am pe",
     "w": "oát", "W": "oát", "v": "vôn", "V": "vôn", "hz": "hẹc", "Hz": "hẹc", "mhz": "mê ga hẹc",
     "MHz": "mê ga hẹc", "GB": "gi ga bai", "MB": "mê ga bai",
     "p": "phút", "ph": "phút", "s": "giây",
@@ -42,6 +45,83 @@ _WORD_DASH_DIGIT = re.compile(r"(?<=[^\W\d_])-(?=\d)")
 _ORDINAL = re.compile(r"(?i)(?<![^\W\d_])(thứ)\s+(\d{1,6})(?![\w]|[.,]\d)")
 
 
+# A slash after a counted or measured thing means 'per', said 'một': 20.000 đồng/người/tháng,
+# 3 lần/tuần, 60 km/h. Only after these words (elsewhere 'Ông/Bà' and 'và/hoặc' are choices).
+_PER_LEFT = (
+    "đồng", "đ", "vnđ", "nghìn", "ngàn", "triệu", "tỷ", "lần", "buổi", "ca", "suất", "chuyến", "ngày", "giờ",
+    "tiếng", "phút", "tiết", "bữa", "lượt", "kg", "g", "tấn", "tạ", "yến", "lít", "l", "m", "m2", "m3", "km", "ha",
+    "kwh", "số", "khối", "liều", "mũi", "viên", "cái", "con", "bao", "túi", "chiếc", "bộ", "hộp", "người", "hộ",
+    "học sinh", "em", "cháu", "trẻ", "xe", "sào", "mẫu", "công", "gói", "thùng", "chai", "bình", "usd", "đô la",
+    "km2", "tháng", "năm", "tuần", "đêm",
+)
+_PER_WORDS = {"h": "giờ", "g": "giờ", "ng": "người", "th": "tháng", "kg": "ki lô gam", "m2": "mét vuông",
+              "m3": "mét khối", "km": "ki lô mét", "m": "mét", "l": "lít", "ha": "héc ta"}
+_NOT_PER = {"hoặc", "và", "hay", "bà", "chị", "ông", "anh", "em", "cô", "chú", "với", "hoac"}
+_PER = re.compile(
+    rf"(?i)(?<![\w.,/])(?P<lead>(?:{_NUM})\s?(?:[^\W\d_]+\s)?(?:"
+    + "|".join(sorted(map(re.escape, _PER_LEFT), key=len, reverse=True))
+    + r"))(?P<tail>(?:\s?/\s?[^\W\d_]+\d?(?![\w])(?:\sđêm(?![\w]))?)+)(?![\w/])"
+)
+_PER_PART = re.compile(r"\s?/\s?([^\W\d_]+\d?(?:\sđêm(?![\w]))?)")
+_PLUS_LIST = re.compile(r"(?<![\w.,+])(\d{1,4})((?:\s?\+\s?\d{1,4})+)(?![\w+=]|\s*=|[.,]\d)")
+
+
+# '15 (mười lăm) ngày', '500.000 đồng (Năm trăm nghìn đồng)': the words in brackets already say it.
+_SPELLED_AGAIN = re.compile(
+    rf"(?<![\w.,])(?P<num>{_NUM})(?P<mid>\s?[^\W\d_]*(?:\s[^\W\d_]+)?\s*)\((?P<words>[^()\d]{{2,120}})\)"
+)
+
+
+def _plain(text: str) -> str:
+    return " ".join(re.sub(r"[^\w\s]|_", " ", text.lower()).replace("ngàn", "nghìn").replace(" lẻ ", " linh ").split())
+
+
+def spelled_again(text: str, ctx: Context) -> str:
+    """A number followed by its own reading in brackets is read once."""
+    if "(" not in text:
+        return text
+
+    def replace(m: re.Match[str]) -> str:
+        said = _plain(read_number(m.group("num"), ctx.dialect, decimal_dot=False))
+        words = _plain(m.group("words"))
+        if not (words == said or words.startswith(said + " ")):
+            return m.group(0)
+        if words == said:
+            return m.group("num") + m.group("mid")
+        return m.group("num") + m.group("mid").rstrip() + " "
+
+    return _SPELLED_AGAIN.sub(replace, text)
+
+
+def per_units(text: str, ctx: Context) -> str:
+    """'20.000 đồng/người/tháng' -> '20.000 đồng một người một tháng'; '3 lần/tuần' -> '3 lần một tuần'."""
+    if "/" not in text:
+        return text
+
+    def replace(m: re.Match[str]) -> str:
+        parts = _PER_PART.findall(m.group("tail"))
+        if any(p.lower() in _NOT_PER for p in parts):
+            return m.group(0)
+        words = [_PER_WORDS.get(p, UNITS.get(p, p)) for p in parts]
+        return m.group("lead") + "".join(f" một {w}" for w in words) + " "
+
+    return _PER.sub(replace, text)
+
+
+def plus_lists(text: str, ctx: Context) -> str:
+    """'tổ 4+5+6' -> 'tổ bốn, năm và sáu': a '+' between numbers in a notice joins a list."""
+    if "+" not in text:
+        return text
+
+    def replace(m: re.Match[str]) -> str:
+        items = [numbers.number(n, ctx.dialect) for n in [m.group(1), *re.findall(r"\d+", m.group(2))]]
+        said = ", ".join(items[:-1]) + " và " + items[-1]
+        ctx.guessed(m.group(0), said, "a list, not a sum")
+        return f" {said} "
+
+    return _PLUS_LIST.sub(replace, text)
+
+
 def read_number(written: str, dialect: str = "north", decimal_dot: bool = False) -> str:
     """Read one written number: 15.000.000, 2,5, 0256, 1,000,000 (English grouping), 1.5."""
     if re.fullmatch(r"\d{1,3}(?:\.\d{3})+(?:,\d+)?", written):
@@ -66,7 +146,11 @@ def ranges(text: str, ctx: Context) -> str:
     """'10:00-11:00', '3kg-6kg', '50.000đ-100.000đ', '2020-2025' -> '... đến ...'."""
     if not any(c in text for c in "-–—~"):
         return text
-    text = _RANGE.sub(lambda m: m.group(1) + " đến ", text)
+    def to(m: re.Match[str]) -> str:
+        ctx.guessed(m.group(0) + text[m.end():m.end() + 12].split(" ")[0], m.group(1) + " đến ...", "a range")
+        return m.group(1) + " đến "
+
+    text = _RANGE.sub(to, text)
     return _WORD_DASH_DIGIT.sub(" ", text)
 
 
@@ -88,7 +172,7 @@ def quantities(text: str, ctx: Context) -> str:
             said += " " + UNITS[m.group("cur")]
         if m.group("den"):
             den = m.group("den")
-            said += " trên " + UNITS.get(den, den)
+            said += " một " + _PER_WORDS.get(den, UNITS.get(den, den))
         return f" {said} "
 
     def prefix_currency(m: re.Match[str]) -> str:
@@ -108,7 +192,7 @@ def ordinals(text: str, ctx: Context) -> str:
 
 def plain_numbers(text: str, ctx: Context) -> str:
     """Every number still in digits: negatives, 'x' and '/' between numbers, then the number."""
-    if not any(c.isdigit() for c in text):
+    if not _ANY_DIGIT.search(text):
         return text
     text = _NEGATIVE.sub("âm ", text)
     text = _BETWEEN.sub(lambda m: _BETWEEN_WORDS[m.group(1)], text)

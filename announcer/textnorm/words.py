@@ -14,25 +14,218 @@ _REPEATED_VV = re.compile(r"(?i)\b(về việc)(\s+về việc\b)+")
 
 
 def abbreviations(text: str, ctx: Context) -> str:
-    """Lexicon entries (station first, then built-in); glued forms like 'UBNDphường' split."""
-    pattern = ctx.lexicon.pattern
-    if pattern is None:
-        return text
-    folded = fold_tones(text)
+    """Readings that depend on the words around them first, then lexicon entries (station first,
+    then built-in); glued forms like 'UBNDphường' split."""
+    text = context_readings(text, ctx)
     out, last = [], 0
-    for m in pattern.finditer(folded):
-        spoken = ctx.lexicon.get(m.group(0))
-        if spoken is None:
-            continue
-        out.append(text[last:m.start()])
-        if m.group(0).endswith(".") and m.group(0).islower() and _SENTENCE_END.match(folded, m.end()):
+    for start, end, spoken in ctx.lexicon.finditer(text):
+        out.append(text[last:start])
+        written = text[start:end]
+        if written.endswith(".") and written.islower() and _SENTENCE_END.match(text, end):
             spoken += "."  # 'v.v.' closing a sentence keeps the full stop
         out.append(f" {spoken} ")
-        last = m.end()
+        last = end
     if not out:
         return text
     out.append(text[last:])
     return _REPEATED_VV.sub(r"\1", "".join(out))
+
+
+# --- readings decided by the words around them ----------------------------------------------------------
+
+_LETTER = r"[^\W\d_]"
+_NAMES_OF_PLACES = {"P": "phường", "Q": "quận", "H": "huyện", "X": "xã"}
+_ACTING = {"trưởng", "phó", "chủ", "giám", "hiệu", "chánh", "tổng", "bí", "cục", "vụ", "viện"}
+_BEFORE_A_PLACE = {
+    "tại", "ở", "thuộc", "của", "về", "và", "từ", "đến", "gồm", "trú", "tổ", "khu", "ấp", "thôn", "xóm",
+    "an", "tới", "sang", "qua", "với", "cho", "là", "địa", "bàn", "nhân", "dân", "đoàn", "hội",
+}
+_SINGLE_LETTER = re.compile(rf"(?<!{_LETTER})(?<![.])([PQHX])\.[ \t]*(?=\d|{_LETTER})")
+
+
+def _is_capitalised(word: str) -> bool:
+    return word[:1].isupper() and (len(word) == 1 or not word[1:].isupper() or len(word) <= 2)
+
+
+def _single_letter(text: str, ctx: Context) -> str:
+    """'P. Tân An' -> 'phường Tân An', 'Q.5' -> 'quận 5', 'Q. Trưởng phòng' -> 'quyền Trưởng phòng';
+    'Nguyễn Văn P. Qua kiểm tra' and other initials stay as they are."""
+    def replace(m: re.Match[str]) -> str:
+        letter = m.group(1)
+        if f"{letter}." in ctx.lexicon.station:
+            return m.group(0)
+        after = text[m.end():]
+        words = re.findall(rf"{_LETTER}+", after[:40])
+        if letter == "Q" and words and (words[0].lower() in _ACTING or words[0].isupper() and len(words[0]) > 1
+                                        and words[0].lower() in ("chủ", "giám", "trưởng", "hiệu", "chánh")):
+            return "quyền "
+        if after[:1].isdigit():
+            return f"{_NAMES_OF_PLACES[letter]} " if letter in "PQ" else m.group(0)
+        following = re.match(rf"({_LETTER}+)[ \t]+({_LETTER}+)", after)
+        if not following or not all(_is_capitalised(w) and not w.isupper() for w in following.groups()):
+            return m.group(0)
+        before = re.search(rf"({_LETTER}+)[ \t]*$", text[:m.start()])
+        if before and _is_capitalised(before.group(1)) and not before.group(1).isupper() \
+                and before.group(1).lower() not in _BEFORE_A_PLACE:
+            return m.group(0)  # 'Nguyễn Văn P. Tân': an initial
+        return f"{_NAMES_OF_PLACES[letter]} "
+
+    if "." not in text:
+        return text
+    return _SINGLE_LETTER.sub(replace, text)
+
+
+_CENTRE_WORDS = {"y", "văn", "vh", "dịch", "dv", "phục", "hành", "gdnn", "kiểm", "bồi", "chăm", "trợ", "truyền",
+                 "giáo", "học", "quản", "phát", "nước", "thông", "công", "tư", "khuyến", "nông", "giống"}
+_STANDING = r"(?:HĐND|UBND|UBMTTQ|MTTQ|Đảng ủy|Đảng uỷ|ĐU|HU|TU|QU|Huyện ủy|Tỉnh ủy|HĐ)"
+_TT = re.compile(rf"(?<!{_LETTER})TT(\.?)[ \t]*(?={_LETTER})")
+
+
+def _tt(text: str, ctx: Context) -> str:
+    """'TT. Phú Hòa' -> thị trấn, 'TT HĐND' -> thường trực, 'TT. Y tế' -> trung tâm."""
+    def replace(m: re.Match[str]) -> str:
+        if "TT." in ctx.lexicon.station or "TT" in ctx.lexicon.station:
+            return m.group(0)
+        after = text[m.end():]
+        if re.match(_STANDING + rf"(?!{_LETTER})", after):
+            return "thường trực "
+        word = re.match(rf"{_LETTER}+", after).group(0)  # type: ignore[union-attr]
+        if word.lower() in _CENTRE_WORDS and _is_capitalised(word):
+            return "trung tâm "
+        if m.group(1) and _is_capitalised(word) and not word.isupper():
+            return "thị trấn "
+        return m.group(0)
+
+    if "TT" not in text:
+        return text
+    return _TT.sub(replace, text)
+
+
+def _rule(key: str, pattern: str, spoken: str) -> tuple[str, re.Pattern[str], str]:
+    return key, re.compile(pattern), spoken
+
+
+_RULES = (
+    _rule("CP", rf"(?i:(?<!{_LETTER})((?:tổng )?(?:công ty|cty))[ \t]+)CP(?!{_LETTER})", r"\1 cổ phần"),
+    _rule("KH", rf"(?i:(?<!{_LETTER})(quý|mã|các|những|mọi|đến|tới|của|hộ|toàn bộ|số)[ \t]+)KH(?!{_LETTER})",
+          r"\1 khách hàng"),
+    _rule("KH", rf"(?i:(?<!{_LETTER})(theo|triển khai|thực hiện|ban hành|xây dựng)[ \t]+)KH(?!{_LETTER})",
+          r"\1 kế hoạch"),
+    _rule("KH", rf"(?<!{_LETTER})KH(?=[ \t]*(?:số\b|\d))", "kế hoạch "),
+    _rule("TB", rf"(?<!{_LETTER})TB(?=[ \t]*(?:số\b|\d))", "thông báo "),
+    _rule("CV", rf"(?<!{_LETTER})CV(?=[ \t]*(?:số\b|\d))", "công văn "),
+    _rule("BC", rf"(?<!{_LETTER})BC(?=[ \t]*(?:số\b|\d))", "báo cáo "),
+    _rule("HD", rf"(?<!{_LETTER})HD(?=[ \t]*(?:số\b|\d))", "hướng dẫn "),
+    _rule("GM", rf"(?<!{_LETTER})GM(?=[ \t]*(?:số\b|\d))", "giấy mời "),
+    _rule("CT", rf"(?<!{_LETTER})CT(?=[ \t]*(?:số\b|\d))", "chỉ thị "),
+    _rule("TT", rf"(?<!{_LETTER})TT(?=[ \t]*(?:số\b|\d))", "thông tư "),
+    _rule("ĐT", rf"(?<!{_LETTER})ĐT\.?[ \t]*(?=\d{{2,3}}[A-Z]?(?![\d.,]?\d))", "đường tỉnh "),
+    _rule("SN", rf"(?<!{_LETTER})SN[ \t]*:?[ \t]*(?=(?:19|20)\d\d(?!\d))", "sinh năm "),
+    _rule("SN", rf"(?<!{_LETTER})SN[ \t]*(?=\d)", "số nhà "),
+    _rule("DN", rf"(?<!{_LETTER})DN(?=\d)", "đê en "),
+    _rule("KT.", rf"(?<!{_LETTER})KT\.[ \t]*(?=[A-ZĐ]{{2}}|Chủ|Giám|Trưởng|Hiệu|Chánh|Bộ)", "ký thay "),
+    _rule("TM.", rf"(?<!{_LETTER})TM\.[ \t]*(?=[A-ZĐÂỦỦ]{{2}}|Ủy|Ban|Hội|Đảng|Chi)", "thay mặt "),
+    _rule("TL.", rf"(?<!{_LETTER})TL\.[ \t]*(?=[A-ZĐ]{{2}}|Chủ|Giám|Trưởng)", "thừa lệnh "),
+    _rule("TUQ.", rf"(?<!{_LETTER})TUQ\.[ \t]*(?=[A-ZĐ]{{2}}|Chủ|Giám|Trưởng)", "thừa ủy quyền "),
+)
+
+
+def context_readings(text: str, ctx: Context) -> str:
+    """Abbreviations whose reading depends on their neighbours; a station's own entry for the same
+    written form wins (the rule is skipped)."""
+    text = _single_letter(text, ctx)
+    text = _tt(text, ctx)
+    for key, pattern, spoken in _RULES:
+        if key[:2] in text and key not in ctx.lexicon.station:
+            text = pattern.sub(spoken, text)
+    return text
+
+
+# --- read once: 'căn cước công dân (CCCD)', '15 (mười lăm) ngày' ----------------------------------------
+
+_PAREN = re.compile(r"\(\s*([^()\n]{1,80}?)\s*\)")
+_IN_WORDS = re.compile(r"(?i)^(?:bằng chữ|viết bằng chữ|ghi bằng chữ)\s*:?\s*")
+_ACRONYM = re.compile(r"^[A-ZĐ][A-ZĐ&]{1,11}$")
+_FOLDS = ((r"\blẻ\b", "linh"), (r"\bngàn\b", "nghìn"), (r"\bchẵn\b", ""), (r"\bmươi bốn\b", "mươi tư"))
+
+
+def _canon(spoken: str) -> str:
+    text = re.sub(r"[^\w\s]|_", " ", fold_tones(spoken).lower())
+    for pattern, repl in _FOLDS:
+        text = re.sub(pattern, repl, text)
+    return " ".join(text.split())
+
+
+def _reading(text: str, ctx: Context) -> str:
+    from announcer.textnorm.pipeline import normalize_line  # the pipeline imports this module
+
+    return _canon(normalize_line(text, Context(dialect=ctx.dialect, lexicon=ctx.lexicon)))
+
+
+def _plain(token: str) -> bool:
+    return token.isalpha() and not token.isupper()
+
+
+def _defines(words: list[str], acronym: str) -> int:
+    """How many of the last words spell acronym by their initials ('Ban quản lý dự án' -> BQLDA), or 0."""
+    letters = [c for c in acronym if c != "&"]
+    i, used = len(letters) - 1, 0
+    for word in reversed(words):
+        if i < 0:
+            break
+        if not word.isalpha():
+            return 0
+        if base_letters(word[0]).upper() == letters[i]:
+            i -= 1
+        elif word.lower() != "và":
+            return 0
+        used += 1
+    return used if i < 0 else 0
+
+
+def written_out(text: str, ctx: Context) -> str:
+    """A reading written twice, once in brackets, is said once: 'căn cước công dân (CCCD)',
+    'CCCD (căn cước công dân)', '15 (mười lăm) ngày', '500.000 đồng (năm trăm nghìn đồng chẵn)'.
+    An acronym a text defines this way is learnt for the rest of the text."""
+    if "(" not in text:
+        return text
+    out, last = [], 0
+    for m in _PAREN.finditer(text):
+        inner = _IN_WORDS.sub("", m.group(1)).strip(" .,;:")
+        before = text[last:m.start()]
+        tokens = before.split()
+        if not inner or not tokens:
+            continue
+        drop = False
+        if _ACRONYM.match(inner) and ctx.lexicon.get(inner) is None:
+            count = _defines(tokens, inner)
+            if count and inner not in ctx.lexicon.learned:
+                ctx.lexicon.learned[inner] = " ".join(tokens[-count:]).lower()
+            drop = bool(count)
+        else:
+            said = _reading(inner, ctx)
+            tail = tokens[-1].strip(",.;:")
+            tail_said = tail.lower() if _plain(tail) else _reading(tail, ctx)
+            if said and tail_said and (said == tail_said or said.endswith(" " + tail_said)):
+                words = len(said.split())
+                for count in range(1, min(len(tokens), words + 2) + 1):
+                    suffix = " ".join(tokens[-count:])
+                    if all(_plain(t) for t in tokens[-count:]):
+                        got = _canon(suffix)
+                    else:
+                        got = _reading(suffix, ctx)
+                    if got == said:
+                        drop = True
+                        break
+                    if len(got.split()) > words:
+                        break
+        if drop:
+            out.append(text[last:m.start()].rstrip(" \t"))
+            last = m.end()
+    if not out:
+        return text
+    out.append(text[last:])
+    return "".join(out)
 
 
 _ROMAN_KEYWORDS = (
@@ -70,15 +263,50 @@ def roman_numerals(text: str, ctx: Context) -> str:
 _TOKEN = re.compile(r"[^\W\d_]+")
 
 
+def _compound(token: str, ctx: Context) -> str | None:
+    """An unlisted acronym made of listed ones: 'EVNHCMC', 'HĐNDTP' -> their readings one after the other.
+    At most three parts, at most one of them two letters long."""
+    if len(token) < 4 or len(token) > 16:
+        return None
+
+    def parts(rest: str, short_used: bool, depth: int) -> list[str] | None:
+        if not rest:
+            return []
+        if depth == 3:
+            return None
+        for size in range(len(rest), 1, -1):
+            piece = rest[:size]
+            if size == 2 and short_used:
+                continue
+            spoken = ctx.lexicon.entries.get(piece)
+            if spoken is None or not piece.isupper():
+                continue
+            tail = parts(rest[size:], short_used or size == 2, depth + 1)
+            if tail is not None:
+                return [spoken, *tail]
+        return None
+
+    found = parts(token, False, 0)
+    return " ".join(found) if found and len(found) > 1 else None
+
+
 def acronyms(text: str, ctx: Context) -> str:
-    """All-caps tokens that are not Vietnamese syllables: 'OTP' -> 'ô tê pê'."""
+    """All-caps tokens that are not Vietnamese syllables: defined in the text, made of listed
+    abbreviations, or else spelled: 'OTP' -> 'ô tê pê'."""
     def replace(m: re.Match[str]) -> str:
         token = m.group(0)
         if not token.isupper() or is_syllable(token):
             return token
+        learned = ctx.lexicon.learned.get(token)
+        if learned:
+            return learned
         if any(base_letters(c.lower()) not in LETTER_NAMES for c in token):
             ctx.note(f"{token}: cannot be read in Vietnamese")
             return token
+        joined = _compound(token, ctx)
+        if joined:
+            ctx.note(f"{token}: read as '{joined}' (known abbreviations run together; check it)")
+            return joined
         spelled = spell(token)
         ctx.note(f"{token}: unknown abbreviation, read letter by letter as '{spelled}' (add it to lexicon.tsv)")
         return spelled

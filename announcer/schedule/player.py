@@ -1,0 +1,262 @@
+"""The playback worker: one item at a time, urgent items first, each recorded before it airs.
+
+Threads: ``Player`` owns one worker thread (``announcer-player``), the only caller of the sink
+and of ``Airing.play``. The loop thread calls ``submit``; ``_cond`` guards ``_queue``,
+``_current`` and ``_stopping``. ``Airing`` reads the render worker's ``errors`` with single
+``dict.get`` calls (the render thread may change them at any moment).
+
+Record before air, and airing beats bookkeeping: an item is recorded ``started`` in the store
+before the sink gets it; a restart never plays an item the store knows. When the record cannot
+be saved (disk full, read-only ``.state``) the item airs anyway and the record is retried (see
+``store``), with one exception that keeps the promise "never twice": an item that is only being
+*caught up* after a start (a late slot, a hand-over left from before) may have aired in the run
+that crashed, so it airs only when its record is durable (database or fallback journal).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from announcer.config import Station
+from announcer.schedule import renders
+from announcer.schedule.asrun import iso
+from announcer.schedule.clock import Clock
+from announcer.schedule.model import Item, Occurrence
+from announcer.schedule.sinks import Sink, SinkError
+from announcer.schedule.store import ALREADY, UNRECORDED, PlayerStore
+
+log = logging.getLogger(__name__)
+
+RENDER_NOW_TIMEOUT = 120.0
+"""How long a slot waits for a render that vanished just before it to be rebuilt."""
+
+
+@dataclass
+class Job:
+    occ: Occurrence
+    item: Item
+    fire_status: str
+    """'played' or 'late': how the occurrence fired."""
+    handed_over: bool = False
+    """From ``announcer play``: cuts in whatever the schedule has on air."""
+    note: str | None = None
+    """As-run error note of a handed-over item (e.g. its rebuild failed in ``play``)."""
+    catch_up: bool = False
+    """Due before this start: a crashed run may have aired it, so it needs a durable record first."""
+    take: str | None = None
+    """The hand-over this job takes from the inbox when it starts."""
+    urgent: bool = False
+
+    @property
+    def priority(self) -> int:
+        return self.item.priority if self.item.script is not None else self.occ.priority
+
+    @property
+    def rank(self) -> tuple[bool, int]:
+        """What decides a cut-in: a handed-over item beats any scheduled one, then priority."""
+        return (self.handed_over, self.priority)
+
+
+class Player:
+    """One playback at a time, in a worker thread; urgent higher-priority items cut in."""
+
+    def __init__(self, sink: Sink, play_job: Callable[[Job, threading.Event], None]) -> None:
+        self.sink = sink
+        self._play_job = play_job
+        self._queue: list[Job] = []
+        self._cond = threading.Condition()
+        self._current: Job | None = None
+        self._cut = threading.Event()
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="announcer-player", daemon=True)
+        self._thread.start()
+
+    def submit(self, jobs: Sequence[Job], urgent: bool = False) -> None:
+        """Queue ``jobs``; urgent ones go before everything not urgent, higher rank first, in order."""
+        if not jobs:
+            return
+        with self._cond:
+            if urgent:
+                for job in jobs:
+                    job.urgent = True
+                    at = 0
+                    while at < len(self._queue) and self._queue[at].urgent and self._queue[at].rank >= job.rank:
+                        at += 1
+                    self._queue.insert(at, job)
+                top = max(jobs, key=lambda j: j.rank)
+                if self._current is not None and top.rank > self._current.rank:
+                    what = "item from announcer play" if top.handed_over else f"item (priority {top.priority})"
+                    log.warning("urgent %s cuts in", what)
+                    self._cut.set()
+            else:
+                self._queue.extend(jobs)
+            self._cond.notify_all()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._queue and not self._stopping:
+                    self._cond.wait()
+                if self._stopping:
+                    self._current = None
+                    self._cond.notify_all()
+                    return
+                job = self._queue.pop(0)
+                self._current = job
+                self._cut.clear()
+            try:
+                self._play_job(job, self._cut)
+            except Exception:  # noqa: BLE001 - one bad item must not end playback
+                log.exception("playing %s failed", job.item.file)
+            with self._cond:
+                self._current = None
+                self._cond.notify_all()
+
+    def busy(self) -> bool:
+        with self._cond:
+            return self._current is not None or bool(self._queue)
+
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        with self._cond:
+            return self._cond.wait_for(lambda: self._current is None and not self._queue, timeout)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        with self._cond:
+            self._stopping = True
+            self._queue.clear()
+            self._cut.set()
+            self._cond.notify_all()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+
+class Airing:
+    """Plays one job on the worker thread and keeps its records."""
+
+    def __init__(
+        self,
+        root: Path,
+        store: PlayerStore,
+        clock: Clock,
+        station: Callable[[], Station | None],
+        sink: Callable[[], Sink],
+        *,
+        render_errors: Mapping[str, str],
+        render_now: Callable[[Path], bool],
+        status_fn: renders.StatusFn,
+    ) -> None:
+        self.root = root
+        self.store = store
+        self.clock = clock
+        self._station = station
+        self._sink = sink
+        self._errors = render_errors
+        self._render_now = render_now
+        self._status_fn = status_fn
+
+    def play(self, job: Job, cut: threading.Event) -> None:
+        occ, item = job.occ, job.item
+        key = occ.item_key(item)
+        if self.store.handled(key):
+            return
+        station = self._station()
+        assert station is not None
+        error = job.note
+        stem = item.script.stem if item.script is not None else None
+        if item.script is not None and not item.file.is_file():
+            log.error("%s is gone just before it airs; rebuilding it now", item.file)
+            self._render_now(item.script.path)
+        failed = self._errors.get(stem) if stem is not None and not job.handed_over else None
+        if failed:
+            error = f"rebuild failed, played the last good render: {failed}"
+        if not item.file.is_file():
+            what = "no render; run announcer build" if item.script is not None else "jingle file not found"
+            if failed:
+                what = f"no render; rebuild failed: {failed}"
+            log.error("%s: %s", item.file, what)
+            self.finish(job, "failed", None, None, what)
+            return
+        if item.script is not None and error is None and not job.handed_over:
+            if self._status_fn(station, item.script) == renders.STALE:
+                error = "stale render: the script changed after it was rendered; the rebuild is under way"
+        started = self.clock()
+        outcome = self.store.start(key, self.fields(occ, item, started), take=job.take)
+        if outcome == ALREADY:
+            return
+        if outcome == UNRECORDED and job.catch_up:
+            log.critical(
+                "%s (%s) is not caught up: its record cannot be saved anywhere, and the run before this start "
+                "may have aired it", item.file.name, occ.slot or occ.source,
+            )
+            return
+        if outcome != "recorded":
+            log.critical("airing %s although its record is not in the player database yet", item.file.name)
+        duration = renders.audio_duration(item.file)
+        log.info("playing %s (%s)", item.file.name, occ.slot or occ.source)
+        try:
+            finished = self._sink().play(item.file, duration, cut)
+        except SinkError as exc:
+            self.finish(job, "failed", started, self.clock(), str(exc))
+            return
+        except Exception as exc:  # noqa: BLE001
+            self.finish(job, "failed", started, self.clock(), f"{type(exc).__name__}: {exc}")
+            return
+        status = job.fire_status if finished else "cut"
+        if not finished:
+            error = "cut in by an urgent item or by stopping the player"
+        self.finish(job, status, started, self.clock(), error)
+
+    def fields(self, occ: Occurrence, item: Item, started: datetime | None) -> dict[str, Any]:
+        station = self._station()
+        assert station is not None
+        return {
+            "scheduled": iso(occ.at, station.tz, "seconds"),
+            "started": iso(started, station.tz),
+            "slot": occ.slot,
+            "source": occ.source,
+            "script": self.rel(item.script.path) if item.script is not None else None,
+            "file": self.rel(item.file),
+            "title": item.title,
+        }
+
+    def rel(self, path: Path) -> str:
+        try:
+            return path.relative_to(self.root).as_posix()
+        except ValueError:
+            return path.as_posix()
+
+    def record(
+        self, occ: Occurrence, item: Item, status: str, started: datetime | None, ended: datetime | None,
+        error: str | None,
+    ) -> dict[str, Any]:
+        """An as-run record (the same keys, in the same order, as ever)."""
+        station = self._station()
+        assert station is not None
+        fields = self.fields(occ, item, started)
+        return {
+            "scheduled": fields["scheduled"],
+            "started": fields["started"],
+            "ended": iso(ended, station.tz),
+            "slot": fields["slot"],
+            "source": fields["source"],
+            "script": fields["script"],
+            "file": fields["file"],
+            "status": status,
+            "error": error,
+            "title": fields["title"],
+        }
+
+    def finish(
+        self, job: Job, status: str, started: datetime | None, ended: datetime | None, error: str | None
+    ) -> None:
+        record = self.record(job.occ, job.item, status, started, ended, error)
+        self.store.finish(job.occ.item_key(job.item), record, take=job.take)

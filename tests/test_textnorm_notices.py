@@ -1,0 +1,102 @@
+"""Readings in the patterns of real notices (tests/readings/notices.txt), what preview flags,
+and the station lexicon pinning any reading."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from pathlib import Path
+
+import pytest
+
+from announcer.textnorm import normalize, unresolved
+
+CORPUS = Path(__file__).with_name("readings") / "notices.txt"
+_OLD_TONES = {"oà": "òa", "oá": "óa", "oả": "ỏa", "oã": "õa", "oạ": "ọa", "oè": "òe", "oé": "óe", "oẻ": "ỏe",
+              "oẽ": "õe", "oẹ": "ọe", "uỳ": "ùy", "uý": "úy", "uỷ": "ủy", "uỹ": "ũy", "uỵ": "ụy"}
+
+
+def load_cases() -> list[tuple[str, str, str, str, str]]:
+    """(id, class, kind, written, expected) for every case line of the corpus."""
+    cases, klass = [], ""
+    for number, line in enumerate(CORPUS.read_text(encoding="utf-8").splitlines(), 1):
+        if line.startswith("# class:"):
+            klass = line.split(":", 1)[1].strip()
+        if not line.strip() or line.startswith("#"):
+            continue
+        kind, written, expected = line.split("\t")
+        cases.append((f"{number}:{written}", klass, kind, written, expected))
+    return cases
+
+
+def canon(text: str) -> str:
+    """Case, punctuation and old/new tone placement do not change what is heard."""
+    text = unicodedata.normalize("NFC", text).lower()
+    for old, new in _OLD_TONES.items():
+        text = text.replace(old, new)
+    return " ".join(re.sub(r"[^\w\s]|_", " ", text).split())
+
+
+CASES = load_cases()
+
+
+@pytest.mark.parametrize(("klass", "kind", "written", "expected"), [c[1:] for c in CASES],
+                         ids=[c[0] for c in CASES])
+def test_notice_phrase_reads_as_an_announcer_would(klass: str, kind: str, written: str, expected: str) -> None:
+    got = normalize(written)
+    if kind == "exact":
+        assert canon(got) in {canon(alt) for alt in expected.split("|")}, klass
+    elif kind == "not":
+        assert not any(item.lower() in got.lower() for item in expected.split(";")), klass
+    else:
+        assert all(any(canon(a) in canon(got) for a in item.split("|")) for item in expected.split(";")), klass
+
+
+def test_every_class_of_the_issue_has_cases() -> None:
+    counts: dict[str, int] = {}
+    for _, klass, *_ in CASES:
+        counts[klass] = counts.get(klass, 0) + 1
+    assert len(counts) >= 15
+    assert min(counts.values()) >= 4, counts
+
+
+@pytest.mark.parametrize(
+    ("text", "written", "said"),
+    [
+        ("Kết quả:\n7/9 thôn đã hoàn thành", "'7/9'", "bảy trên chín"),
+        ("hạn chót 15/7", "'15/7'", "ngày mười lăm tháng bảy"),
+        ("trẻ từ 5-11 tuổi", "'5-11", "đến"),
+        ("tổ 4+5+6", "'4+5+6'", "bốn, năm và sáu"),
+        ("gọi 0905.123.456", "'0905.123.456'", "không chín không năm một hai ba bốn năm sáu"),
+        ("xem www.hanoi.gov.vn", "'www.hanoi.gov.vn'", "vê kép"),
+        ("số nhà 12/5", "'12/5'", "mười hai trên năm"),
+        ("từ 25-10 đến 30-10", "'25-10'", "ngày hai mươi lăm tháng mười"),
+    ],
+)
+def test_preview_flags_guessed_readings_with_line_and_reading(text: str, written: str, said: str) -> None:
+    items = [item for item in unresolved(text) if written in item]
+    assert items, unresolved(text)
+    assert f"line {text.count(chr(10)) + 1}:" in items[0] and said in items[0] and "lexicon.tsv" in items[0]
+
+
+def test_preview_is_quiet_when_the_words_decide() -> None:
+    assert unresolved("Ngày ban hành: 12/5/2024, đường 3/2, lúc 07 giờ 00 phút, 3 lần/tuần.") == []
+
+
+@pytest.mark.parametrize(
+    ("entry", "spoken", "text", "out"),
+    [
+        ("7/9", "bảy phần chín", "7/9 thôn đã hoàn thành", "bảy phần chín thôn đã hoàn thành"),
+        ("15/7", "rằm tháng bảy", "lễ 15/7", "lễ rằm tháng bảy"),
+        ("0905.123.456", "số máy trực ban", "gọi 0905.123.456.", "gọi số máy trực ban."),
+        ("COVID-19", "cô vi mười chín", "dịch COVID-19", "dịch cô vi mười chín"),
+        ("www.hanoi.gov.vn", "cổng thông tin Hà Nội", "xem www.hanoi.gov.vn", "xem cổng thông tin Hà Nội"),
+        ("4+5", "bốn cộng năm", "tổ 4+5", "tổ bốn cộng năm"),
+        ("9g", "chín giờ sáng", "lúc 9g", "lúc chín giờ sáng"),
+        ("12/2024/QĐ-UBND", "mười hai", "Quyết định số 12/2024/QĐ-UBND", "Quyết định số mười hai"),
+    ],
+)
+def test_station_lexicon_overrides_any_reading(entry: str, spoken: str, text: str, out: str) -> None:
+    lexicon = {entry: spoken}
+    assert normalize(text, lexicon=lexicon) == out
+    assert not any(repr(entry) in item for item in unresolved(text, lexicon=lexicon))
