@@ -1,7 +1,13 @@
 """Render scripts to broadcast-ready audio: the main job.
 
-script ─parse─> reading plan ─engine chain + cache─> clips ─mixer─> program WAV
-       ─master (gain + limiter + MP3, measured)─> audio_out/<stem>.mp3 + .json + .txt
+script ─parse─> reading plan ─engine chain + cache─> clips ─mixer─> speech track (engine's rate)
+       ─master (jingles + speech, resampled, joined, compressed, limited, MP3; measured as
+        it is written)─> audio_out/<stem>.mp3 + .json + .txt
+
+What a build learns is kept: sentences in the speech cache, each jingle's length and
+gain and each voice's fit through mastering in small caches, so a script usually costs
+its own synthesis, one encode and one measurement. A script whose mastered program is
+unchanged (same clips, pauses, jingles and settings) reuses its measured MP3.
 
 Outputs are written to a private ``.build-*`` folder and published only when all
 of them are complete: each file fsynced and renamed into place, MP3 first, manifest
