@@ -153,14 +153,19 @@ def _audio_digest(path: str, size: int, mtime_ns: int, inode: int) -> str:
 
 
 def audio_identity(path: Path) -> dict[str, Any]:
-    """What a manifest records about its MP3: size and sha256."""
+    """What a manifest records about its MP3: size and sha256, and which file it is (inode and
+    modification time, which the rename into place keeps)."""
     info = path.stat()
-    return {"bytes": info.st_size, "sha256": _audio_digest(str(path), info.st_size, info.st_mtime_ns, info.st_ino)}
+    return {"bytes": info.st_size, "sha256": _audio_digest(str(path), info.st_size, info.st_mtime_ns, info.st_ino),
+            "file": [info.st_ino, info.st_mtime_ns]}
 
 
-def manifest_matches_audio(manifest: dict[str, Any], mp3: Path) -> bool:
+def manifest_matches_audio(manifest: dict[str, Any], mp3: Path, thorough: bool = False) -> bool:
     """True when ``mp3`` is the very file the manifest vouches for (same size and hash).
 
+    The very file published with the manifest, untouched since, is known by its inode and
+    modification time without reading it: `check`, `plan` and every build ask this of every
+    render, and hashing a station's MP3s costs seconds. ``thorough`` always compares the hash.
     A manifest from before this check was added (no ``audio`` entry) is trusted on size > 0.
     """
     try:
@@ -172,6 +177,8 @@ def manifest_matches_audio(manifest: dict[str, Any], mp3: Path) -> bool:
         return info.st_size > 0
     if recorded.get("bytes") != info.st_size:
         return False
+    if not thorough and recorded.get("file") == [info.st_ino, info.st_mtime_ns]:
+        return True
     try:
         return bool(recorded.get("sha256") == audio_identity(mp3)["sha256"])
     except OSError:
@@ -609,7 +616,8 @@ def _reuse_mastered(manifest: dict[str, Any] | None, program_key: str, published
     if not manifest or manifest.get("program") != program_key or not published.is_file():
         return None
     try:
-        if not isinstance(manifest.get("audio"), dict) or not manifest_matches_audio(manifest, published):
+        if not isinstance(manifest.get("audio"), dict) or not manifest_matches_audio(manifest, published,
+                                                                                  thorough=True):
             return None
         import shutil
 

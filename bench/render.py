@@ -183,9 +183,13 @@ class Text:
         estimate = 0.0
         paragraphs = ["Kính thưa bà con nhân dân trong phường."]
         while estimate < minutes * 60:
-            paragraph = [next(self.gen) for _ in range(self.rng.randint(3, 6))]
-            for sentence in paragraph:
+            paragraph = []
+            for _ in range(self.rng.randint(3, 6)):
+                if estimate >= minutes * 60:
+                    break
+                sentence = next(self.gen)
                 estimate += len(self.normalize(sentence)) * self.sec_per_char + self.audio.sentence_pause_ms / 1000
+                paragraph.append(sentence)
             estimate += (self.audio.paragraph_pause_ms - self.audio.sentence_pause_ms) / 1000
             paragraphs.append(" ".join(paragraph))
         return "\n\n".join(paragraphs)
@@ -270,10 +274,23 @@ def announcer_build(station: Station, scripts: list[Path], force: bool = False, 
     return wall, results
 
 
+CHILD_ENV = dict(os.environ)
+"""Environment of the announcer processes we time: bytecode cached as after `pip install`
+(some shells set PYTHONDONTWRITEBYTECODE, which would make every start compile the sources)."""
+CHILD_ENV.pop("PYTHONDONTWRITEBYTECODE", None)
+
+
+def prepare_bytecode(tmp: Path) -> None:
+    """Compile announcer once, as pip does at install time, into a cache of our own."""
+    CHILD_ENV["PYTHONPYCACHEPREFIX"] = str(tmp / "pycache")
+    subprocess.run([sys.executable, "-c", "import compileall, sys; compileall.compile_dir(sys.argv[1], quiet=1)",
+                    str(REPO / "announcer")], env=CHILD_ENV, check=True)
+
+
 def cli(station: Station, *args: str) -> float:
     start = time.perf_counter()
     proc = subprocess.run([sys.executable, "-m", "announcer", "--station", str(station.root), *args],
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, env=CHILD_ENV)
     wall = time.perf_counter() - start
     if proc.returncode != 0:
         raise SystemExit(f"announcer {' '.join(args)} failed: {proc.stderr[-2000:]}")
@@ -534,7 +551,7 @@ def time_v(cmd: list[str], cwd: Path) -> tuple[float, float]:
     """(wall s, max RSS MB) of a command, by /usr/bin/time -v when there is one."""
     gnu_time = Path("/usr/bin/time")
     if gnu_time.exists():
-        proc = subprocess.run([str(gnu_time), "-v", *cmd], cwd=cwd, capture_output=True, text=True)
+        proc = subprocess.run([str(gnu_time), "-v", *cmd], cwd=cwd, capture_output=True, text=True, env=CHILD_ENV)
         wall = re.search(r"Elapsed \(wall clock\) time.*: (?:(\d+):)?(\d+):([\d.]+)", proc.stderr)
         rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr)
         if wall and rss:
@@ -550,7 +567,7 @@ def player_at_rest(station: Station, tmp: Path, seconds: float = 4.0) -> tuple[f
     aired = tmp / "aired"
     aired.mkdir(exist_ok=True)
     proc = subprocess.Popen([sys.executable, "-m", "announcer", "run", "--sink", f"file:{aired}"],
-                            cwd=station.root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            cwd=station.root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=CHILD_ENV)
     try:
         time.sleep(seconds)
         status = Path(f"/proc/{proc.pid}/status")
@@ -674,6 +691,7 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="announcer-bench-"))
     print(f"workdir {tmp}; python {sys.version.split()[0]}; {os.cpu_count()} CPUs; ffmpeg {ffmpeg_exe()}")
     section("start")
+    prepare_bytecode(tmp)
     checks = Loudness()
     figures: dict[str, Any] = {}
     try:

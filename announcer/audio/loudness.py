@@ -214,7 +214,7 @@ def estimate_fit(speech_wav: Path, settings: MasterSettings, seconds: float) -> 
                            "-f", "null", "-"], f"measuring {speech_wav.name}")
         return _summary(proc.stderr)  # no true peak here: the MP3 decides that
 
-    strict = MasterSettings(settings.target_lufs, 0.0, settings.bitrate_kbps, settings.sample_rate, 0.15)
+    strict = MasterSettings(settings.target_lufs, 0.0, settings.bitrate_kbps, settings.sample_rate, 0.25)
     gain, _, _, slope = _converge(attempt, settings.target_lufs - before.integrated_lufs, ceiling, strict,
                                   first_slope=0.5, quiet=True)
     check = speech_wav.with_name(speech_wav.stem + "-fit.mp3")
@@ -242,7 +242,7 @@ def fit_jingle(path: Path, settings: MasterSettings, target_lufs: float) -> floa
                           f"measuring {path.name}")
         return _summary(proc.stderr)
 
-    strict = MasterSettings(target_lufs, 0.0, settings.bitrate_kbps, rate, 0.15)
+    strict = MasterSettings(target_lufs, 0.0, settings.bitrate_kbps, rate, 0.3)
     gain, _, _, _ = _converge(attempt, target_lufs - before.integrated_lufs, first_ceiling(settings), strict,
                               quiet=True)
     return gain
