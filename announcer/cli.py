@@ -15,6 +15,7 @@ import click
 
 from announcer import __version__
 from announcer.errors import AnnouncerError
+from announcer.procs import children_die_with_us
 
 log = logging.getLogger("announcer")
 
@@ -247,8 +248,24 @@ def check(obj: Context) -> None:
 def run(obj: Context, sink: str | None) -> None:
     """Play the schedule unattended (Ctrl-C stops)."""
     from announcer.schedule.runner import run_command
+    from announcer.schedule.sinks import probe_sink
 
-    sys.exit(run_command(obj.require(), sink))
+    root = obj.require()
+    spec = sink or _configured_sink(root)
+    problem = probe_sink(spec)
+    if problem:  # said at start, not at the first item; the player still starts (a device may come back)
+        click.echo(f"warning: the sink {spec or 'soundcard'!r} cannot play here: {problem}", err=True)
+    sys.exit(run_command(root, sink))
+
+
+def _configured_sink(root: Path) -> str | None:
+    """station.toml's sink; None when the file cannot be read now (`run` then deals with it)."""
+    from announcer.config import load_station
+
+    try:
+        return load_station(root).player.sink
+    except AnnouncerError:
+        return None
 
 
 @cli.command()
@@ -286,7 +303,8 @@ def main(argv: list[str] | None = None) -> None:
     debug = "--debug" in args
     _utf8_stdio()
     try:
-        cli.main(args=args, prog_name="announcer", standalone_mode=False)
+        with children_die_with_us():  # SIGTERM stops like Ctrl+C, and no ffmpeg or player outlives us
+            cli.main(args=args, prog_name="announcer", standalone_mode=False)
     except AnnouncerError as exc:
         if debug:
             raise

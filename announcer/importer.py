@@ -155,7 +155,8 @@ _KINDS = (
 )
 _TITLE = re.compile(r"^\s*(?:" + "|".join(sorted(_KINDS, key=len, reverse=True)) + r")(?:\s+[^a-zà-ỹđ]*)?\s*:?\s*$")
 _TITLE_ANY_CASE = re.compile(r"(?i)^\s*(?:" + "|".join(_KINDS) + r")(?:\s+khẩn)?\s*:?\s*$")
-_SUBJECT = re.compile(r"(?i)^\s*(?:về việc|v/v)\b[\s:.]*(.*)$")
+_QUOTES = " \t\"'“”‘’«».:"
+_SUBJECT = re.compile(r"(?i)^\W*(?:về việc|v/v)\b[\s:.]*(.*)$")
 _RECIPIENTS = re.compile(r"(?i)^\W*nơi nhận\s*:?")
 _LUU = re.compile(r"(?i)^\W*lưu\s*:\s*(vt|văn thư)\b")
 _BULLET_LINE = re.compile(r"^\s*[-–—+•·*●○▪■◦]")
@@ -178,14 +179,14 @@ _HEADER_LINE = re.compile(r"(?i)^\s*số\s*:\s*\S*/|^[^,]{2,40},\s*ngày\s+\S+\s
 # Issuer, national motto, number and place-date come as separate lines, a table row (read cell by cell)
 # or one flattened line; the subject ('V/v ...') and the 'Kính gửi:' list may follow. None of it airs.
 
-_NATION = re.compile(r"cộng\s*hòa\s*xã\s*hội\s*chủ\s*nghĩa\s*việt\s*nam|chxhcn\s*việt\s*nam")
+_NATION = re.compile(r"xã\s*hội\s*chủ\s*nghĩa\s*việt\s*nam|chxhcn\s*việt\s*nam")  # 'CỘNG HÕA' typos too
 _FREEDOM = re.compile(r"độc\s*lập\s*[-–—,.]*\s*tự\s*do\s*[-–—,.]*\s*hạnh\s*phúc")
 _BLANK = r"[\d.…_ \-]*"
 _PLACE_DATE = re.compile(
     rf"^(?:[^,\d]{{2,60}},?\s*)?ngày\s*{_BLANK}\s*(?:tháng\s*{_BLANK}\s*năm\s*{_BLANK}|[/-]{_BLANK}[/-]\s*\d{{0,4}})\s*\W*$"
 )
 _NUMBER = re.compile(r"^số\s*[:.]?\s*[\d.…_ ]*\s*/\s*\S|^số\s*:\s*\S*$|^số\s*:\s*[.…_ ]*$")
-_SUBJECT_LINE = re.compile(r"(?i)^\s*(?:v/v|về việc)\b\s*[:.]?\s*(.*)$")
+_SUBJECT_LINE = re.compile(r"(?i)^\W*(?:v/v|về việc)\b\s*[:.]?\s*(.*)$")
 _KINH_GUI = re.compile(r"(?i)^\W*kính\s+gửi\s*(?::|$)\s*(.*)$")
 _AGENCY = re.compile(
     r"(?i)^(?:ủy ban|uỷ ban|ubnd|hđnd|hội đồng|công an|ban |ban chỉ|trạm|trung tâm|công ty|tổng công ty|"
@@ -225,8 +226,9 @@ def _issuer_like(text: str) -> bool:
 
 
 _FLAT_BREAKS = re.compile(
-    r"(?i)\s+(?=cộng\s*h(?:òa|oà)\s+xã\s+hội|độc\s+lập\s*[-–—]|số\s*:|v/v\b|kính\s+gửi\b)"
+    r"(?i)\s+(?=cộng\s*h\w{1,2}a\s+xã\s+hội|độc\s+lập\s*[-–—]?\s*tự\s+do|số\s*:|v/v\b|kính\s+gửi\b)"
     r"|\s+([A-ZĐ][^\W\d_]*(?:[ -][A-ZĐ][^\W\d_]*){0,4},\s*ngày\s)"
+    r"|\s+(?=(?:" + "|".join(_KINDS) + r")\s+[A-ZĐÀ-Ỹ]{2,})"
 )
 _LIST_END = re.compile(r"(?<=\.)\s+(?=[A-ZĐÀ-Ỹ][a-zà-ỹđ])")
 
@@ -247,26 +249,24 @@ def _unflatten(lines: list[str]) -> list[str]:
 
 
 def _kinh_gui_block(lines: list[str], i: int) -> tuple[list[str], int]:
-    """The 'Kính gửi:' line at i and its list of recipients; (their texts, the index after them)."""
+    """The 'Kính gửi:' line at i and its list of recipients; (their texts, the index after them).
+    Items go on while they end with ';' or ',' or start with a dash; a full stop ends the list."""
     first = " ".join(lines[i].split())
     block = [first]
-    rest = _KINH_GUI.match(first).group(1).strip()  # type: ignore[union-attr]
-    bullet = bool(_BULLET_LINE.match(rest))
-    expect_more = not rest or rest.endswith((";", ",", ":")) or (bullet and not rest.endswith("."))
+    last = _KINH_GUI.match(first).group(1).strip()  # type: ignore[union-attr]
     i += 1
-    while i < len(lines):
+    while i < len(lines) and not last.endswith("."):
         text = " ".join(lines[i].split())
         if not text:
             i += 1
             continue
-        bullet = bool(_BULLET_LINE.match(text))
-        if not (bullet or (expect_more and len(text) <= 120)):
+        open_list = not last or last.endswith((";", ",", ":"))
+        dashes = bool(_BULLET_LINE.match(text)) and (open_list or bool(_BULLET_LINE.match(last)))
+        if not (dashes or open_list) or len(text) > 120:
             break
         block.append(text)
-        expect_more = text.endswith((";", ",", ":")) or (bullet and not text.endswith("."))
+        last = text
         i += 1
-        if not expect_more and not bullet:
-            break
     return block, i
 
 
@@ -277,13 +277,14 @@ class _Header:
     subject: str = ""
     """The 'V/v ...' subject found in the header (becomes the title when there is no title line)."""
     titled: bool = False
+    """The first line after the header is the title (a known kind, or capitals after the date)."""
 
 
 def _split_header(lines: list[str], removed: list[str]) -> _Header:
     """Drop the header block (reported in `removed`); keep everything from the title or body on."""
     dropped: list[str] = []
     recipients: list[str] = []
-    subject, strong, dated = "", False, False
+    subject, strong, dated, motto = "", False, False, False
     i, seen = 0, 0
     while i < len(lines) and seen < 40:
         text = " ".join(lines[i].split())
@@ -296,6 +297,7 @@ def _split_header(lines: list[str], removed: list[str]) -> _Header:
             break
         if _is_motto(folded) or _is_rule(text) or _NUMBER.match(folded) or _PLACE_DATE.match(folded):
             dated = dated or bool(_PLACE_DATE.match(folded)) or "ngày" in folded and "năm" in folded
+            motto = motto or bool(_FREEDOM.search(folded))
             strong = True
             dropped.append(text)
             i += 1
@@ -312,7 +314,7 @@ def _split_header(lines: list[str], removed: list[str]) -> _Header:
                 parts.append(nxt)
                 dropped.append(nxt)
                 i += 1
-            subject = " ".join(p for p in parts if p).strip(" .:")
+            subject = " ".join(p for p in parts if p).strip(_QUOTES)
             strong = True
             continue
         if _KINH_GUI.match(text):
@@ -320,7 +322,8 @@ def _split_header(lines: list[str], removed: list[str]) -> _Header:
             recipients.extend(block)
             strong = True
             continue
-        if _issuer_like(text) and not dated and not subject:
+        # The issuer comes before the motto (left cell first); after it only an agency name is one.
+        if _issuer_like(text) and not dated and not subject and (not motto or _AGENCY.match(folded)):
             dropped.append(text)
             i += 1
             continue
@@ -332,8 +335,8 @@ def _split_header(lines: list[str], removed: list[str]) -> _Header:
     if recipients:
         removed.append("recipients (Kính gửi): " + " ".join(recipients))
     rest = lines[i:]
-    titled = bool(rest) and any(t.strip() for t in rest[:1]) and (
-        _is_title(rest[0]) or (dated and _all_caps(rest[0]) and len(rest[0].strip()) <= 120))
+    first = next(line.strip() for line in rest if line.strip())
+    titled = _is_title(first) or (dated and _all_caps(first) and len(first) <= 120)
     return _Header(lines=rest, subject=subject, titled=titled)
 
 
@@ -423,28 +426,36 @@ def _clean_lines(lines: list[str], removed: list[str]) -> tuple[list[str], _Head
         else:
             out.append(line)
         i += 1
-    header.lines = out
     return out, header
+
+
+_BODY_START = re.compile(r"(?i)^\W*(?:căn cứ|thực hiện|kính gửi|kính thưa|theo|nhằm|để|hiện nay|ngày)\b")
 
 
 def _title(lines: list[str], fallback: str, header: _Header | None = None) -> str:
     """The title line (with its subject), else the header's 'V/v' subject, never the issuer."""
     kind = None
-    titled = header is not None and header.titled
+    titled = header is not None and header.titled  # the first line is the title, whatever its words
+    first = True
     for i, line in enumerate(lines[:12]):
         text = line.strip()
         if not text:
             continue
-        if kind is None and (_is_title(text) or (titled and i == 0)):
+        is_first, first = first, False
+        if kind is None and (_is_title(text) or (titled and is_first)):
             kind = " ".join(text.strip(": ").split()).capitalize()
             continue
         m = _SUBJECT.match(text)
-        if m and m.group(1).strip():
-            subject = "về việc " + m.group(1).strip()
+        if m and m.group(1).strip(_QUOTES):
+            subject = "về việc " + m.group(1).strip(_QUOTES)
             return f"{kind} {subject}" if kind else subject[0].upper() + subject[1:]
         if kind is not None:
+            if _AGENCY.match(_fold(text)):
+                continue  # 'UBND XÃ HẢI NINH THÔNG BÁO' under the title: the subject may follow
             if _all_caps(text) and len(text) < 120:
                 return f"{kind} {text.lower()}"
+            if len(text) <= 150 and not text.endswith((".", ";", ":")) and not _BODY_START.match(text):
+                return f"{kind} {text[0].lower()}{text[1:]}"  # 'KẾ HOẠCH / Phòng, chống thiên tai năm 2025'
             break
         if header is not None and header.subject:
             break

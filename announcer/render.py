@@ -56,6 +56,10 @@ JINGLE_BELOW_SPEECH_LU = 1.0
 """Jingles sit this much below the speech, so they are never louder than it."""
 SPEECH_SAMPLE_S = 20.0
 """How much speech is measured for the first mastering gain (speech loudness is steady)."""
+LOUDNESS_MISS_LU = 1.0
+"""A render further than this from the loudness target is refused, not published with a warning."""
+TRUE_PEAK_MISS_DB = 0.5
+"""Likewise for a true peak above the station's ceiling."""
 
 
 @dataclass
@@ -574,6 +578,7 @@ def render_script(
             _learn_fit(stores, fit_key, fit, speech_lufs, mastered)
             measured = mastered.loudness
             speech_wav.unlink()
+        _require_target(station, measured.integrated_lufs, measured.true_peak_db)
 
         manifest = {
             "script": path.name, "title": script.title, "station": station.name,
@@ -748,6 +753,27 @@ def _learn_fit(stores: Stores, key: str, fit: SpeechFit, speech_lufs: float, mas
                                    round(mastered.slope or fit.slope, 3), round(mastered.ceiling_db, 3)))
 
 
+def _require_target(station: Station, lufs: float, true_peak_db: float) -> None:
+    """Refuse a render that missed the station's loudness target or peak ceiling (nothing is published).
+
+    Every file must sound equally loud on air; a target the true-peak ceiling does not leave
+    room for (e.g. -6 LUFS for speech under -1.5 dBTP) is a setting to fix, not a warning to miss.
+    """
+    audio = station.audio
+    too_far = abs(lufs - audio.loudness_lufs) > LOUDNESS_MISS_LU
+    too_hot = true_peak_db > audio.true_peak_db + TRUE_PEAK_MISS_DB
+    if not (too_far or too_hot):
+        return
+    setting = "loudness_lufs" if too_far else "true_peak_db"
+    raise RenderError(
+        f"cannot reach the loudness target: {audio.loudness_lufs:.1f} LUFS with true peak at most "
+        f"{audio.true_peak_db:.1f} dBTP was asked, {lufs:.1f} LUFS / {true_peak_db:.1f} dBTP was reached",
+        file=station.config_path, line=find_line(_station_source(station), setting),
+        hint="set loudness_lufs in [audio] nearer -16 (speech this loud needs more headroom than "
+             "true_peak_db leaves), or raise true_peak_db; the last good renders are kept",
+    )
+
+
 def _master_settings(station: Station) -> MasterSettings:
     audio = station.audio
     return MasterSettings(target_lufs=audio.loudness_lufs, max_true_peak_db=audio.true_peak_db,
@@ -847,6 +873,7 @@ def say_text(station: Station, text: str, output: Path, engine: str | None = Non
                                      first_gain, ceiling=fit.ceiling_db)
         _learn_fit(stores, fit_key, fit, speech_lufs, mastered)
         program.unlink()
+        _require_target(station, mastered.loudness.integrated_lufs, mastered.loudness.true_peak_db)
         try:
             replace_durably(tmp, output)
         except OSError as exc:
@@ -866,7 +893,7 @@ def preview_script(station: Station, path: Path) -> str:
     lines = [f"# {script.title}" + (f"  (đọc {script.repeat} lần)" if script.repeat > 1 else ""), ""]
     lines.append(format_preview(pieces))
     lexicon = load_lexicon(station.lexicon_path)
-    problems = unresolved(script.body, dialect=station.dialect, lexicon=lexicon)
+    problems = unresolved(script.body, dialect=station.dialect, lexicon=lexicon, first_line=script.body_line)
     if problems:
         lines += ["", "# Cần kiểm tra (check these; add fixes to lexicon.tsv):"]
         lines += [f"#   {item}" for item in problems]

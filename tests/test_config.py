@@ -94,6 +94,7 @@ RANGE_CASES = [
     ("[limits]\nmax_script_kb = 0\n", "limits.max_script_kb", 2),
     ("[limits]\nmax_program_min = 100000\n", "limits.max_program_min", 2),
     ("audio.true_peak_db = 3\n", "audio.true_peak_db", 1),
+    ("[gtts]\ntimeout = " + "9" * 400 + "\n", "gtts.timeout", 2),  # found by tests/test_input_fuzz.py
 ]
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import threading
-import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from announcer.audio.pydub_compat import AudioSegment
 from announcer.config import EspeakOptions, Station
 from announcer.engines import ENGINES, create_engine, describe_engines
 from announcer.engines.espeak import EspeakEngine
@@ -53,7 +54,7 @@ def test_faster_rate_gives_shorter_audio() -> None:
     assert fast.duration_seconds < slow.duration_seconds * 0.6
 
 
-def test_pitch_is_applied_and_settings_do_not_leak_between_engines() -> None:
+def test_settings_do_not_leak_between_engines() -> None:
     normal = EspeakEngine(EspeakOptions(rate=150))
     fast = EspeakEngine(EspeakOptions(rate=400))
     first = normal.synthesize(SENTENCE).duration_seconds
@@ -61,6 +62,38 @@ def test_pitch_is_applied_and_settings_do_not_leak_between_engines() -> None:
     again = normal.synthesize(SENTENCE).duration_seconds
     assert again == pytest.approx(first, rel=0.05)
     assert EspeakEngine(EspeakOptions(pitch=10)).synthesize("Xin chào.").rms > 300
+
+
+def fundamental_hz(clip: AudioSegment) -> float:
+    """Median voice fundamental by autocorrelation over 40 ms frames (voiced, loud frames only).
+
+    Vietnamese tones move the pitch within a syllable; the median over a sentence is the
+    speaker's base pitch, which is what the setting moves.
+    """
+    samples = np.frombuffer(clip.raw_data, dtype="<i2").astype(np.float64)
+    rate = clip.frame_rate
+    size, hop = int(0.04 * rate), int(0.01 * rate)
+    shortest, longest = int(rate / 400), int(rate / 60)  # 60-400 Hz: any speaking voice
+    floor = 0.3 * np.sqrt(np.mean(samples**2))
+    found = []
+    for start in range(0, samples.size - size, hop):
+        frame = samples[start : start + size] - samples[start : start + size].mean()
+        if np.sqrt(np.mean(frame**2)) < floor:
+            continue
+        corr = np.correlate(frame, frame, "full")[size - 1 :]
+        lag = shortest + int(np.argmax(corr[shortest:longest]))
+        if corr[0] > 0 and corr[lag] / corr[0] >= 0.5:  # clearly periodic: voiced
+            found.append(rate / lag)
+    assert len(found) > 50, "too little voiced speech to measure"
+    return float(np.median(found))
+
+
+def test_pitch_setting_moves_the_voice_fundamental() -> None:
+    low = fundamental_hz(EspeakEngine(EspeakOptions(pitch=20)).synthesize(SENTENCE))
+    default = fundamental_hz(EspeakEngine().synthesize(SENTENCE))
+    high = fundamental_hz(EspeakEngine(EspeakOptions(pitch=80)).synthesize(SENTENCE))
+    assert 60 <= low < default < high <= 300
+    assert high > low * 1.4  # 20 -> 80 is most of espeak's range: well over a fifth higher
 
 
 @pytest.mark.parametrize("text", ["", "   ", "\n\t"])
@@ -130,20 +163,8 @@ def test_concurrent_calls_are_serialized_and_all_succeed() -> None:
     assert len(results) == 9 and all(r > 0.3 for r in results)
 
 
-def test_synthesis_is_far_faster_than_real_time() -> None:
-    engine = EspeakEngine()
-    engine.synthesize("Khởi động.")  # load the library and the voice first
-    start = time.perf_counter()
-    audio = engine.synthesize(SENTENCE * 2)
-    elapsed = time.perf_counter() - start
-    # ~1000x on a desktop; assert a generous 50x so slow CI machines pass.
-    assert audio.duration_seconds / elapsed > 50
-
-
-def test_describe_engines_offline_is_fast(tmp_path: Path) -> None:
-    start = time.perf_counter()
+def test_describe_engines_offline(tmp_path: Path) -> None:
     rows = describe_engines(_station(tmp_path))
-    assert time.perf_counter() - start < 3.0
     by_name = {row["name"]: row for row in rows}
     assert set(by_name) == {"espeak", "gtts"}
     assert by_name["espeak"]["available"] is True

@@ -183,3 +183,11 @@ def test_file_sink_copies_are_written_durably(tmp_path: Path, monkeypatch: pytes
     assert sink.play(src, 0.0, threading.Event())
     [copy] = list((tmp_path / "aired").iterdir())
     calls.check_durable_publish(copy)
+
+
+def test_the_last_valid_station_copy_is_written_durably(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from announcer.schedule.state import LAST_VALID_STATION, save_last_valid_station
+
+    calls = Calls(monkeypatch)
+    save_last_valid_station(tmp_path / ".state", 'name = "Đài phường"\n'.encode())
+    calls.check_durable_publish(tmp_path / ".state" / LAST_VALID_STATION)

@@ -92,6 +92,40 @@ CASES = [
         ("Thực hiện Kế hoạch số 15/KH-UBND", "Trân trọng"),
     ),
     Case(
+        "table-exported-with-bars-and-a-typo-in-the-motto",
+        "ỦY BAN NHÂN DÂN | CỘNG HÕA XÃ HỘI CHỦ NGHĨA VIỆT NAM |\nXÃ XUÂN LỘC | Độc lập - Tự do - Hạnh phúc |\n"
+        "Số: 36 /KH - UBND |\nXuân Lộc, ngày 07 tháng 5 năm 2025 |\nKẾ HOẠCH\n"
+        "Phòng, chống thiên tai và tìm kiếm cứu nạn năm 2025\n"
+        "Căn cứ Luật Phòng, chống thiên tai năm 2013;\nUBND xã xây dựng kế hoạch như sau:\n",
+        "Kế hoạch phòng, chống thiên tai và tìm kiếm cứu nạn năm 2025",
+        ("ỦY BAN", "CỘNG HÕA", "XÃ XUÂN LỘC", "Độc lập", "36 /KH", "Xuân Lộc, ngày"),
+        ("KẾ HOẠCH", "Phòng, chống thiên tai và tìm kiếm", "Căn cứ Luật Phòng", "UBND xã xây dựng kế hoạch"),
+    ),
+    Case(
+        "quoted-subject-under-title",
+        "THÔNG BÁO\nUBND XÃ HẢI NINH THÔNG BÁO\n“V/v triển khai phòng chống cơn bão số 4”\n"
+        "- Căn cứ công văn chỉ đạo của UBND huyện;\nBan chỉ huy xã đề nghị Nhân dân chằng chống nhà cửa.\n",
+        "Thông báo về việc triển khai phòng chống cơn bão số 4",
+        (),
+        ("Căn cứ công văn chỉ đạo", "Ban chỉ huy xã đề nghị"),
+    ),
+    Case(
+        "capitals-after-the-motto-are-body",
+        "HỘI NÔNG DÂN XÃ PHÚ LÂM\nCỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc\n"
+        "KÍNH THƯA BÀ CON NÔNG DÂN\nVụ lúa Đông Xuân sắp xuống giống, Hội Nông dân xã thông báo lịch thời vụ.\n",
+        "KÍNH THƯA BÀ CON NÔNG DÂN",
+        ("HỘI NÔNG DÂN XÃ", "CỘNG HÒA", "Độc lập"),
+        ("KÍNH THƯA BÀ CON NÔNG DÂN", "Vụ lúa Đông Xuân sắp xuống giống"),
+    ),
+    Case(
+        "recipients-then-a-dashed-body",
+        "UBND XÃ NINH AN\nSố: 88/UBND\nV/v vệ sinh môi trường\nKính gửi:\n- Các thôn;\n- Các hộ gia đình.\n"
+        "- Thời gian ra quân: 6 giờ sáng Chủ nhật.\n- Địa điểm: các tuyến đường liên thôn.\n",
+        "Về việc vệ sinh môi trường",
+        ("UBND XÃ NINH AN", "88/UBND", "Kính gửi", "Các thôn;", "Các hộ gia đình"),
+        ("Thời gian ra quân", "Địa điểm: các tuyến đường"),
+    ),
+    Case(
         "whole-header-on-one-line",
         "UBND TỈNH NINH AN CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM SỞ Y TẾ Độc lập - Tự do - Hạnh phúc "
         "Số : 291 /SYT-NVY Phan Thiết, ngày 05 tháng11 năm 2023 V/v tăng cường phòng chống bệnh tay chân miệng "
@@ -115,8 +149,9 @@ def test_untitled_headers_never_air(tmp_path: Path, case: Case) -> None:
         assert gone not in body, gone
     for kept in case.body:
         assert kept in body, kept
-    report = " ".join(result.removed)
-    assert "header" in report or "Kính gửi" in report
+    if case.header:
+        report = " ".join(result.removed)
+        assert "header" in report or "Kính gửi" in report
 
 
 def test_header_in_a_docx_table_row(tmp_path: Path) -> None:

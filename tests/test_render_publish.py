@@ -169,3 +169,23 @@ def test_a_build_sweeps_debris_from_a_killed_build(tmp_path: Path) -> None:
     (debris / "out.mp3").write_bytes(b"\0" * 1000)
     build_station(load_station(root), [])
     assert _staging_folders(root) == []
+
+
+def test_an_unreachable_loudness_target_is_an_error_naming_the_setting(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """-9 LUFS under a -8 dBTP ceiling: both within the allowed ranges, but speech has more
+    than 1 dB between loudness and peaks. Exit non-zero, nothing published."""
+    from tests.stations import run_cli
+
+    root = make_station(tmp_path, script=SHORT)
+    config = root / "station.toml"
+    text = config.read_text(encoding="utf-8")
+    assert "loudness_lufs = -16.0" in text and "true_peak_db = -1.5" in text
+    config.write_text(text.replace("loudness_lufs = -16.0", "loudness_lufs = -9.0")
+                      .replace("true_peak_db = -1.5", "true_peak_db = -8.0"), encoding="utf-8")
+    code, _, err = run_cli(["--station", str(root), "build"], capsys)
+    assert code != 0
+    assert "cannot reach the loudness target: -9.0 LUFS with true peak at most -8.0 dBTP" in err
+    assert "station.toml" in err and "loudness_lufs" in err
+    assert not (root / "audio_out" / "thu.mp3").exists()
+    assert _staging_folders(root) == []

@@ -71,16 +71,27 @@ def test_every_class_of_the_issue_has_cases() -> None:
         ("xem www.hanoi.gov.vn", "'www.hanoi.gov.vn'", "vê kép"),
         ("số nhà 12/5", "'12/5'", "mười hai trên năm"),
         ("từ 25-10 đến 30-10", "'25-10'", "ngày hai mươi lăm tháng mười"),
+        ("số tài khoản 0123456", "'0123456'", "không một hai ba bốn năm sáu"),
+        ("mã hồ sơ 12345678901234567890", "'12345678901234567890'", "một hai ba"),
     ],
 )
 def test_preview_flags_guessed_readings_with_line_and_reading(text: str, written: str, said: str) -> None:
     items = [item for item in unresolved(text) if written in item]
     assert items, unresolved(text)
-    assert f"line {text.count(chr(10)) + 1}:" in items[0] and said in items[0] and "lexicon.tsv" in items[0]
+    assert items[0].endswith(f"[line {text.count(chr(10)) + 1}]") and said in items[0] and "lexicon.tsv" in items[0]
+
+
+def test_preview_lists_every_line_of_a_repeated_item() -> None:
+    items = unresolved("gọi 0905.123.456\nnhắc lại\ngọi 0905.123.456, gửi TTTB\nTTTB")
+    assert items[0].startswith("'0905.123.456' read as") and items[0].endswith("[lines 1, 3]")
+    assert items[1].startswith("TTTB") and items[1].endswith("[lines 3, 4]")
+    many = unresolved("gọi 0905.123.456\n" * 40)
+    assert len(many) == 1 and many[0].endswith("[lines 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, …]")
 
 
 def test_preview_is_quiet_when_the_words_decide() -> None:
     assert unresolved("Ngày ban hành: 12/5/2024, đường 3/2, lúc 07 giờ 00 phút, 3 lần/tuần.") == []
+    assert unresolved("từ 7h30-11h30, giai đoạn 2021-2025, 50.000đ-100.000đ, 18-25 tuổi") == []
 
 
 @pytest.mark.parametrize(
@@ -100,3 +111,15 @@ def test_station_lexicon_overrides_any_reading(entry: str, spoken: str, text: st
     lexicon = {entry: spoken}
     assert normalize(text, lexicon=lexicon) == out
     assert not any(repr(entry) in item for item in unresolved(text, lexicon=lexicon))
+
+
+def test_a_copy_of_the_context_keeps_its_own_notes() -> None:
+    import dataclasses
+
+    from announcer.textnorm.context import Context
+
+    ctx = Context(line=1)
+    ctx.note("TTTB: unknown")
+    copy = dataclasses.replace(ctx, notes=[], line=2)  # how a step reads a fragment on the side
+    copy.note("TTTB: unknown")
+    assert ctx.notes == ["TTTB: unknown [line 1]"] and copy.notes == ["TTTB: unknown [line 2]"]

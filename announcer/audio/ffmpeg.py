@@ -1,8 +1,11 @@
-"""Where ffmpeg lives, and pointing pydub at it.
+"""Where ffmpeg lives, running it with a time limit, and pointing pydub at it.
 
 imageio-ffmpeg ships an ffmpeg binary for every platform (but no ffprobe), so pydub
 must always be told the format/codec of what it decodes. Nothing happens at import
 time; the first call looks the binary up and caches it.
+
+Every ffmpeg run goes through ``run_ffmpeg_process``: it has a timeout, drains
+stderr while running, and is killed when the program is interrupted (announcer.procs).
 """
 
 from __future__ import annotations
@@ -10,8 +13,12 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import subprocess
 import threading
+from collections.abc import Sequence
+from typing import Any
 
+from announcer import procs
 from announcer.errors import RenderError
 
 log = logging.getLogger(__name__)
@@ -29,6 +36,40 @@ def ffmpeg_exe() -> str:
             _exe = _find_ffmpeg()
             log.debug("using ffmpeg at %s", _exe)
         return _exe
+
+
+FFMPEG_TIMEOUT_S = 900.0
+"""Longest any single ffmpeg run may take (a long program mastered on a slow box takes a few
+minutes); past it ffmpeg is taken to be hung, and is killed."""
+
+
+def run_ffmpeg_process(cmd: Sequence[str], what: str, *, timeout: float = FFMPEG_TIMEOUT_S,
+                       input: bytes | None = None, text: bool = False) -> subprocess.CompletedProcess[Any]:
+    """Run an ffmpeg command line to completion, output captured (decoded as UTF-8 if ``text``).
+
+    Raises RenderError when it runs past ``timeout`` (it is killed first). The exit status is
+    the caller's to judge.
+    """
+    try:
+        done = procs.run(cmd, timeout=timeout, input=input)
+    except procs.ChildTimeout:
+        raise RenderError(f"{what}: ffmpeg did not finish within {timeout:.0f} s and was stopped",
+                          hint="the computer may be overloaded; run the build again") from None
+    if text:
+        return subprocess.CompletedProcess(done.args, done.returncode, done.stdout.decode("utf-8", "replace"),
+                                           done.stderr.decode("utf-8", "replace"))
+    return done
+
+
+def decode_mp3_bytes(mp3: bytes, rate: int, what: str, timeout: float = 60.0) -> bytes:
+    """16-bit mono PCM at ``rate`` from MP3 bytes (through a pipe; no temp file). Empty when undecodable."""
+    done = run_ffmpeg_process([ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-f", "mp3", "-i", "pipe:0",
+                               "-f", "s16le", "-ac", "1", "-ar", str(rate), "pipe:1"], what, timeout=timeout,
+                              input=mp3)
+    if done.returncode != 0:
+        detail = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [f"status {done.returncode}"]
+        raise RenderError(f"{what}: {detail[0]}")
+    return bytes(done.stdout)
 
 
 def configure_pydub() -> str:

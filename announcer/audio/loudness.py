@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from announcer.audio.ffmpeg import ffmpeg_exe
+from announcer.audio.ffmpeg import ffmpeg_exe, run_ffmpeg_process
 from announcer.errors import RenderError
 
 log = logging.getLogger(__name__)
@@ -86,7 +86,7 @@ class MasterSettings:
 def run_ffmpeg(args: list[str], what: str) -> subprocess.CompletedProcess[str]:
     cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", *args]
     log.debug("ffmpeg: %s", " ".join(cmd))
-    proc = subprocess.run(cmd, capture_output=True, text=True, encoding="utf-8", errors="replace")
+    proc = run_ffmpeg_process(cmd, what, text=True)
     if proc.returncode != 0:
         raise _failure(what, proc.stderr)
     return proc
@@ -102,29 +102,37 @@ def _failure(what: str, stderr: str) -> RenderError:
 def run_ffmpeg_measured(encode_args: list[str], measure_args: list[str], what: str, cwd: Path) -> str:
     """Run an encoder whose standard output feeds a measuring ffmpeg, both at once (one
     core each); returns the measurer's log. Used to measure the MP3 frames as they are
-    written to the file, instead of reading the file back afterwards."""
+    written to the file, instead of reading the file back afterwards. Both have the same
+    time limit as every ffmpeg run, and are stopped if the build is interrupted."""
+    from announcer import procs
+    from announcer.audio.ffmpeg import FFMPEG_TIMEOUT_S
+
     exe = ffmpeg_exe()
     encode = [exe, "-hide_banner", "-nostdin", "-nostats", "-v", "error", *encode_args]
     measure = [exe, "-hide_banner", "-nostats", *measure_args]
     log.debug("ffmpeg: %s | %s", " ".join(encode), " ".join(measure))
-    encoder = subprocess.Popen(encode, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE)
+    encoder = procs.spawn(encode, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        meter = subprocess.Popen(measure, stdin=encoder.stdout, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        meter = procs.spawn(measure, stdin=encoder.stdout, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     except BaseException:
-        encoder.kill()
-        encoder.wait()
+        procs.terminate(encoder)
         raise
     assert encoder.stdout is not None
     encoder.stdout.close()  # the meter holds the only reading end: the encoder sees it if the meter stops
     try:
-        _, meter_err = meter.communicate()
-        _, encoder_err = encoder.communicate()
+        _, meter_err = meter.communicate(timeout=FFMPEG_TIMEOUT_S)
+        _, encoder_err = encoder.communicate(timeout=60.0)
+    except subprocess.TimeoutExpired:
+        procs.terminate(encoder)
+        procs.terminate(meter)
+        raise RenderError(f"{what}: ffmpeg did not finish within {FFMPEG_TIMEOUT_S:.0f} s and was stopped",
+                          hint="the computer may be overloaded; run the build again") from None
     except BaseException:
-        for proc in (encoder, meter):
-            proc.kill()
-            proc.wait()
+        procs.terminate(encoder)
+        procs.terminate(meter)
         raise
+    procs.forget(encoder)
+    procs.forget(meter)
     if encoder.returncode != 0:
         raise _failure(what, encoder_err.decode("utf-8", "replace"))
     text = meter_err.decode("utf-8", "replace")
@@ -245,6 +253,15 @@ def fit_jingle(path: Path, settings: MasterSettings, target_lufs: float) -> floa
     strict = MasterSettings(target_lufs, 0.0, settings.bitrate_kbps, rate, 0.3)
     gain, _, _, _ = _converge(attempt, target_lufs - before.integrated_lufs, first_ceiling(settings), strict,
                               quiet=True)
+    # The encoder takes a little more off a chime than off speech: check once on the MP3.
+    encoded = _summary(run_ffmpeg_measured(
+        ["-i", str(path.resolve()), "-af", f"aresample={rate},aformat=sample_fmts=flt:channel_layouts=mono,"
+         f"volume={gain:.3f}dB,{_dynamics(first_ceiling(settings), settings)}", "-c:a", "libmp3lame",
+         "-b:a", f"{settings.bitrate_kbps}k", "-compression_level", "7", "-f", "mp3", "pipe:1"],
+        ["-f", "mp3", "-i", "pipe:0", "-af", "ebur128=framelog=quiet", "-f", "null", "-"],
+        f"encoding {path.name}", path.parent))
+    if encoded.integrated_lufs > SILENCE_LUFS + 1:
+        gain += max(-3.0, min(3.0, target_lufs - encoded.integrated_lufs))
     return gain
 
 

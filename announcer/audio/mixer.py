@@ -9,13 +9,12 @@ another) is resampled here.
 
 from __future__ import annotations
 
-import subprocess
 import wave
 from pathlib import Path
 
 import numpy as np
 
-from announcer.audio.ffmpeg import ffmpeg_exe
+from announcer.audio.ffmpeg import ffmpeg_exe, run_ffmpeg_process
 from announcer.audio.pydub_compat import AudioSegment
 from announcer.errors import RenderError
 
@@ -52,10 +51,10 @@ def decode_audio_file(path: Path, rate: int, max_seconds: float | None = None) -
     never more than ``max_seconds`` of it (memory stays bounded whatever the file says)."""
     if not path.is_file():
         raise RenderError("audio file not found", file=path, hint="check the path, relative to the station folder")
-    proc = subprocess.run(
+    proc = run_ffmpeg_process(
         [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-i", str(path),
          *(["-t", f"{max_seconds:.3f}"] if max_seconds else []), "-f", "s16le", "-ac", "1", "-ar", str(rate), "-"],
-        capture_output=True,
+        f"reading {path.name}",
     )
     if proc.returncode != 0 or not proc.stdout:
         detail = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no audio in it"]

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import io
 import json
 import logging
 import re
@@ -50,6 +49,8 @@ log = logging.getLogger(__name__)
 ENGINE_REVISION = 1
 LANG = "vi"
 MAX_CHARS = 100
+GTTS_RATE = 24000
+"""Google's voice is 24 kHz mono; decoded at that rate (so nothing is resampled)."""
 PROBE_TIMEOUT = 1.5
 BACKOFF_BASE = 1.0
 BACKOFF_MAX = 30.0
@@ -248,22 +249,22 @@ class GttsEngine(Engine):
         return delay
 
     def _decode(self, mp3: bytes, piece: str) -> AudioSegment:
-        from pydub.exceptions import CouldntDecodeError
-
-        from announcer.audio.ffmpeg import configure_pydub
+        # ffmpeg through announcer.procs (time limit, killed on stop), not pydub's untimed Popen.
+        from announcer.audio.ffmpeg import decode_mp3_bytes, ffmpeg_exe
 
         try:
-            configure_pydub()
+            ffmpeg_exe()
         except RenderError as exc:
-            raise EngineUnavailable(f"cannot decode Google's MP3 audio: {exc.message}",
-                                    hint=exc.hint) from exc
+            raise EngineUnavailable(f"cannot decode Google's MP3 audio: {exc.message}", hint=exc.hint) from exc
         try:
-            # format and codec given explicitly, so pydub never needs ffprobe.
-            return AudioSegment.from_file(io.BytesIO(mp3), format="mp3", codec="mp3")
-        except (CouldntDecodeError, OSError) as exc:
-            raise SynthesisError(
-                f"Google's audio for {_excerpt(piece)} could not be decoded ({exc})"
-            ) from exc
+            pcm = decode_mp3_bytes(mp3, GTTS_RATE, f"decoding Google's audio for {_excerpt(piece)}")
+        except RenderError as exc:
+            raise SynthesisError(f"Google's audio for {_excerpt(piece)} could not be decoded ({exc.message})") from exc
+        except OSError as exc:
+            raise SynthesisError(f"Google's audio for {_excerpt(piece)} could not be decoded ({exc})") from exc
+        if not pcm:
+            raise SynthesisError(f"Google's audio for {_excerpt(piece)} could not be decoded (no audio in it)")
+        return AudioSegment(data=pcm, sample_width=2, frame_rate=GTTS_RATE, channels=1)
 
     # --- errors ---------------------------------------------------------------------------------------
 

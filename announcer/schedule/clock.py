@@ -24,6 +24,9 @@ Monotonic = Callable[[], float]
 
 CLOCK_START_ENV = "ANNOUNCER_CLOCK_START"
 CLOCK_RATE_ENV = "ANNOUNCER_CLOCK_RATE"
+CLOCK_AT_ENV = "ANNOUNCER_CLOCK_AT"
+"""Optional: the Unix time at which the rehearsal clock read START (a harness that restarts the
+player keeps one timeline across restarts with it)."""
 
 
 def utc_now() -> datetime:
@@ -71,6 +74,12 @@ def clock_from_env(environ: Mapping[str, str]) -> ClockSettings:
         ) from None
     if start.tzinfo is None:
         raise ConfigError(f"{CLOCK_START_ENV} needs a UTC offset", hint="write e.g. 2021-06-20T05:59:50+07:00")
+    at = environ.get(CLOCK_AT_ENV, "").strip()
+    if at:
+        try:
+            start += timedelta(seconds=(time.time() - float(at)) * rate)
+        except ValueError:
+            raise ConfigError(f"{CLOCK_AT_ENV}={at!r} is not a Unix time", hint="unset it") from None
     log.warning("rehearsal: the player's clock starts at %s (x%g)", start.isoformat(), rate)
     return ClockSettings(rehearsal_clock(start, rate), rate)
 

@@ -9,6 +9,7 @@ before it airs loses nothing. ``announcer play`` runs in its own process.
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 import threading
 import uuid
@@ -22,7 +23,7 @@ from announcer.config import Station
 from announcer.errors import ConfigError, ScheduleError, ScriptError
 from announcer.schedule import renders
 from announcer.schedule.asrun import iso
-from announcer.schedule.clock import Clock, utc_now
+from announcer.schedule.clock import Clock, clock_from_env
 from announcer.schedule.inbox import Inbox, PlayRequest
 from announcer.schedule.model import Item, Occurrence
 from announcer.schedule.player import Airing, Job, Player
@@ -204,7 +205,7 @@ def play_command(
     target: Path | str,
     sink: str | None,
     *,
-    clock: Clock = utc_now,
+    clock: Clock | None = None,
     renderer: renders.Renderer = renders.default_renderer,
     stop: threading.Event | None = None,
     sink_obj: Sink | None = None,
@@ -215,6 +216,8 @@ def play_command(
     When an ``announcer run`` holds this station, the item is handed to it instead
     (it plays next, cutting in) and ``report`` is told so.
     """
+    if clock is None:  # a rehearsal (ANNOUNCER_CLOCK_START) hands over on the rehearsal clock too
+        clock = clock_from_env(os.environ).clock
     root = Path(station_dir)
     station = _station_for_play(root)
     item = _prepare_play(station, Path(target), renderer)

@@ -121,6 +121,12 @@ class Player:
                 self._current = None
                 self._cond.notify_all()
 
+    def waiting_since(self) -> list[datetime]:
+        """Fire times of the items queued or on air (not settled yet)."""
+        with self._cond:
+            jobs = self._queue + ([self._current] if self._current is not None else [])
+            return [job.occ.at for job in jobs]
+
     def busy(self) -> bool:
         with self._cond:
             return self._current is not None or bool(self._queue)
@@ -137,6 +143,27 @@ class Player:
             self._cond.notify_all()
         if self._thread is not None:
             self._thread.join(timeout)
+
+
+class _Stale:
+    """Is the render on air stale? Asked in a helper thread as the item starts: the first question
+    may import the renderer (seconds on a small box), and the item must not wait for it."""
+
+    def __init__(self, status_fn: renders.StatusFn, station: Station, script: Any) -> None:
+        self._answer: list[bool] = []
+        self._thread = threading.Thread(target=self._ask, args=(status_fn, station, script), daemon=True,
+                                        name="announcer-stale-check")
+        self._thread.start()
+
+    def _ask(self, status_fn: renders.StatusFn, station: Station, script: Any) -> None:
+        try:
+            self._answer.append(status_fn(station, script) == renders.STALE)
+        except Exception:  # noqa: BLE001 - a note is not worth an item
+            self._answer.append(False)
+
+    def result(self, timeout: float = 5.0) -> bool:
+        self._thread.join(timeout)
+        return bool(self._answer and self._answer[0])
 
 
 class Airing:
@@ -185,9 +212,7 @@ class Airing:
             log.error("%s: %s", item.file, what)
             self.finish(job, "failed", None, None, what)
             return
-        if item.script is not None and error is None and not job.handed_over:
-            if self._status_fn(station, item.script) == renders.STALE:
-                error = "stale render: the script changed after it was rendered; the rebuild is under way"
+        stale = _Stale(self._status_fn, station, item.script) if item.script and not job.handed_over else None
         started = self.clock()
         outcome = self.store.start(key, self.fields(occ, item, started), take=job.take)
         if outcome == ALREADY:
@@ -200,6 +225,7 @@ class Airing:
             return
         if outcome != "recorded":
             log.critical("airing %s although its record is not in the player database yet", item.file.name)
+        started = self.clock()  # on air now (writing the record may have taken a moment)
         duration = renders.audio_duration(item.file)
         log.info("playing %s (%s)", item.file.name, occ.slot or occ.source)
         try:
@@ -213,6 +239,8 @@ class Airing:
         status = job.fire_status if finished else "cut"
         if not finished:
             error = "cut in by an urgent item or by stopping the player"
+        elif error is None and stale is not None and stale.result():
+            error = "stale render: the script changed after it was rendered; the rebuild is under way"
         self.finish(job, status, started, self.clock(), error)
 
     def fields(self, occ: Occurrence, item: Item, started: datetime | None) -> dict[str, Any]:

@@ -45,6 +45,7 @@ class RenderWorker:
         self._running: set[Path] = set()
         self._again: set[Path] = set()
         self._stopping = False
+        self._calls: list[Callable[[], None]] = []
         self._thread: threading.Thread | None = None
         self.errors: dict[str, str] = {}
         """Script stem -> why its last rebuild failed (the last good render plays meanwhile)."""
@@ -64,6 +65,17 @@ class RenderWorker:
             self._lock.notify_all()
         if not self._background:
             self._drain()
+
+    def later(self, call: Callable[[], None]) -> None:
+        """Run ``call`` on the render thread (a render-ahead check: it may import the renderer,
+        which takes seconds on a small box, and must never hold up the loop)."""
+        if not self._background:
+            call()
+            return
+        with self._lock:
+            if call not in self._calls:
+                self._calls.append(call)
+            self._lock.notify_all()
 
     def render_now(self, path: Path, timeout: float) -> bool:
         """Build ``path`` before anything else queued and wait for it; False when it did not finish in time."""
@@ -88,16 +100,24 @@ class RenderWorker:
             return True
 
     def _next(self) -> Path | None:
-        with self._lock:
-            while not self._queued and not self._stopping:
-                if not self._background:
+        """The next script to build, running the checks queued before it; None to stop (or, inline, when done)."""
+        while True:
+            with self._lock:
+                while not self._queued and not self._calls and not self._stopping:
+                    if not self._background:
+                        return None
+                    self._lock.wait()
+                if self._stopping:
                     return None
-                self._lock.wait()
-            if self._stopping:
-                return None
-            path = self._queued.pop(0)
-            self._running.add(path)
-            return path
+                if not self._calls:
+                    path = self._queued.pop(0)
+                    self._running.add(path)
+                    return path
+                call = self._calls.pop(0)
+            try:
+                call()
+            except Exception:  # noqa: BLE001 - a failed check must not end the render thread
+                log.exception("render-ahead check failed")
 
     def _one(self, path: Path) -> None:
         try:

@@ -70,6 +70,14 @@ def render_status(station: Station, script: Script) -> str:
     return FRESH if render_file(station, script).exists() else MISSING
 
 
+def warm_up() -> None:
+    """Import the renderer now (seconds on a small box) rather than when the first item airs."""
+    try:
+        from announcer import render  # noqa: F401
+    except ImportError:
+        pass
+
+
 def default_renderer(station: Station, scripts: Sequence[Path]) -> Sequence[Any]:
     """Rebuild scripts with announcer.render.build_station; nothing when that module is absent."""
     try:

@@ -113,6 +113,21 @@ class RunLock:
                 hint="give the station folder with --station",
             ) from None
         except OSError as exc:
+            # A read-only or full .state must not keep the station silent: lock what can be locked.
+            try:
+                return os.open(self.path, os.O_RDONLY)
+            except OSError:
+                pass
+            try:
+                from announcer.schedule.store import default_fallback_dir
+
+                spare = default_fallback_dir(self.path.parent) / self.path.name
+                spare.parent.mkdir(parents=True, exist_ok=True)
+                fd = os.open(spare, os.O_RDWR | os.O_CREAT, 0o644)
+                log.error("cannot write %s (%s); locking %s instead", self.path, exc.strerror or exc, spare)
+                return fd
+            except OSError:
+                pass
             raise ScheduleError(
                 f"cannot create the lock file: {exc.strerror or exc}",
                 file=self.path,

@@ -256,9 +256,11 @@ class Runner:
 
     def render_ahead(self, now: datetime | None = None, horizon: timedelta = RENDER_LEAD) -> None:
         """Rebuild the stale or missing renders of everything airing within ``horizon``."""
-        if self.schedule is None or self.station is None:
+        station, schedule = self.station, self.schedule
+        if schedule is None or station is None:
             return
-        self.render_ahead_check.check(self.station, self.schedule, now or self.clock(), horizon)
+        when = now or self.clock()
+        self.render_worker.later(lambda: self.render_ahead_check.check(station, schedule, when, horizon))
 
     # --- starting ----------------------------------------------------------------------------------------
 
@@ -287,7 +289,11 @@ class Runner:
         heartbeat = self._heartbeat()
         if heartbeat is not None and heartbeat < since:
             since = heartbeat  # an outage across midnight: what it missed is logged too
-        self._last_tick = max(since, now - MISS_LOOKBACK) - timedelta(microseconds=1)
+        since = max(since, now - MISS_LOOKBACK)
+        # Written before anything fires: a run killed before its first heartbeat still tells the next
+        # start where the unsettled time begins.
+        self.store.set_meta(HEARTBEAT, since.isoformat())
+        self._last_tick = since - timedelta(microseconds=1)
         self.player = Player(self._sink, self.airing.play)
         self.player.start()
         self.take_requests(at_start=True)
@@ -309,9 +315,12 @@ class Runner:
             return None
 
     def beat(self) -> None:
-        """Remember that the loop was alive (every minute, not every tick: one fsync a minute)."""
-        if self._last_tick is not None:
-            self.store.set_meta(HEARTBEAT, self._last_tick.isoformat())
+        """Remember up to when everything is settled (every minute, not every tick: one fsync a minute):
+        the last tick, or the earliest item that fired but has not started yet."""
+        if self._last_tick is None or self.player is None:
+            return
+        settled = min([self._last_tick, *self.player.waiting_since()])
+        self.store.set_meta(HEARTBEAT, settled.isoformat())
 
     def _close_unfinished(self) -> None:
         """Items recorded on air by a run that crashed: logged ``cut``, all in one transaction."""
@@ -449,6 +458,7 @@ def run_command(station_dir: Path | str, sink: str | None) -> int:
     """``announcer run``: refuses at once when another ``announcer run`` plays this station."""
     root = Path(station_dir)
     with RunLock(Station(root=root).state_dir):
+        renders.warm_up()  # before a rehearsal clock starts: the first item must not wait for imports
         settings = clock_from_env(os.environ)
         runner = Runner(root, sink_spec=sink, clock=settings.clock, rate=settings.rate)
         runner.start()

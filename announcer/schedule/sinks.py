@@ -1,8 +1,15 @@
 """Where audio goes: the sound card, an external command, or a folder.
 
 A sink's ``play(path, duration_s, stop)`` blocks until the item is over and
-returns True, or returns False as soon as ``stop`` is set (the item was cut).
-It raises SinkError when the item could not be played.
+returns True, or returns False when the item was cut off before its end: as
+soon as ``stop`` is set, or when the sink itself had to stop an item that ran
+far past its length. It raises SinkError when the item could not be played.
+
+``probe()`` says whether the sink can play on this machine at all: None, or a
+reason a radio operator understands. It is cheap (opens no stream, plays nothing),
+for the player to warn at start and for ``check`` to report.
+
+Threads: a sink is driven by one playback thread at a time; ``stop`` is set by others.
 """
 
 from __future__ import annotations
@@ -14,11 +21,13 @@ import shutil
 import subprocess
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Protocol
 
+from announcer import procs
 from announcer.errors import ConfigError, ScheduleError
 from announcer.fsutil import replace_durably
 
@@ -45,6 +54,28 @@ class Sink(Protocol):
     name: str
 
     def play(self, path: Path, duration_s: float | None, stop: threading.Event) -> bool: ...
+
+    def probe(self) -> str | None: ...
+
+
+UNKNOWN_LENGTH_LIMIT_S = 3 * 3600.0
+"""An item whose length could not be read may play this long at most."""
+
+
+def overrun_limit(duration_s: float | None) -> float:
+    """How long an item may take before the sink stops it: its length plus a margin for start-up."""
+    if not duration_s:
+        return UNKNOWN_LENGTH_LIMIT_S
+    return duration_s + max(30.0, duration_s * 0.1)
+
+
+def probe_sink(spec: str | None) -> str | None:
+    """Why the sink ``spec`` cannot play here (None when it can); a bad spec is reported too."""
+    try:
+        sink = parse_sink(spec)
+    except ConfigError as exc:
+        return str(exc)
+    return sink.probe()
 
 
 class FileSink:
@@ -76,6 +107,17 @@ class FileSink:
             raise SinkError(f"cannot copy to {self.directory}: {exc.strerror or exc}", file=path) from None
         return not self._wait(stop, duration_s or 0.0)
 
+    def probe(self) -> str | None:
+        # Creates nothing: the nearest existing folder must let us create the rest and write.
+        existing = self.directory
+        while not existing.exists() and existing.parent != existing:
+            existing = existing.parent
+        if not existing.is_dir():
+            return f"cannot create the folder {self.directory}: {existing} is not a folder"
+        if not os.access(existing, os.W_OK | os.X_OK):
+            return f"cannot write to the folder {existing}"
+        return None
+
 
 class CommandSink:
     """Runs an external player as an argv list (never through a shell): 'aplay {file}'."""
@@ -98,40 +140,112 @@ class CommandSink:
             return [arg.replace("{file}", str(path)) for arg in self.argv]
         return [*self.argv, str(path)]
 
+    def probe(self) -> str | None:
+        program = self.argv[0]
+        if os.path.dirname(program):
+            if not os.path.isfile(program):
+                return f"the player {program!r} does not exist"
+            if not os.access(program, os.X_OK):
+                return f"the player {program!r} is not executable"
+            return None
+        if shutil.which(program) is None:
+            return f"the player {program!r} is not installed (not found on the PATH)"
+        return None
+
     def play(self, path: Path, duration_s: float | None, stop: threading.Event) -> bool:
+        """Run the player; its stderr is drained as it comes (a chatty player never blocks on a
+        full pipe) and only the last lines are kept for the message. The item's length plus a
+        margin is enforced: a player still running then is stopped (terminate, then kill)."""
         argv = self.command_for(path)
         try:
-            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            proc = procs.spawn(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         except OSError as exc:
             raise SinkError(
                 f"cannot run {argv[0]!r}: {exc.strerror or exc}",
                 hint="install the player or give its full path in --sink",
             ) from None
-        while proc.poll() is None:
-            if stop.wait(self._poll):
-                proc.terminate()
-                try:
-                    proc.wait(timeout=3)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
-                return False
-        stderr = proc.stderr.read().decode("utf-8", "replace").strip() if proc.stderr else ""
-        if proc.stderr:
-            proc.stderr.close()
+        tail: deque[bytes] = deque(maxlen=STDERR_TAIL_LINES)
+        drain = threading.Thread(target=_drain, args=(proc.stderr, tail), name="sink-stderr", daemon=True)
+        drain.start()
+        limit = overrun_limit(duration_s)
+        started = time.monotonic()
+        try:
+            while proc.poll() is None:
+                if stop.wait(self._poll):
+                    procs.terminate(proc)
+                    return False
+                if time.monotonic() - started > limit:
+                    procs.terminate(proc)
+                    raise SinkError(
+                        f"{argv[0]} was still running {limit:.0f} s after the start of a {duration_s or 0:.0f} s "
+                        "item and was stopped" + _last_line(drain, tail),
+                        hint="check that the player exits at the end of the file (no loop/interactive mode)",
+                    )
+        except BaseException:
+            procs.terminate(proc)
+            raise
+        finally:
+            procs.forget(proc)
         if proc.returncode != 0:
-            detail = stderr.splitlines()[-1] if stderr else ""
-            raise SinkError(f"{argv[0]} exited with status {proc.returncode}" + (f": {detail}" if detail else ""))
+            raise SinkError(f"{argv[0]} exited with status {proc.returncode}" + _last_line(drain, tail))
         return True
+
+
+STDERR_TAIL_LINES = 20
+
+
+def _drain(stream, tail: deque[bytes]) -> None:  # noqa: ANN001 - a binary pipe
+    try:
+        for line in iter(stream.readline, b""):
+            if line.strip():
+                tail.append(line[:500])
+    except (OSError, ValueError):
+        pass
+    finally:
+        try:
+            stream.close()
+        except OSError:
+            pass
+
+
+def _last_line(drain: threading.Thread, tail: deque[bytes]) -> str:
+    drain.join(timeout=1.0)
+    return f": {tail[-1].decode('utf-8', 'replace').strip()}" if tail else ""
 
 
 class SoundcardSink:
     """Plays through the default output device with miniaudio (MP3, WAV, FLAC decode built in)."""
 
-    def __init__(self, backends: list[object] | None = None, sample_rate: int = 44100) -> None:
+    def __init__(self, backends: list[object] | None = None, sample_rate: int = 44100,
+                 device_factory: Callable[..., object] | None = None) -> None:
         self.name = "soundcard" + (":null" if backends else "")
         self._backends = backends
         self._rate = sample_rate
+        self._device_factory = device_factory  # opens the device (miniaudio.PlaybackDevice); tests inject
+
+    def _open_device(self):  # noqa: ANN202 - a miniaudio.PlaybackDevice
+        import miniaudio
+
+        factory = self._device_factory or miniaudio.PlaybackDevice
+        return factory(backends=self._backends, sample_rate=self._rate, nchannels=2)
+
+    def probe(self) -> str | None:
+        """Opens (never starts) the output device: no device, or only miniaudio's silent null
+        device, is said here rather than at the first item."""
+        try:
+            import miniaudio
+        except ImportError as exc:  # pragma: no cover - a declared dependency
+            return f"the sound library is missing: {exc}"
+        try:
+            device = self._open_device()
+        except (miniaudio.MiniaudioError, OSError) as exc:
+            return f"no sound output device can be opened here: {exc}"
+        try:
+            if not self._backends and str(getattr(device, "backend", "")).lower() == "null":
+                return "no sound card found (only the silent null device)"
+        finally:
+            device.close()
+        return None
 
     def play(self, path: Path, duration_s: float | None, stop: threading.Event) -> bool:
         import miniaudio
@@ -144,7 +258,7 @@ class SoundcardSink:
         feed = _tracked(stream, done)
         next(feed)
         try:
-            device = miniaudio.PlaybackDevice(backends=self._backends, sample_rate=self._rate, nchannels=2)
+            device = self._open_device()
         except miniaudio.MiniaudioError as exc:
             raise SinkError(f"no sound output: {exc}", hint="check the sound card, or use --sink command:...") from None
         if not self._backends and str(getattr(device, "backend", "")).lower() == "null":
@@ -155,7 +269,7 @@ class SoundcardSink:
                 hint="connect/enable the sound card, or use --sink command:... or file:DIR",
             )
         started = time.monotonic()
-        limit = (duration_s or 0.0) + 30.0 if duration_s else None
+        limit = overrun_limit(duration_s)
         try:
             try:
                 device.start(feed)
@@ -164,9 +278,10 @@ class SoundcardSink:
             while not done.is_set():
                 if stop.wait(0.05):
                     return False
-                if limit is not None and time.monotonic() - started > limit:
-                    log.warning("playback of %s did not end on time; stopping it", path)
-                    break
+                if time.monotonic() - started > limit:
+                    # We cut it off: say so (the as-run log must not call this "played").
+                    log.warning("playback of %s was still going %.0f s after its start; cut off", path, limit)
+                    return False
             # The last buffer is still in the device; let it drain.
             if stop.wait(device.buffersize_msec / 1000.0 + 0.05):
                 return False

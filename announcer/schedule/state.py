@@ -8,12 +8,12 @@ fsync, rename, fsync of the folder.
 from __future__ import annotations
 
 import logging
-import os
 import tempfile
 from pathlib import Path
 
 from announcer.config import STATION_FILE, Station, load_station
 from announcer.errors import ConfigError, ScriptError
+from announcer.fsutil import atomic_write_bytes
 from announcer.script import Script, parse_script
 
 log = logging.getLogger(__name__)
@@ -24,31 +24,7 @@ LAST_VALID_SCRIPTS = "scripts.last-valid"
 
 def atomic_write(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` so readers see the old or the new file, never a torn one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    if os.name == "posix":
-        try:
-            dir_fd = os.open(path.parent, os.O_RDONLY)
-        except OSError:
-            return
-        try:
-            os.fsync(dir_fd)
-        except OSError:
-            pass
-        finally:
-            os.close(dir_fd)
+    atomic_write_bytes(path, data)
 
 
 def save_last_valid_station(state_dir: Path, source: bytes) -> None:

@@ -28,6 +28,7 @@ import os
 import sqlite3
 import tempfile
 import threading
+import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -77,6 +78,8 @@ class PlayerStore:
         self._connect = connect
         self._lock = threading.RLock()
         self._db: sqlite3.Connection | None = None
+        self._ro: sqlite3.Connection | None = None
+        self._id: str | None = None
         self._pending: list[Op] = []
         """Changes not yet in the database, oldest first (also in the journal when it could be written)."""
         self.last_failure: str | None = None
@@ -96,17 +99,36 @@ class PlayerStore:
                 db.executescript(_SCHEMA)
             except (OSError, sqlite3.Error) as exc:
                 self._fail(f"cannot open {self.path}: {exc}")
+                self._open_for_reading()
                 return False
             self._db = db
             try:
+                self._identify(db)
                 self._migrate(db)
             except (OSError, sqlite3.Error) as exc:
                 self._fail(f"cannot import the old state files into {self.path}: {exc}")
             self._replay_journal()
             return True
 
+    def _open_for_reading(self) -> None:
+        """A read-only folder: still know what aired (a restart must not replay it)."""
+        if self._ro is not None or not self.path.exists():
+            return
+        for query in ("mode=ro", "immutable=1"):
+            try:
+                ro = sqlite3.connect(f"{self.path.resolve().as_uri()}?{query}", uri=True, check_same_thread=False)
+                ro.execute("SELECT count(*) FROM aired").fetchone()
+            except sqlite3.Error:
+                continue
+            self._ro = ro
+            log.warning("reading %s without writing to it (%s)", self.path, query)
+            return
+
     def close(self) -> None:
         with self._lock:
+            if self._ro is not None:
+                self._ro.close()
+                self._ro = None
             if self._db is not None:
                 try:
                     self._db.close()
@@ -136,6 +158,15 @@ class PlayerStore:
         if message != self.last_failure:
             log.critical("PLAYER RECORDS NOT SAVED: %s; playback goes on, the records are retried", message)
         self.last_failure = message
+
+    def _identify(self, db: sqlite3.Connection) -> None:
+        """A random id per database: a journal left by another database (a deleted .state) is ignored."""
+        row = db.execute("SELECT value FROM meta WHERE name='id'").fetchone()
+        if row is None:
+            with self._tx() as tx:
+                tx.execute("INSERT OR IGNORE INTO meta VALUES ('id', ?)", (uuid.uuid4().hex,))
+            row = db.execute("SELECT value FROM meta WHERE name='id'").fetchone()
+        self._id = str(row[0])
 
     # --- migration ---------------------------------------------------------------------------------------
 
@@ -196,9 +227,16 @@ class PlayerStore:
         elif kind == "meta":
             tx.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (f["name"], f["value"]))
 
-    def _write(self, ops: list[Op]) -> str:
-        """Apply ``ops`` (after anything still pending) in one transaction; RECORDED, JOURNALED or UNRECORDED."""
+    def _write(self, ops: list[Op], *, retry: bool = False) -> str:
+        """Apply ``ops`` (after anything still pending) in one transaction; RECORDED, JOURNALED or UNRECORDED.
+
+        While records are pending, new ones join them at once (journal only); ``flush`` retries the
+        database, so an item never waits for a failing disk before it airs.
+        """
         with self._lock:
+            if self._pending and not retry:
+                self._pending.extend(ops)
+                return JOURNALED if self._journal(ops) else UNRECORDED
             try:
                 with self._tx() as tx:
                     for op in self._pending + ops:
@@ -220,8 +258,8 @@ class PlayerStore:
         try:
             self.journal.parent.mkdir(parents=True, exist_ok=True)
             with open(self.journal, "a", encoding="utf-8") as handle:
-                for op in ops:
-                    handle.write(json.dumps(op, ensure_ascii=False) + "\n")
+                for kind, fields in ops:
+                    handle.write(json.dumps([kind, fields, self._id], ensure_ascii=False) + "\n")
                 handle.flush()
                 os.fsync(handle.fileno())
             return True
@@ -243,13 +281,14 @@ class PlayerStore:
         ops: list[Op] = []
         for line in text.splitlines():
             try:
-                kind, fields = json.loads(line)
-                ops.append((str(kind), dict(fields)))
+                kind, fields, owner = json.loads(line)
             except (ValueError, TypeError):
                 continue  # a torn last line: that change never took effect
+            if owner is None or owner == self._id:
+                ops.append((str(kind), dict(fields)))
         known = {json.dumps(op, sort_keys=True) for op in self._pending}
         self._pending.extend(op for op in ops if json.dumps(op, sort_keys=True) not in known)
-        if self._pending and self._write([]) == RECORDED:
+        if self._pending and self._write([], retry=True) == RECORDED:
             log.warning("replayed the fallback journal %s", self.journal)
         elif not self._pending:
             self._clear_journal()
@@ -259,7 +298,7 @@ class PlayerStore:
         with self._lock:
             if not self._pending:
                 return True
-            return self._write([]) == RECORDED
+            return self._write([], retry=True) == RECORDED
 
     def start(self, key: str, record: dict[str, Any], *, take: str | None = None) -> str:
         """Record ``key`` as on air (and take hand-over ``take`` from the inbox), before it airs.
@@ -286,11 +325,12 @@ class PlayerStore:
 
     def _query(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
-            if self._db is None and not self.open():
+            if self._db is None and not self.open() and self._ro is None:
                 return []
-            assert self._db is not None
+            db = self._db or self._ro
+            assert db is not None
             try:
-                return list(self._db.execute(sql, args).fetchall())
+                return list(db.execute(sql, args).fetchall())
             except sqlite3.Error as exc:
                 log.error("cannot read %s: %s", self.path, exc)
                 return []

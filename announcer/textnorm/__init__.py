@@ -33,10 +33,13 @@ def normalize(text: str, dialect: str = "north", lexicon: Mapping[str, str] | No
     return normalize_text(text, _context(dialect, lexicon))
 
 
-def unresolved(text: str, dialect: str = "north", lexicon: Mapping[str, str] | None = None) -> list[str]:
-    """What a preview should flag: unknown acronyms read letter by letter, dropped symbols."""
+def unresolved(text: str, dialect: str = "north", lexicon: Mapping[str, str] | None = None,
+               first_line: int = 1) -> list[str]:
+    """What a preview should flag, each with its line (counted from first_line) and how it was read:
+    unknown acronyms read letter by letter, dropped symbols, guessed dates, ranges and shares,
+    digit strings read digit by digit, web addresses."""
     ctx = _context(dialect, lexicon)
-    normalize_text(text, ctx)
+    normalize_text(text, ctx, first_line)
     return list(ctx.notes)
 
 

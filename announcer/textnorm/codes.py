@@ -56,7 +56,7 @@ def document_numbers(text: str, ctx: Context) -> str:
             said.append(numbers.number(m.group("num"), ctx.dialect))
         if m.group("year"):
             said.append("năm " + numbers.number(m.group("year")[1:], ctx.dialect))
-        if said and _TYPE_BEFORE.search(text, 0, m.start()):
+        if said and _TYPE_BEFORE.search(text[max(0, m.start() - 40):m.start()]):
             return " " + ", ".join(said) + " "
         parts = re.split(r"\s*[-–/]\s*", m.group("code"))
         said.append(" ".join(_code_words(p, ctx) for p in parts if p))
@@ -69,6 +69,10 @@ def document_numbers(text: str, ctx: Context) -> str:
 
 _PHONE = re.compile(r"(?<![\w.,/:])(0\d{2,4}(?:\.\d(?=\.)|[ .-]?\d{2,4}){1,3})(?![\w]|[.,]\d)")
 _SERVICE = re.compile(r"(?<![\w.,])(1[89]00[ .]?\d{3,4}(?:[ .]?\d{2,4})?)(?![\w]|[.,]\d)")
+_EMERGENCY = re.compile(
+    r"(?i)(?<![^\W\d_])((?:cứu hỏa|cứu hoả|cấp cứu|cứu nạn|khẩn cấp|báo cháy|chữa cháy|công an|cảnh sát)"
+    r"\s*(?:số\s*)?:?\s*\(?\s*)(11[1-5])(?![\w]|[.,]\d)"
+)
 _AFTER_KEYWORD = re.compile(
     r"(?i)(?<![^\W\d_])((?:gửi|gọi|nhắn|nhắn tin|tổng đài|hotline|đường dây nóng|điện thoại|số máy|fax)"
     r"\s*(?:số\s*)?:?\s*)(\d{3,5})(?![\w]|[.,]\d)"
@@ -107,7 +111,39 @@ def phone_numbers(text: str, ctx: Context) -> str:
         text = _INTERNATIONAL.sub(lambda m: " cộng tám tư " + _read_phone(m.group(1)) + " ", text)
     text = _PHONE.sub(phone, text)
     text = _SERVICE.sub(lambda m: " " + _read_phone(m.group(1)) + " ", text)
+    text = _EMERGENCY.sub(lambda m: m.group(1) + numbers.digits(m.group(2)) + " ", text)
     return _AFTER_KEYWORD.sub(lambda m: m.group(1) + numbers.digits(m.group(2)) + " ", text)
+
+
+# Codes glued to a number with a leading zero ('C06', 'PA03'): the digits are read one by one.
+_ZERO_CODE = re.compile(r"(?<![\w])([A-ZĐ]{1,3})(0\d{1,3})(?![\w])")
+# Number plates: '43A-123.45' -> 'bốn mươi ba a, một hai ba bốn năm'.
+_PLATE = re.compile(r"(?<![\w.])(\d{2})([A-ZĐ]{1,2}\d?)\s?-\s?(\d{3})\.?(\d{2})(?![\w]|[.,]\d)")
+
+
+def codes_with_digits(text: str, ctx: Context) -> str:
+    """Number plates and letter codes whose digits start with 0, read the way they are spelled."""
+    if not _ANY_DIGIT.search(text):
+        return text
+
+    def plate(m: re.Match[str]) -> str:
+        said = (f"{numbers.number(m.group(1), ctx.dialect)} {spell(m.group(2)) if m.group(2).isalpha() else ''}"
+                f" {_series(m.group(2))}, {numbers.digits(m.group(3) + m.group(4))}")
+        said = " ".join(said.split())
+        ctx.guessed(m.group(0), said, "a number plate")
+        return f" {said} "
+
+    text = _PLATE.sub(plate, text)
+    return _ZERO_CODE.sub(lambda m: f" {m.group(1)} {numbers.digits(m.group(2))} ", text)
+
+
+def _series(series: str) -> str:
+    """The letters and digit after the province number: '43A' -> A is spelled, 'A1' -> 'a một'."""
+    if series.isalpha():
+        return ""
+    letters = "".join(c for c in series if c.isalpha())
+    digits = "".join(c for c in series if c.isdigit())
+    return f"{spell(letters)} {numbers.digits(digits)}"
 
 
 # Disease and virus names: the number belongs to the name ('COVID-19' is not 'minus nineteen').

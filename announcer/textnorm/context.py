@@ -8,26 +8,39 @@ from dataclasses import dataclass, field
 from announcer.textnorm.lexicon import Lexicon
 from announcer.textnorm.overrides import Overrides
 
+_MAX_LINES = 12  # a note lists this many lines, then '…'
+
 
 @dataclass
 class Context:
     dialect: str = "north"
     lexicon: Lexicon = field(default_factory=Lexicon)
     notes: list[str] = field(default_factory=list)
-    """Human-readable items a preview should flag (letter-spelled acronyms, guessed readings)."""
+    """Human-readable items a preview should flag (letter-spelled acronyms, guessed readings),
+    each ending with the lines it was seen on."""
     overrides: Overrides = field(default_factory=Overrides)
     """The station's entries with digits or symbols, read before any other step."""
     line: int = 0
-    """1-based number of the line being read (0: not known); risky readings name it."""
+    """1-based number of the line being read (0: not known)."""
+    _seen: dict[str, tuple[int, list[int]]] = field(default_factory=dict, repr=False, init=False)
+    """Where each item sits in notes and its lines (a copy made by dataclasses.replace starts afresh)."""
 
     def note(self, item: str) -> None:
-        if item not in self.notes:
+        """Flag item once; the same item on several lines lists them all."""
+        index, lines = self._seen.get(item, (len(self.notes), []))
+        if index >= len(self.notes) or not self.notes[index].startswith(item):
+            index, lines = len(self.notes), []
+        if index == len(self.notes):
             self.notes.append(item)
+            self._seen[item] = (index, lines)
+        if self.line and (not lines or lines[-1] != self.line) and len(lines) <= _MAX_LINES:
+            lines.append(self.line)
+            where = ", ".join(map(str, lines[:_MAX_LINES])) + (", …" if len(lines) > _MAX_LINES else "")
+            self.notes[index] = f"{item} [line{'s' if len(lines) > 1 else ''} {where}]"
 
     def guessed(self, written: str, said: str, why: str) -> None:
         """A reading the context did not fully decide; staff can pin it in lexicon.tsv."""
-        where = f"line {self.line}: " if self.line else ""
-        self.note(f"{where}{written.strip()!r} read as {said.strip()!r} ({why}; "
+        self.note(f"{written.strip(' .,;:)(')!r} read as {said.strip()!r} ({why}; "
                   "to change it, add the written form to lexicon.tsv)")
 
 

@@ -23,15 +23,25 @@ _DAY_BEFORE = re.compile(
     r"ngày\s+(?:sinh|cấp|ký|kí|ban hành|cập nhật|hiệu lực|có hiệu lực|hết hạn|đăng|nhận|nộp|thi|khai giảng))\s*$"
 )
 _MONTH_BEFORE = re.compile(r"(?i)tháng\s*$")
+# The next date of a list whose first one was just read: '30/4 và 1/5' says 'ngày' once.
+_LIST_AFTER_DATE = re.compile(
+    r"(?i)(?:tháng\s+(?:một|hai|ba|tư|năm|sáu|bảy|tám|chín|mười(?:\s+một|\s+hai)?)|(?<![\w/.])\d{1,2}[/-]\d{1,2})"
+    r"\s*(?:,|và|hoặc)\s*$"
+)
 # Places named after a date: 'đường 3/2', 'trường THCS 19/5', 'Quảng trường 2/9' (no 'ngày').
 _NAME_BEFORE = re.compile(
-    r"(?i)(?<![^\W\d_])(?:đường|phố|trường|quảng trường|công viên|cầu|chợ|sân vận động|bến xe|"
-    r"nhà văn hóa|nhà văn hoá|nhà thi đấu|bệnh viện|lâm trường|nông trường|khu|hồ|đập|kênh)"
+    r"(?i)(?<![^\W\d_])(?<!yêu )(?<!nhu )(?<!thị )(?<!môi )(?<!thành )(?<!hiện )(?<!lập )(?<!con )"
+    r"(?:đường|phố|trường|quảng trường|công viên|cầu|chợ|sân vận động|bến xe|"
+    r"nhà văn hóa|nhà văn hoá|nhà thi đấu|bệnh viện|lâm trường|nông trường|khu|hồ|đập|kênh|"
+    r"lễ|dịp|dịp lễ|quốc khánh|kỷ niệm|chào mừng|mừng|đại lễ)"
     r"(?:\s+(?:tiểu học|trung học cơ sở|trung học phổ thông|mầm non|mẫu giáo|th|thcs|thpt|mn|"
     r"đại học|cao đẳng|trung cấp|phổ thông|dân lập|tư thục))*\s*$"
 )
 # Address parts 'số 12/5', 'ngõ 354/159', 'kiệt 12/5': a number over a number, not a date.
-_ADDRESS_BEFORE = re.compile(r"(?i)(?<![^\W\d_])(?:số nhà|số|ngõ|ngách|hẻm|kiệt|hẻm số|lô)\s*$")
+_ADDRESS_BEFORE = re.compile(
+    r"(?i)(?<![^\W\d_])(?:số nhà|số|ngõ|ngách|hẻm|kiệt|hẻm số|lô|tổ|tổ dân phố|khu phố|thôn|ấp|xóm|khối|lớp|"
+    r"phòng|căn hộ|căn|trụ|cột|nhà|tại|địa chỉ\s*:?)\s*$"
+)
 # A share: '7/9 thôn', 'đạt 18/19 tiêu chí' (the first never above the second).
 _COUNTED = (
     "thôn", "xóm", "xã", "phường", "thị trấn", "hộ", "người", "em", "cháu", "học sinh", "đơn vị", "tổ", "khu phố",
@@ -40,11 +50,22 @@ _COUNTED = (
     "căn", "phòng", "lớp", "huyện", "tỉnh", "quận", "thành viên", "đại biểu", "cử tri", "phiếu", "xe", "tuyến",
     "mục", "nội dung", "thủ tục", "dự án", "công trình", "ca", "mẫu", "gia đình", "tập thể", "cá nhân", "ngành",
     "khối", "số", "bệnh nhân", "giáo viên", "chiến sĩ", "cán bộ", "tổ dân phố", "khu vực", "trạm", "điểm trường",
+    "kg", "km", "m", "m2", "m3", "lít", "tấn", "ha", "mét", "cm", "phần",
 )
 _COUNTED_AFTER = re.compile(
     r"(?i)\s*(?:" + "|".join(sorted(map(re.escape, _COUNTED), key=len, reverse=True)) + r")(?![^\W\d_])"
 )
-_SHARE_BEFORE = re.compile(r"(?i)(?<![^\W\d_])(?:đạt|chiếm|được|có|còn|hoàn thành|trên tổng số|tổng số)\s*$")
+_SHARE_BEFORE = re.compile(
+    r"(?i)(?<![^\W\d_])(?:đạt|chiếm|được|có|còn|hoàn thành|trên tổng số|tổng số|thị lực(?:\s+mắt\s+\w+)?|"
+    r"mắt phải|mắt trái)\s*:?\s*$"
+)
+# 'số 15/2024' (a document numbered within its year, its code left out): 'số mười lăm năm hai nghìn...'.
+_NUMBER_OF_YEAR = re.compile(r"(?i)(?<![^\W\d_])(số:?)\s*(\d{1,5})/((?:19|20)\d\d)(?![\w/]|[.,]\d)")
+# 'Quý III/2024', 'đợt 2/2025': a period within a year.
+_PERIOD_OF_YEAR = re.compile(
+    r"(?i)(?<![^\W\d_])(quý|đợt|kỳ|kì|học kỳ|học kì|giai đoạn)\s+([IVX]{1,4}|\d{1,2})\s*[/-]\s*((?:19|20)\d\d)"
+    r"(?![\w/]|[.,]\d)"
+)
 _ROUND_CLOCK = re.compile(r"(?<![\w/.,:-])24/(24|7)(h)?(?![\w/]|[.,]\d)")
 # Day-month with a hyphen (15-7) or a dot (14.3): a date only where the words around say so.
 _DAY_MONTH = re.compile(r"(?<![\w/.,:-])(\d{1,2})([-.])(\d{1,2})(?![\w/]|[.,:-]\d)")
@@ -57,6 +78,14 @@ _EDGE_BEFORE = re.compile(
 )
 _ENDS_CLAUSE = re.compile(r"(?i)\s*(?:$|[.,;:)!?(]|(?:đến|tới|và|hoặc|năm|hằng|hàng|này|vừa qua|tới đây)(?![^\W\d_]))")
 _MONTH_HYPHEN_YEAR = re.compile(r"(?i)(?<![^\W\d_])(tháng)\s*(\d{1,2})\s*[-.]\s*(\d{4})(?![\w]|[.,]\d)")
+
+
+_WINDOW = 80  # characters before a number that can decide its reading (about fifteen words)
+
+
+def _before(text: str, end: int) -> str:
+    """The words just before a match; a bounded window keeps a line of many numbers linear."""
+    return text[max(0, end - _WINDOW):end]
 
 
 def _parse(date: str) -> tuple[int, int | None, int | None]:
@@ -86,10 +115,10 @@ def _share(a: int, b: int, dialect: str) -> str:
 
 def _slash_context(text: str, m: re.Match[str], day: int, mon: int) -> str | None:
     """Why a bare d/m is not a date, or None if it is one."""
-    before = text[:m.start()]
+    before = _before(text, m.start())
     if _DAY_BEFORE.search(before):
         return None
-    if _NAME_BEFORE.search(before):
+    if _NAME_BEFORE.search(before) or _LIST_AFTER_DATE.search(before):
         return "name"
     if _ADDRESS_BEFORE.search(before):
         return "address"
@@ -108,7 +137,7 @@ def dates(text: str, ctx: Context) -> str:
         f"{numbers.number(m.group(3), ctx.dialect)}" if 1 <= int(m.group(2)) <= 12 else m.group(0), text)
 
     def round_clock(m: re.Match[str]) -> str:
-        if _DAY_BEFORE.search(text, 0, m.start()):
+        if _DAY_BEFORE.search(_before(text, m.start())):
             return m.group(0)
         return " " + _share(24, int(m.group(1)), ctx.dialect) + (" giờ " if m.group(2) else " ")
 
@@ -116,19 +145,15 @@ def dates(text: str, ctx: Context) -> str:
 
     def full(m: re.Match[str]) -> str:
         a_day, a_mon, a_year = _parse(m.group("a"))
-        said_ngay = bool(_DAY_BEFORE.search(text, 0, m.start()))
+        said_ngay = bool(_DAY_BEFORE.search(_before(text, m.start())) or _NAME_BEFORE.search(_before(text, m.start())))
         if m.group("b") is None:
             if a_mon is None:
                 return m.group(0)
             if a_year is None and "/" in m.group("a"):
                 kind = _slash_context(text, m, a_day, a_mon)
-                if kind == "share" or (kind == "address" and not _valid(a_day, a_mon)):
+                if kind in ("share", "address"):
                     said = _share(a_day, a_mon, ctx.dialect)
-                    ctx.guessed(m.group(0), said, "a share, not a date" if kind == "share" else "an address")
-                    return f" {said} "
-                if kind == "address":
-                    said = _share(a_day, a_mon, ctx.dialect)
-                    ctx.guessed(m.group(0), said, "an address number, not a date")
+                    ctx.guessed(m.group(0), said, f"{'a share' if kind == 'share' else 'an address'}, not a date")
                     return f" {said} "
                 if kind == "name" and _valid(a_day, a_mon):
                     return " " + _say(a_day, a_mon, None, ctx.dialect, False) + " "
@@ -157,8 +182,9 @@ def dates(text: str, ctx: Context) -> str:
         day, mon = int(m.group(1)), int(m.group(3))
         if not _valid(day, mon):
             return m.group(0)
-        before = text[:m.start()]
-        if _DAY_BEFORE.search(before):
+        before = _before(text, m.start())
+        if _DAY_BEFORE.search(before) or (m.group(2) == "-" and (_NAME_BEFORE.search(before)
+                                                                  or _LIST_AFTER_DATE.search(before))):
             return " " + _say(day, mon, None, ctx.dialect, False) + " "
         if _DAYTIME_BEFORE.search(before) or (_EDGE_BEFORE.search(before) and _ENDS_CLAUSE.match(text, m.end())
                                                and m.group(2) == "-"):
@@ -169,16 +195,25 @@ def dates(text: str, ctx: Context) -> str:
 
     text = _DAY_MONTH.sub(day_month, text)
 
+    text = _NUMBER_OF_YEAR.sub(lambda m: f"{m.group(1)} {numbers.number(m.group(2), ctx.dialect)} năm "
+                               f"{numbers.number(m.group(3), ctx.dialect)} ", text)
+
+    def period_of_year(m: re.Match[str]) -> str:
+        token = m.group(2)
+        value = int(token) if token.isdigit() else numbers.roman_value(token)
+        if not value:
+            return m.group(0)
+        return f"{m.group(1)} {numbers.cardinal(value, ctx.dialect)} năm {numbers.number(m.group(3), ctx.dialect)} "
+
     def month_year(m: re.Match[str]) -> str:
         mon = int(m.group(1))
         if not 1 <= mon <= 12:
             return m.group(0)
-        before = text[:m.start()]
-        if _ADDRESS_BEFORE.search(before) and not _MONTH_BEFORE.search(before):
-            return f" {numbers.number(m.group(1), ctx.dialect)} năm {numbers.number(m.group(2), ctx.dialect)} "
+        before = _before(text, m.start())
         prefix = "" if _MONTH_BEFORE.search(before) else "tháng "
         return f" {prefix}{numbers.month(mon, ctx.dialect)} năm {numbers.number(m.group(2), ctx.dialect)} "
 
+    text = _PERIOD_OF_YEAR.sub(period_of_year, text)
     text = _MONTH_YEAR.sub(month_year, text)
     text = _BLANK_DAY.sub(month_year, text)  # 'ngày     /6/2021': the day was left blank
 
@@ -230,7 +265,8 @@ def times(text: str, ctx: Context) -> str:
         return " " + _clock(hour, minute, 0, ctx.dialect) + " "
 
     def hours_g(m: re.Match[str]) -> str:
-        if int(m.group(1)) > 24 or not (_TIME_BEFORE.search(text, 0, m.start()) or _TIME_AFTER.match(text, m.end())):
+        timely = _TIME_BEFORE.search(_before(text, m.start())) or _TIME_AFTER.match(text, m.end())
+        if int(m.group(1)) > 24 or not timely:
             return m.group(0)
         return f" {numbers.number(m.group(1), ctx.dialect)} giờ "
 

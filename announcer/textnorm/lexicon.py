@@ -130,6 +130,7 @@ class Lexicon:
         self.entries = {fold_tones(k): v for k, v in merged.items() if k.strip()}
         self._lower = {k.lower(): v for k, v in self.entries.items() if k == k.lower()}
         self._index = _index(tuple(self.entries))
+        self._word_like = frozenset(k for k in self.entries if k.isupper() and is_syllable(k))
         self.learned: dict[str, str] = {}
         """Acronyms a text defines for itself ('Ban quản lý dự án (BQLDA)'), for the rest of that text."""
 
@@ -152,7 +153,7 @@ class Lexicon:
             word = m.group(0)
             candidates = list(exact.get(word, ()))
             candidates += lower.get(word.lower(), ())
-            head = _upper_head(word)
+            head = _upper_head(word) if len(word) > 3 and word[1].isupper() and not word.isupper() else None
             if head:
                 candidates += exact.get(head, ())
             if not candidates:
@@ -166,6 +167,8 @@ class Lexicon:
                     continue
                 if not _right_boundary(key, folded[end:end + 1]):
                     continue
+                if key in self._word_like and _in_capitals(folded, start, end, self.entries):
+                    continue  # 'CÔNG TY', 'CA BỆNH': a word of a line in capitals, not TY or CA
                 spoken = self.get(piece)
                 if spoken is not None:
                     yield start, end, spoken
@@ -182,6 +185,19 @@ def _upper_head(word: str) -> str | None:
     while i < len(word) and word[i].isupper():
         i += 1
     return word[:i] if i >= 3 and i < len(word) and word[i].islower() else None
+
+
+_LAST_WORD = re.compile(r"([^\W\d_]+)[^\w]*$")
+_FIRST_WORD = re.compile(r"[^\w]*([^\W\d_]+)")
+
+
+def _in_capitals(text: str, start: int, end: int, keys: Mapping[str, str]) -> bool:
+    """Is the word at start:end next to a Vietnamese word written in capitals (not one of the keys:
+    'TU, HU' are both abbreviations)?"""
+    before = _LAST_WORD.search(text, max(0, start - 24), start)
+    after = _FIRST_WORD.match(text, end, end + 24)
+    words = [m.group(1) for m in (before, after) if m]
+    return any(len(w) > 1 and w.isupper() and is_syllable(w) and w not in keys for w in words)
 
 
 def _right_boundary(key: str, nxt: str) -> bool:

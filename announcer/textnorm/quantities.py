@@ -15,11 +15,11 @@ UNITS = {
     "cm²": "xăng ti mét vuông", "cm2": "xăng ti mét vuông", "m³": "mét khối", "m3": "mét khối",
     "km/h": "ki lô mét một giờ", "km": "ki lô mét", "cm": "xăng ti mét", "mm": "mi li mét", "m": "mét",
     "ha": "héc ta", "kg": "ki lô gam", "g": "gam", "mg": "mi li gam", "ml": "mi li lít", "l": "lít",
-    "°C": "độ xê", "oC": "độ xê", "°c": "độ xê", "°F": "độ ép", "°": "độ", "%": "phần trăm",
+    "°C": "độ xê", "oC": "độ xê", "độ C": "độ xê", "°c": "độ xê", "°F": "độ ép", "°": "độ", "%": "phần trăm",
     "kwh": "ki lô oát giờ", "kWh": "ki lô oát giờ", "kw": "ki lô oát", "kW": "ki lô oát", "KW": "ki lô oát",
     "kV": "ki lô vôn", "kVA": "ki lô vôn am pe",
     "w": "oát", "W": "oát", "v": "vôn", "V": "vôn", "hz": "hẹc", "Hz": "hẹc", "mhz": "mê ga hẹc",
-    "MHz": "mê ga hẹc", "GB": "gi ga bai", "MB": "mê ga bai",
+    "MHz": "mê ga hẹc", "mmHg": "mi li mét thủy ngân", "GB": "gi ga bai", "MB": "mê ga bai",
     "p": "phút", "ph": "phút", "s": "giây",
     "đ": "đồng", "đồng": "đồng", "vnđ": "đồng", "VNĐ": "đồng", "VND": "đồng", "vnd": "đồng", "Vnđ": "đồng",
     "₫": "đồng", "$": "đô la", "usd": "đô la", "USD": "đô la", "€": "ơ rô", "eur": "ơ rô", "EUR": "ơ rô",
@@ -36,6 +36,9 @@ _PREFIX_CURRENCY = re.compile(rf"(?<![\w.,])(?P<cur>[$€])\s?(?P<num>{_NUM})(?!
 _MIN_SEC = re.compile(r"(?<![\w.,])(\d{1,3})\s?(?:p|ph)\s?(\d{1,2})\s?s(?![\w])")
 _MILLION_SHORT = re.compile(r"(?<![\w.,])(\d+)\s?tr(\d{1,3})(?![\w])")
 _RANGE = re.compile(r"(?<![\w.,])([$€]?\d[\w.,:%$€₫°/']*?)\s*[-–—~]\s*(?=[$€]?\d)")
+_COULD_BE_DATE = re.compile(r"0?[1-9]|[12]\d|3[01]")
+_RANGE_END = re.compile(r"[$€]?\d[\w.,:%$€₫°/']*?(?=[.,;:]?(?:\s|$))")
+_NUMBER_OVER_NUMBER = re.compile(r"(?<=\d)\s?/\s?(?=\d)")
 _NEGATIVE = re.compile(r"(?:^|(?<=[\s(\[:;=]))-(?=\d)")
 _NUMBER = re.compile(rf"(?<![\d])(?:{_NUM})")
 _BETWEEN = re.compile(r"(?<=\d)\s*([x×*+=:/])\s*(?=\d)")
@@ -62,35 +65,24 @@ _PER = re.compile(
     + "|".join(sorted(map(re.escape, _PER_LEFT), key=len, reverse=True))
     + r"))(?P<tail>(?:\s?/\s?[^\W\d_]+\d?(?![\w])(?:\sđêm(?![\w]))?)+)(?![\w/])"
 )
+# '80 miligam/100 mililít', '0,25 mg/1 lít khí thở': a measure over an amount is read 'trên'.
+_PER_AMOUNT = re.compile(r"(?<=\d)(\s?[^\W\d_]+)\s?/\s?(?=\d)")
 _PER_PART = re.compile(r"\s?/\s?([^\W\d_]+\d?(?:\sđêm(?![\w]))?)")
 _PLUS_LIST = re.compile(r"(?<![\w.,+])(\d{1,4})((?:\s?\+\s?\d{1,4})+)(?![\w+=]|\s*=|[.,]\d)")
 
 
-# '15 (mười lăm) ngày', '500.000 đồng (Năm trăm nghìn đồng)': the words in brackets already say it.
-_SPELLED_AGAIN = re.compile(
-    rf"(?<![\w.,])(?P<num>{_NUM})(?P<mid>\s?[^\W\d_]*(?:\s[^\W\d_]+)?\s*)\((?P<words>[^()\d]{{2,120}})\)"
-)
-
-
-def _plain(text: str) -> str:
-    return " ".join(re.sub(r"[^\w\s]|_", " ", text.lower()).replace("ngàn", "nghìn").replace(" lẻ ", " linh ").split())
-
-
-def spelled_again(text: str, ctx: Context) -> str:
-    """A number followed by its own reading in brackets is read once."""
-    if "(" not in text:
+def road_posts(text: str, ctx: Context) -> str:
+    """'Km15+200' (a post on a road) -> 'ki lô mét mười lăm cộng hai trăm'."""
+    if "m" not in text and "M" not in text:
         return text
 
     def replace(m: re.Match[str]) -> str:
-        said = _plain(read_number(m.group("num"), ctx.dialect, decimal_dot=False))
-        words = _plain(m.group("words"))
-        if not (words == said or words.startswith(said + " ")):
-            return m.group(0)
-        if words == said:
-            return m.group("num") + m.group("mid")
-        return m.group("num") + m.group("mid").rstrip() + " "
+        said = "ki lô mét " + numbers.number(m.group(1), ctx.dialect)
+        if m.group(2):
+            said += " cộng " + numbers.number(m.group(2), ctx.dialect)
+        return f" {said} "
 
-    return _SPELLED_AGAIN.sub(replace, text)
+    return _KM_POST.sub(replace, text)
 
 
 def per_units(text: str, ctx: Context) -> str:
@@ -105,7 +97,8 @@ def per_units(text: str, ctx: Context) -> str:
         words = [_PER_WORDS.get(p, UNITS.get(p, p)) for p in parts]
         return m.group("lead") + "".join(f" một {w}" for w in words) + " "
 
-    return _PER.sub(replace, text)
+    text = _PER.sub(replace, text)
+    return _PER_AMOUNT.sub(r"\1 trên ", text)
 
 
 def plus_lists(text: str, ctx: Context) -> str:
@@ -142,12 +135,22 @@ def read_number(written: str, dialect: str = "north", decimal_dot: bool = False)
     return numbers.number(written, dialect)
 
 
+_WEEKDAY_DASH = re.compile(
+    r"(?i)(?<![^\W\d_])((?:thứ\s*(?:[2-7]|hai|ba|tư|năm|sáu|bảy))|chủ nhật)\s*[-–—]\s*(?=thứ|chủ nhật)"
+)
+_KM_POST = re.compile(r"(?<![\w])[Kk][Mm]\s?(\d{1,4})(?:\s?\+\s?(\d{1,3}))?(?![\w]|[.,]\d)")
+
+
 def ranges(text: str, ctx: Context) -> str:
-    """'10:00-11:00', '3kg-6kg', '50.000đ-100.000đ', '2020-2025' -> '... đến ...'."""
+    """'10:00-11:00', '3kg-6kg', '50.000đ-100.000đ', '2020-2025', 'thứ 2 - thứ 6' -> '... đến ...'."""
     if not any(c in text for c in "-–—~"):
         return text
+    text = _WEEKDAY_DASH.sub(r"\1 đến ", text)
     def to(m: re.Match[str]) -> str:
-        ctx.guessed(m.group(0) + text[m.end():m.end() + 12].split(" ")[0], m.group(1) + " đến ...", "a range")
+        right = _RANGE_END.match(text, m.end())
+        end = right.group(0) if right else ""
+        if _COULD_BE_DATE.fullmatch(m.group(1)) and _COULD_BE_DATE.fullmatch(end) and int(end) <= 12:
+            ctx.guessed(m.group(0) + end, f"{m.group(1)} đến {end}", "a range, not a day and month")
         return m.group(1) + " đến "
 
     text = _RANGE.sub(to, text)
@@ -178,6 +181,8 @@ def quantities(text: str, ctx: Context) -> str:
     def prefix_currency(m: re.Match[str]) -> str:
         return f" {read_number(m.group('num'), ctx.dialect, decimal_dot=True)} {UNITS[m.group('cur')]} "
 
+    if "/" in text:  # a number over a number left by the date reader: '120/80 mmHg'
+        text = _NUMBER_OVER_NUMBER.sub(" trên ", text)
     text = _MIN_SEC.sub(lambda m: f" {numbers.number(m.group(1), ctx.dialect)} phút"
                         f" {numbers.number(m.group(2), ctx.dialect)} giây ", text)
     text = _MILLION_SHORT.sub(million_short, text)
@@ -196,4 +201,12 @@ def plain_numbers(text: str, ctx: Context) -> str:
         return text
     text = _NEGATIVE.sub("âm ", text)
     text = _BETWEEN.sub(lambda m: _BETWEEN_WORDS[m.group(1)], text)
-    return _NUMBER.sub(lambda m: f" {read_number(m.group(0), ctx.dialect)} ", text)
+    def number(m: re.Match[str]) -> str:
+        written = m.group(0)
+        said = read_number(written, ctx.dialect)
+        if written.isdigit() and ((len(written) >= 3 and written.startswith("0"))
+                                  or len(written.lstrip("0")) > numbers.MAX_CARDINAL_DIGITS):
+            ctx.guessed(written, said, "a long number read digit by digit")
+        return f" {said} "
+
+    return _NUMBER.sub(number, text)

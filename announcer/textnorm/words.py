@@ -44,7 +44,7 @@ _SINGLE_LETTER = re.compile(rf"(?<!{_LETTER})(?<![.])([PQHX])\.[ \t]*(?=\d|{_LET
 
 
 def _is_capitalised(word: str) -> bool:
-    return word[:1].isupper() and (len(word) == 1 or not word[1:].isupper() or len(word) <= 2)
+    return word[:1].isupper()
 
 
 def _single_letter(text: str, ctx: Context) -> str:
@@ -56,9 +56,8 @@ def _single_letter(text: str, ctx: Context) -> str:
             return m.group(0)
         after = text[m.end():]
         words = re.findall(rf"{_LETTER}+", after[:40])
-        if letter == "Q" and words and (words[0].lower() in _ACTING or words[0].isupper() and len(words[0]) > 1
-                                        and words[0].lower() in ("chủ", "giám", "trưởng", "hiệu", "chánh")):
-            return "quyền "
+        if letter == "Q" and words and words[0].lower() in _ACTING:
+            return "quyền "  # 'Q. Trưởng phòng', 'Q. CHỦ TỊCH': acting
         if after[:1].isdigit():
             return f"{_NAMES_OF_PLACES[letter]} " if letter in "PQ" else m.group(0)
         following = re.match(rf"({_LETTER}+)[ \t]+({_LETTER}+)", after)
@@ -92,8 +91,10 @@ def _tt(text: str, ctx: Context) -> str:
         word = re.match(rf"{_LETTER}+", after).group(0)  # type: ignore[union-attr]
         if word.lower() in _CENTRE_WORDS and _is_capitalised(word):
             return "trung tâm "
-        if m.group(1) and _is_capitalised(word) and not word.isupper():
-            return "thị trấn "
+        place = re.match(rf"({_LETTER}+)[ \t]+({_LETTER}+)", after)
+        if _is_capitalised(word) and not word.isupper() and (
+                m.group(1) or place and all(_is_capitalised(w) and not w.isupper() for w in place.groups())):
+            return "thị trấn "  # 'TT. Phú Hòa', 'TT Phú Hòa' (a place name of two words)
         return m.group(0)
 
     if "TT" not in text:
@@ -120,11 +121,16 @@ _RULES = (
     _rule("CT", rf"(?<!{_LETTER})CT(?=[ \t]*(?:số\b|\d))", "chỉ thị "),
     _rule("TT", rf"(?<!{_LETTER})TT(?=[ \t]*(?:số\b|\d))", "thông tư "),
     _rule("ĐT", rf"(?<!{_LETTER})ĐT\.?[ \t]*(?=\d{{2,3}}[A-Z]?(?![\d.,]?\d))", "đường tỉnh "),
+    _rule("ĐH.", rf"(?<!{_LETTER})ĐH\.[ \t]*(?=\d{{1,3}}[A-Z]?(?![\d.,]?\d))", "đường huyện "),
     _rule("SN", rf"(?<!{_LETTER})SN[ \t]*:?[ \t]*(?=(?:19|20)\d\d(?!\d))", "sinh năm "),
     _rule("SN", rf"(?<!{_LETTER})SN[ \t]*(?=\d)", "số nhà "),
     _rule("DN", rf"(?<!{_LETTER})DN(?=\d)", "đê en "),
+    _rule("CN", rf"(?i:(?<!{_LETTER})((?:thứ[ \t]*\d|thứ bảy|t7|đến|và|các ngày|ngày|sáng|chiều|tối)[ \t]*,?)[ \t]*)"
+                rf"CN(?!{_LETTER})", r"\1 chủ nhật"),
+    _rule("BĐ", rf"(?<!{_LETTER})BĐ[ \t]*(?=[1-3](?!\d)|I{{1,3}}(?!{_LETTER}))", "báo động "),
+    _rule("CV", rf"(?<=\d)([ \t]*)CV(?!{_LETTER})", r"\1 mã lực"),
     _rule("KT.", rf"(?<!{_LETTER})KT\.[ \t]*(?=[A-ZĐ]{{2}}|Chủ|Giám|Trưởng|Hiệu|Chánh|Bộ)", "ký thay "),
-    _rule("TM.", rf"(?<!{_LETTER})TM\.[ \t]*(?=[A-ZĐÂỦỦ]{{2}}|Ủy|Ban|Hội|Đảng|Chi)", "thay mặt "),
+    _rule("TM.", rf"(?<!{_LETTER})TM\.[ \t]*(?=[A-ZĐÂỦ]{{2}}|Ủy|Ban|Hội|Đảng|Chi)", "thay mặt "),
     _rule("TL.", rf"(?<!{_LETTER})TL\.[ \t]*(?=[A-ZĐ]{{2}}|Chủ|Giám|Trưởng)", "thừa lệnh "),
     _rule("TUQ.", rf"(?<!{_LETTER})TUQ\.[ \t]*(?=[A-ZĐ]{{2}}|Chủ|Giám|Trưởng)", "thừa ủy quyền "),
 )
@@ -159,7 +165,8 @@ def _canon(spoken: str) -> str:
 def _reading(text: str, ctx: Context) -> str:
     from announcer.textnorm.pipeline import normalize_line  # the pipeline imports this module
 
-    return _canon(normalize_line(text, Context(dialect=ctx.dialect, lexicon=ctx.lexicon)))
+    inner = Context(dialect=ctx.dialect, lexicon=ctx.lexicon, overrides=ctx.overrides)  # notes not the text's
+    return _canon(normalize_line(text, inner))
 
 
 def _plain(token: str) -> bool:
@@ -183,17 +190,27 @@ def _defines(words: list[str], acronym: str) -> int:
     return used if i < 0 else 0
 
 
+_SHORT_FORM = re.compile(r"\b[A-ZĐ]{2,}")
+
+
+def _is_subsequence(short: list[str], long: list[str]) -> bool:
+    """'ban quản lý dự án' in 'ban quản lý dự án đầu tư xây dựng': a short form of what was just said."""
+    it = iter(long)
+    return bool(short) and all(word in it for word in short)
+
+
 def written_out(text: str, ctx: Context) -> str:
     """A reading written twice, once in brackets, is said once: 'căn cước công dân (CCCD)',
-    'CCCD (căn cước công dân)', '15 (mười lăm) ngày', '500.000 đồng (năm trăm nghìn đồng chẵn)'.
+    'CCCD (căn cước công dân)', '15 (mười lăm) ngày', '500.000 đồng (năm trăm nghìn đồng chẵn)',
+    'Ban Quản lý dự án Đầu tư xây dựng (Ban QLDA)'.
     An acronym a text defines this way is learnt for the rest of the text."""
     if "(" not in text:
         return text
-    out, last = [], 0
+    out, last, previous = [], 0, 0
     for m in _PAREN.finditer(text):
         inner = _IN_WORDS.sub("", m.group(1)).strip(" .,;:")
-        before = text[last:m.start()]
-        tokens = before.split()
+        tokens = text[previous:m.start()].split()  # the words since the last brackets
+        previous = m.end()
         if not inner or not tokens:
             continue
         drop = False
@@ -219,6 +236,8 @@ def written_out(text: str, ctx: Context) -> str:
                         break
                     if len(got.split()) > words:
                         break
+            if not drop and _SHORT_FORM.search(inner):
+                drop = _is_subsequence(said.split(), _reading(" ".join(tokens[-20:]), ctx).split())
         if drop:
             out.append(text[last:m.start()].rstrip(" \t"))
             last = m.end()
@@ -231,6 +250,7 @@ def written_out(text: str, ctx: Context) -> str:
 _ROMAN_KEYWORDS = (
     "chương", "phần", "mục", "điều", "khoản", "phụ lục", "khóa", "khoá", "thế kỷ", "thế kỉ", "đoạn",
     "quý", "đợt", "giai đoạn", "tập", "kỳ", "kì", "lần", "hạng", "loại", "cấp", "tiểu mục", "năm", "thứ",
+    "báo động", "cấp độ", "mức",
 )
 _ROMAN = re.compile(
     r"(?i)(?<![^\W\d_])(" + "|".join(sorted(_ROMAN_KEYWORDS, key=len, reverse=True)) + r")"
