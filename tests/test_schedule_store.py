@@ -244,3 +244,25 @@ def test_hand_over_inbox_roundtrip(tmp_path: Path) -> None:
     first, second = inbox.put(request), inbox.put(request)
     assert (first, second) == ("20210619T230000000000-khan", "20210619T230000000000-khan-2")
     assert [r.ident for r in inbox.pending()] == [first, second]
+
+
+def test_killed_mid_item_while_the_disk_is_full_the_restart_logs_it_cut_and_never_replays_it(tmp_path: Path) -> None:
+    make_station(tmp_path, scripts={"long": SANG}, renders={"long": 600.0})
+    faults = Faults()
+    journal = tmp_path / "journal"
+    sink = BlockingSink()
+    rig = start_runner(tmp_path, FakeClock(utc("2021-06-19 22:59:59")), sink=sink,
+                       store=_store_with(faults, tmp_path, journal))
+    faults.on = True
+    rig.clock.set(utc("2021-06-19 23:00"))
+    rig.runner.tick()
+    assert sink.started.wait(5)  # on air; its 'started' record is only in the fallback journal
+    faults.on = False  # killed here; the disk is freed before the restart
+    sink2 = BlockingSink()
+    rig2 = start_runner(tmp_path, FakeClock(utc("2021-06-19 23:02")), sink=sink2,
+                        store=_store_with(faults, tmp_path, journal))
+    rig2.tick()
+    assert sink2.played == []
+    assert [r["status"] for r in records(tmp_path)] == ["cut"]
+    rig2.runner.stop()
+    rig.runner.stop()

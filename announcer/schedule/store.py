@@ -96,6 +96,10 @@ class PlayerStore:
                 db = self._connect(str(self.path), timeout=10, check_same_thread=False, isolation_level=None)
                 db.execute("PRAGMA journal_mode=WAL")
                 db.execute("PRAGMA synchronous=FULL")
+                # Keep the WAL small (a box with little disk left, an SD card): checkpoint every
+                # ~400 KB and give the space back afterwards.
+                db.execute("PRAGMA wal_autocheckpoint=100")
+                db.execute("PRAGMA journal_size_limit=1048576")
                 db.executescript(_SCHEMA)
             except (OSError, sqlite3.Error) as exc:
                 self._fail(f"cannot open {self.path}: {exc}")
@@ -298,7 +302,15 @@ class PlayerStore:
         with self._lock:
             if not self._pending:
                 return True
-            return self._write([], retry=True) == RECORDED
+            if self._write([], retry=True) == RECORDED:
+                return True
+            if self._db is not None:  # the WAL itself may be what fills the disk: give its space back
+                try:
+                    self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                except sqlite3.Error:
+                    return False
+                return self._write([], retry=True) == RECORDED
+            return False
 
     def start(self, key: str, record: dict[str, Any], *, take: str | None = None) -> str:
         """Record ``key`` as on air (and take hand-over ``take`` from the inbox), before it airs.
