@@ -18,13 +18,15 @@ import time
 import wave
 from collections.abc import Callable
 from http import HTTPStatus
-
-import requests
+from typing import TYPE_CHECKING
 
 from announcer.audio.pydub_compat import AudioSegment
 from announcer.engines.base import Availability, Engine
 from announcer.errors import EngineUnavailable, RenderError, SynthesisError
 from announcer.secrets import Key
+
+if TYPE_CHECKING:  # requests is imported when a request is made: `announcer engines` stays light
+    import requests
 
 log = logging.getLogger(__name__)
 
@@ -192,6 +194,8 @@ class CloudEngine(Engine):
         Returns the response of the last attempt (the caller maps its status)."""
         if not url.startswith("https://"):
             raise SynthesisError(f"{self.service} gave a link that is not HTTPS; not followed")
+        import requests
+
         if self._session is None:
             self._session = requests.Session()
         attempt = 0
