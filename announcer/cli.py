@@ -84,15 +84,20 @@ def cli(ctx: click.Context, station_dir: Path, debug: bool, verbose: int) -> Non
 @click.option("--engine", help="Use only this engine (no fallback).")
 @click.option("--force", is_flag=True, help="Render even if the output is up to date.")
 @click.option("--wav/--no-wav", default=None, help="Also write a WAV file.")
+@click.option("-j", "--jobs", type=click.IntRange(min=0), default=0,
+              help="Scripts rendered at once (default 0: one per CPU core).")
 @pass_context
-def build(obj: Context, scripts: tuple[Path, ...], engine: str | None, force: bool, wav: bool | None) -> None:
+def build(obj: Context, scripts: tuple[Path, ...], engine: str | None, force: bool, wav: bool | None,
+          jobs: int) -> None:
     """Render scripts (all of scripts/*.md when none is named) to audio_out/."""
+    from announcer.parallel import default_jobs
     from announcer.render import build_station, format_build_table
 
     station = obj.station()
     if wav is not None:
         station.audio.write_wav = wav
-    results = build_station(station, list(scripts), engine=engine, force=force, progress=_progress_bar)
+    results = build_station(station, list(scripts), engine=engine, force=force, progress=_progress_bar,
+                            jobs=jobs or default_jobs())
     click.echo(format_build_table(results))
     failed = [r for r in results if r.error]
     for result in failed:

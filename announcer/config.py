@@ -573,8 +573,10 @@ def _check_inside(problems: _Problems, value: str, what: str, key: str, line: in
     probe = station or Station(root=root)
     try:
         leads = probe.outside(value.strip())
-    except (OSError, RuntimeError, ValueError) as exc:  # a link loop, a NUL byte...
-        problems.add(f"{what} {value[:80]!r} cannot be followed: {exc}", key, "fix the path or the link",
+        usable(probe.resolve(value.strip()))
+    except (OSError, RuntimeError, ValueError) as exc:  # a link loop, a NUL byte, a name too long...
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        problems.add(f"{what} {value[:80]!r} cannot be used: {reason}", key, "fix the path or the link",
                      line=line)
         return False
     if leads is not None:
@@ -582,6 +584,17 @@ def _check_inside(problems: _Problems, value: str, what: str, key: str, line: in
                      "keep the file inside the station folder, or add its folder to media_dirs", line=line)
         return False
     return True
+
+
+def usable(path: Path) -> None:
+    """Raise the OSError that would stop ``path`` from being opened, other than its absence
+    (a name too long, a loop, a NUL byte): ``Path.is_file()`` raises those instead of answering."""
+    try:
+        os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        pass
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror or str(exc)) from None
 
 
 def _validate(station: Station, problems: _Problems) -> None:

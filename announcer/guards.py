@@ -15,7 +15,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from announcer.config import Limits, Station
+from announcer.config import Limits, Station, usable
 from announcer.errors import AnnouncerError, ConfigError, NoticeImportError, RenderError, ScriptError
 from announcer.script import Script, shown
 from announcer.speech import _MARKER, MAX_MARKER_MS, marker_ms
@@ -181,8 +181,10 @@ def inside_station(station: Station, path: Path, what: str, file: Path | str | N
     followed; otherwise a ConfigError naming where it leads."""
     try:
         leads = station.outside(path)
+        usable(station.resolve(path))
     except (OSError, RuntimeError, ValueError) as exc:
-        raise ConfigError(f"{what} {shown(str(path), 80)} cannot be followed ({type(exc).__name__})",
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+        raise ConfigError(f"{what} {shown(str(path), 80)} cannot be used: {reason}",
                           file=file, line=line, hint="fix the path or the link") from None
     if leads is not None:
         raise ConfigError(f"{what} {shown(str(path), 80)} leads outside the station folder (to {leads})",
@@ -197,7 +199,14 @@ def find_script(root: Path, named: Path) -> Path:
     if named.is_absolute():
         return named
     candidates = [root / named, named, root / "scripts" / named.name]
-    return next((c for c in candidates if c.exists() or c.is_symlink()), named)
+    return next((c for c in candidates if _there(c)), named)
+
+
+def _there(path: Path) -> bool:
+    try:
+        return path.exists() or path.is_symlink()
+    except OSError:  # a name too long for the system is not there
+        return False
 
 
 def station_script(station: Station, named: Path) -> Path:
@@ -208,7 +217,7 @@ def station_script(station: Station, named: Path) -> Path:
     its render would take the place of the station's own render of the same name.
     """
     path = find_script(station.root, named)
-    if not (path.exists() or path.is_symlink()):
+    if not _there(path):
         raise ScriptError("script not found", file=named, hint=f"check the name; scripts live in {station.scripts_dir}")
     try:
         real, scripts = path.resolve(strict=True), station.scripts_dir.resolve()

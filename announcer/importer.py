@@ -277,6 +277,7 @@ class _Header:
     subject: str = ""
     """The 'V/v ...' subject found in the header (becomes the title when there is no title line)."""
     titled: bool = False
+    """The first line after the header is the title (a known kind, or capitals after the date)."""
 
 
 def _split_header(lines: list[str], removed: list[str]) -> _Header:
@@ -334,8 +335,8 @@ def _split_header(lines: list[str], removed: list[str]) -> _Header:
     if recipients:
         removed.append("recipients (Kính gửi): " + " ".join(recipients))
     rest = lines[i:]
-    titled = bool(rest) and any(t.strip() for t in rest[:1]) and (
-        _is_title(rest[0]) or (dated and _all_caps(rest[0]) and len(rest[0].strip()) <= 120))
+    first = next(line.strip() for line in rest if line.strip())
+    titled = _is_title(first) or (dated and _all_caps(first) and len(first) <= 120)
     return _Header(lines=rest, subject=subject, titled=titled)
 
 
@@ -425,7 +426,6 @@ def _clean_lines(lines: list[str], removed: list[str]) -> tuple[list[str], _Head
         else:
             out.append(line)
         i += 1
-    header.lines = out
     return out, header
 
 
@@ -435,12 +435,14 @@ _BODY_START = re.compile(r"(?i)^\W*(?:căn cứ|thực hiện|kính gửi|kính 
 def _title(lines: list[str], fallback: str, header: _Header | None = None) -> str:
     """The title line (with its subject), else the header's 'V/v' subject, never the issuer."""
     kind = None
-    titled = header is not None and header.titled
+    titled = header is not None and header.titled  # the first line is the title, whatever its words
+    first = True
     for i, line in enumerate(lines[:12]):
         text = line.strip()
         if not text:
             continue
-        if kind is None and (_is_title(text) or (titled and i == 0)):
+        is_first, first = first, False
+        if kind is None and (_is_title(text) or (titled and is_first)):
             kind = " ".join(text.strip(": ").split()).capitalize()
             continue
         m = _SUBJECT.match(text)

@@ -1,7 +1,13 @@
 """Render scripts to broadcast-ready audio: the main job.
 
-script ─parse─> reading plan ─engine chain + cache─> clips ─mixer─> program WAV
-       ─master (gain + limiter + MP3, measured)─> audio_out/<stem>.mp3 + .json + .txt
+script ─parse─> reading plan ─engine chain + cache─> clips ─mixer─> speech track (engine's rate)
+       ─master (jingles + speech, resampled, joined, compressed, limited, MP3; measured as
+        it is written)─> audio_out/<stem>.mp3 + .json + .txt
+
+What a build learns is kept: sentences in the speech cache, each jingle's length and
+gain and each voice's fit through mastering in small caches, so a script usually costs
+its own synthesis, one encode and one measurement. A script whose mastered program is
+unchanged (same clips, pauses, jingles and settings) reuses its measured MP3.
 
 Outputs are written to a private ``.build-*`` folder and published only when all
 of them are complete: each file fsynced and renamed into place, MP3 first, manifest
@@ -27,21 +33,20 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from announcer import __version__
-from announcer.audio.loudness import MasterSettings, SpeechFit, fit_speech, master_to_mp3
-from announcer.audio.mixer import ProgramWriter, decode_audio_file, loudness_lufs, resample, segment_to_float
-from announcer.audio.pydub_compat import AudioSegment
-from announcer.cache import SpeechCache
+from announcer.audio.loudness import Input, Loudness, MasterSettings, SpeechFit, master_to_mp3
 from announcer.config import Station, find_line, is_no_jingle
 from announcer.errors import AnnouncerError, ConfigError, EngineError, RenderError, ScriptError
 from announcer.fsutil import replace_durably
 from announcer.script import Script, parse_script, scan_scripts
-from announcer.speech import Piece, Speech, format_preview, plan_reading
-from announcer.synth import EngineChain, describe_fallbacks
+from announcer.speech import Pause, Piece, Speech, format_preview, plan_reading
+
+if TYPE_CHECKING:  # the audio stack (numpy, pydub, engines) is imported only to render
+    from announcer.audio.memo import FitStore, JingleStore
+    from announcer.audio.pydub_compat import AudioSegment
+    from announcer.synth import EngineChain
 
 log = logging.getLogger(__name__)
 
@@ -49,14 +54,12 @@ ProgressFactory = Callable[[int, str], Any]
 """Makes a progress bar (a context manager with update(n)) for a total and a label."""
 JINGLE_BELOW_SPEECH_LU = 1.0
 """Jingles sit this much below the speech, so they are never louder than it."""
-SPEECH_SAMPLE_S = 60.0
-"""How much speech is measured to set the jingle level (speech loudness is steady)."""
+SPEECH_SAMPLE_S = 20.0
+"""How much speech is measured for the first mastering gain (speech loudness is steady)."""
 LOUDNESS_MISS_LU = 1.0
 """A render further than this from the loudness target is refused, not published with a warning."""
 TRUE_PEAK_MISS_DB = 0.5
 """Likewise for a true peak above the station's ceiling."""
-JINGLE_MEASURE_S = 60.0
-"""How much of a jingle is measured to set its level."""
 
 
 @dataclass
@@ -72,6 +75,7 @@ class BuildResult:
     engines: list[str] = field(default_factory=list)
     engine_calls: int = 0
     warnings: list[str] = field(default_factory=list)
+    fallback_counts: dict[tuple[str, str, str], int] = field(default_factory=dict)
 
 
 # --- locations and freshness -----------------------------------------------------------------------------
@@ -86,7 +90,17 @@ def output_paths(station: Station, script_path: Path) -> dict[str, Path]:
 
 def _file_digest(path: Path) -> str:
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+        stat = path.stat()
+    except OSError:
+        return "missing"
+    return _digest_of(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=64)
+def _digest_of(path: str, mtime_ns: int, size: int) -> str:
+    """Content digest, computed once per version of a file (jingles are checked for every script)."""
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
     except OSError:
         return "missing"
 
@@ -143,14 +157,19 @@ def _audio_digest(path: str, size: int, mtime_ns: int, inode: int) -> str:
 
 
 def audio_identity(path: Path) -> dict[str, Any]:
-    """What a manifest records about its MP3: size and sha256."""
+    """What a manifest records about its MP3: size and sha256, and which file it is (inode and
+    modification time, which the rename into place keeps)."""
     info = path.stat()
-    return {"bytes": info.st_size, "sha256": _audio_digest(str(path), info.st_size, info.st_mtime_ns, info.st_ino)}
+    return {"bytes": info.st_size, "sha256": _audio_digest(str(path), info.st_size, info.st_mtime_ns, info.st_ino),
+            "file": [info.st_ino, info.st_mtime_ns]}
 
 
-def manifest_matches_audio(manifest: dict[str, Any], mp3: Path) -> bool:
+def manifest_matches_audio(manifest: dict[str, Any], mp3: Path, thorough: bool = False) -> bool:
     """True when ``mp3`` is the very file the manifest vouches for (same size and hash).
 
+    The very file published with the manifest, untouched since, is known by its inode and
+    modification time without reading it: `check`, `plan` and every build ask this of every
+    render, and hashing a station's MP3s costs seconds. ``thorough`` always compares the hash.
     A manifest from before this check was added (no ``audio`` entry) is trusted on size > 0.
     """
     try:
@@ -162,6 +181,8 @@ def manifest_matches_audio(manifest: dict[str, Any], mp3: Path) -> bool:
         return info.st_size > 0
     if recorded.get("bytes") != info.st_size:
         return False
+    if not thorough and recorded.get("file") == [info.st_ino, info.st_mtime_ns]:
+        return True
     try:
         return bool(recorded.get("sha256") == audio_identity(mp3)["sha256"])
     except OSError:
@@ -186,7 +207,9 @@ def render_status(station: Station, script_path: Path, engine: str | None = None
 
 
 def make_chain(station: Station, engine: str | None, voice: str | None) -> EngineChain:
+    from announcer.cache import SpeechCache
     from announcer.engines import ENGINES, create_engine
+    from announcer.synth import EngineChain
 
     names = [engine] if engine else list(station.engines)
     for name in names:
@@ -342,23 +365,28 @@ def build_station(
     engine: str | None = None,
     force: bool = False,
     progress: ProgressFactory | None = None,
+    jobs: int = 1,
 ) -> list[BuildResult]:
-    """Render the named scripts (all of scripts/*.md when none), skipping up-to-date ones."""
+    """Render the named scripts (all of scripts/*.md when none), skipping up-to-date ones.
+
+    With ``jobs`` > 1, scripts render in that many worker processes at once; one script's
+    failure is reported with the rest and does not stop the others."""
     from announcer.guards import station_script
 
-    results: list[BuildResult] = []
+    unreadable_results: list[BuildResult] = []
     if scripts:
         targets = [station_script(station, path) for path in scripts]
     else:
         targets, unreadable = scan_scripts(station.scripts_dir)
         # A link leaving the station, a loop or a folder named x.md: said, not skipped in silence.
-        results.extend(BuildResult(Path(exc.file or station.scripts_dir), error=str(exc)) for exc in unreadable)
+        unreadable_results = [BuildResult(Path(exc.file or station.scripts_dir), error=str(exc))
+                              for exc in unreadable]
         if not targets and unreadable:
-            return results
+            return unreadable_results
         if not targets:
             raise ScriptError("no scripts to build", file=station.scripts_dir,
                               hint="add a .md script there, or run `announcer import NOTICE`")
-    chain_cache: dict[str, EngineChain] = {}
+    results: dict[Path, BuildResult] = {}
 
     @functools.cache
     def first_engine_back() -> bool:
@@ -373,32 +401,64 @@ def build_station(
             log.info("%s is available again: renders read by a fallback engine are redone", station.engines[0])
         return back
 
+    todo = []
     for path in targets:
         manifest = read_manifest(station, path) or {}
         if (not force and render_status(station, path, engine) == "fresh"
                 and not (manifest.get("fallbacks") and first_engine_back())):
-            results.append(BuildResult(path, output_paths(station, path)["mp3"], skipped=True,
-                                       title=manifest.get("title", ""),
-                                       duration_s=manifest.get("duration_s", 0.0),
-                                       loudness_lufs=manifest.get("loudness_lufs", 0.0),
-                                       true_peak_db=manifest.get("true_peak_db", 0.0),
-                                       engines=sorted(manifest.get("engines", {}))))
-            continue
-        try:
-            results.append(render_script(station, path, engine=engine, progress=progress,
-                                         chains=chain_cache))
-        except (ScriptError, RenderError, EngineError, ConfigError) as exc:
-            if len(targets) == 1 or isinstance(exc, RenderError) and exc.file == str(station.audio_out):
-                raise
-            results.append(BuildResult(path, error=str(exc)))  # reported by the caller, with the rest
+            results[path] = BuildResult(path, output_paths(station, path)["mp3"], skipped=True,
+                                        title=manifest.get("title", ""),
+                                        duration_s=manifest.get("duration_s", 0.0),
+                                        loudness_lufs=manifest.get("loudness_lufs", 0.0),
+                                        true_peak_db=manifest.get("true_peak_db", 0.0),
+                                        engines=sorted(manifest.get("engines", {})))
+        else:
+            todo.append(path)
+    if jobs > 1 and len(todo) > 1:
+        from announcer.parallel import render_parallel
+
+        results.update(render_parallel(station, todo, engine, jobs, progress))
+    else:
+        stores = Stores()
+        for path in todo:
+            try:
+                results[path] = render_script(station, path, engine=engine, progress=progress, stores=stores)
+            except (ScriptError, RenderError, EngineError, ConfigError) as exc:
+                if len(targets) == 1 or is_fatal(station, exc):
+                    raise
+                results[path] = BuildResult(path, error=str(exc))  # reported by the caller, with the rest
     # One warning for the whole run, not one per sentence or per script.
     total: Counter[tuple[str, str, str]] = Counter()
-    for chain in chain_cache.values():
-        if len(chain.engines) > 1:
-            total += chain.fallbacks
+    for result in results.values():
+        total.update(result.fallback_counts)
+    from announcer.synth import describe_fallbacks
+
     for warning in describe_fallbacks(total):
         log.warning("%s", warning)
-    return results
+    return unreadable_results + [results[path] for path in targets]
+
+
+def is_fatal(station: Station, exc: AnnouncerError) -> bool:
+    """A problem with audio_out itself (unwritable, disk full) stops the whole build."""
+    return isinstance(exc, RenderError) and exc.file == str(station.audio_out)
+
+
+@dataclass
+class Stores:
+    """Per-process memory of a build: engine chains, jingle measurements, voice fits."""
+
+    chains: dict[str, EngineChain] = field(default_factory=dict)
+    jingles: JingleStore | None = None
+    fits: FitStore | None = None
+
+    def ready(self, station: Station) -> Stores:
+        from announcer.audio.memo import FitStore, JingleStore
+
+        if self.jingles is None:
+            self.jingles = JingleStore(station.cache_dir / "jingles")
+        if self.fits is None:
+            self.fits = FitStore(station.cache_dir / "fits")
+        return self
 
 
 def render_script(
@@ -407,14 +467,18 @@ def render_script(
     engine: str | None = None,
     progress: ProgressFactory | None = None,
     chains: dict[str, EngineChain] | None = None,
+    stores: Stores | None = None,
 ) -> BuildResult:
+    from announcer.audio.mixer import ProgramWriter
+
+    stores = (stores or Stores(chains if chains is not None else {})).ready(station)
+    assert stores.jingles is not None
     script = parse_script(path, station.limits.max_script_kb * 1024)
     forced = engine or script.engine
-    chains = chains if chains is not None else {}
     chain_key = f"{forced}|{script.voice}"
-    if chain_key not in chains:
-        chains[chain_key] = make_chain(station, forced, script.voice)
-    chain = chains[chain_key]
+    if chain_key not in stores.chains:
+        stores.chains[chain_key] = make_chain(station, forced, script.voice)
+    chain = stores.chains[chain_key]
     calls_before = chain.calls
     fallbacks_before = Counter(chain.fallbacks)
     pieces = plan_script(station, script)
@@ -422,69 +486,98 @@ def render_script(
     outro, outro_name = _jingle_path(station, script, "outro")
     paths = output_paths(station, path)
     fingerprint = render_fingerprint(station, path, engine)
-    rate = station.audio.sample_rate
+    audio = station.audio
+    settings = _master_settings(station)
+    rate = settings.sample_rate
     speech_count = sum(isinstance(p, Speech) for p in pieces)
 
     with _staging(station.audio_out) as stage:
-        # Pass 1: synthesize every sentence (fills the cache) and sample the speech loudness.
+        # Pass 1: synthesize every sentence (fills the cache) and measure some of the speech.
         spoken = []
-        sample: list[np.ndarray] = []
-        sampled = 0.0
+        sample = _SpeechSample()
+        rates: Counter[int] = Counter()
         bar = progress(speech_count, path.name) if progress else None
         with bar if bar is not None else _null():
             for piece in pieces:
                 if isinstance(piece, Speech):
                     result = chain.speak(piece.text)
                     spoken.append((result.key, result.engine, result.voice))  # not the clip: memory
-                    if sampled < SPEECH_SAMPLE_S:
-                        samples, clip_rate = segment_to_float(result.clip)
-                        sample.append(resample(samples, clip_rate, rate))
-                        sampled += result.clip.duration_seconds
+                    rates[result.clip.frame_rate] += len(result.clip.raw_data)
+                    sample.add(result.clip)
                     if bar is not None:
                         bar.update(1)
-        fit = _fit_speech(station, stage, sample)
-        del sample
-        # Jingles are set against the speech as it will air, on the raw scale of the mix.
-        speech_lufs = fit.raw_lufs - fit.loss_lu if fit else None
-
-        # Pass 2: write the program, reading clips back from the cache one at a time.
-        program = stage / "program.wav"
-        segments: list[dict[str, Any]] = []
-        engines_used: Counter[str] = Counter()
-        audio = station.audio
-        with ProgramWriter(program, rate) as writer:
-            if intro:
-                _add_jingle(writer, intro, intro_name, speech_lufs, segments, station.limits.max_jingle_s)
-                writer.add_silence(audio.jingle_gap_ms)
-            for reading in range(1, script.repeat + 1):
-                if reading > 1:
-                    writer.add_silence(audio.interlude_ms)
-                spoken_iter = iter(spoken)
-                for piece in pieces:
-                    if not isinstance(piece, Speech):
-                        writer.add_silence(piece.ms)
-                        continue
-                    key, engine_name, voice = next(spoken_iter)
-                    if writer.position_s > station.limits.max_program_min * 60:
-                        from announcer.guards import require_program_length
-
-                        require_program_length(script, station, writer.position_s, estimate=False)
-                    start, end = writer.add_clip(_trim(chain.clip_again(key, piece.text)))
-                    engines_used[engine_name] += 1
-                    segments.append({"kind": "speech", "start": round(start, 3), "end": round(end, 3),
-                                     "text": piece.text, "engine": engine_name, "voice": voice,
-                                     "line": piece.line, "reading": reading})
-            if outro:
-                writer.add_silence(audio.jingle_gap_ms)
-                _add_jingle(writer, outro, outro_name, speech_lufs, segments, station.limits.max_jingle_s)
-            duration = writer.position_s
-
+        speech_rate = rates.most_common(1)[0][0]
+        jingle_lufs = settings.target_lufs - JINGLE_BELOW_SPEECH_LU
+        intro_info = stores.jingles.get(intro, settings, jingle_lufs) if intro else None
+        outro_info = stores.jingles.get(outro, settings, jingle_lufs) if outro else None
         tags = {"title": script.title, "artist": station.name, "album": station.name,
                 "date": datetime.now(station.tz).strftime("%Y-%m-%d"), "comment": f"announcer {__version__}"}
         mp3_tmp = stage / "out.mp3"
         wav_tmp = stage / "out.wav" if audio.write_wav else None
-        measured = master_to_mp3(program, mp3_tmp, _master_settings(station), tags, fit=fit, wav_copy=wav_tmp)
-        program.unlink()
+        program_key = _program_key(station, script, pieces, spoken, speech_rate,
+                                   [(intro, intro_info), (outro, outro_info)])
+        reused = None if wav_tmp else _reuse_mastered(read_manifest(station, path), program_key, paths["mp3"],
+                                                     mp3_tmp, tags)
+        if reused is not None:
+            # The same program was mastered and measured before: same audio frames, new tags.
+            segments, duration, measured = _refresh_segments(reused["segments"], pieces), reused["duration_s"], \
+                Loudness(reused["loudness_lufs"], reused["true_peak_db"])
+            engines_used = Counter(reused.get("engines", {}))
+        else:
+            # Pass 2: the speech track (at the engine's rate), reading clips back from the cache.
+            speech_wav = stage / "speech.wav"
+            offset = intro_info.frames / rate if intro_info else 0.0
+            segments = []
+            if intro_info:
+                segments.append({"kind": "jingle", "start": 0.0, "end": round(offset, 3), "file": intro_name})
+            engines_used = Counter()
+            with ProgramWriter(speech_wav, speech_rate) as writer:
+                if intro:
+                    writer.add_silence(audio.jingle_gap_ms)
+                for reading in range(1, script.repeat + 1):
+                    if reading > 1:
+                        writer.add_silence(audio.interlude_ms)
+                    spoken_iter = iter(spoken)
+                    for piece in pieces:
+                        if not isinstance(piece, Speech):
+                            writer.add_silence(piece.ms)
+                            continue
+                        key, engine_name, voice = next(spoken_iter)
+                        if offset + writer.position_s > station.limits.max_program_min * 60:
+                            from announcer.guards import require_program_length
+
+                            require_program_length(script, station, offset + writer.position_s, estimate=False)
+                        start, end = writer.add_clip(_trim(chain.clip_again(key, piece.text)))
+                        engines_used[engine_name] += 1
+                        segments.append({"kind": "speech", "start": round(offset + start, 3),
+                                         "end": round(offset + end, 3), "text": piece.text, "engine": engine_name,
+                                         "voice": voice, "line": piece.line, "reading": reading})
+                if outro:
+                    writer.add_silence(audio.jingle_gap_ms)
+                speech_end = offset + writer.position_s
+            duration = speech_end
+            if outro_info:
+                duration += outro_info.frames / rate
+                segments.append({"kind": "jingle", "start": round(speech_end, 3), "end": round(duration, 3),
+                                 "file": outro_name})
+
+            # Pass 3: master. The first gain comes from the measured speech and the voice's fit;
+            # jingles are fitted to sit JINGLE_BELOW_SPEECH_LU under the target, whatever the
+            # speech needs.
+            voices = sorted({f"{engine_name}:{voice}" for _, engine_name, voice in spoken})
+            speech_lufs, fit, fit_key = _speech_fit(station, stores, sample, speech_wav, voices)
+            inputs = []
+            if intro:
+                inputs.append(Input(intro, intro_info.gain_db if intro_info else 0.0))
+            inputs.append(Input(speech_wav))
+            if outro:
+                inputs.append(Input(outro, outro_info.gain_db if outro_info else 0.0))
+            mastered = master_to_mp3(inputs, mp3_tmp, settings, tags,
+                                     fit.gain_for(speech_lufs, settings.target_lufs), ceiling=fit.ceiling_db,
+                                     wav_copy=wav_tmp)
+            _learn_fit(stores, fit_key, fit, speech_lufs, mastered)
+            measured = mastered.loudness
+            speech_wav.unlink()
         _require_target(station, measured.integrated_lufs, measured.true_peak_db)
 
         manifest = {
@@ -494,7 +587,7 @@ def render_script(
             "loudness_lufs": round(measured.integrated_lufs, 2), "true_peak_db": round(measured.true_peak_db, 2),
             "repeat": script.repeat, "engines": dict(engines_used), "segments": segments,
             "fallbacks": chain.fallback_summary(fallbacks_before),
-            "audio": audio_identity(mp3_tmp),
+            "program": program_key, "audio": audio_identity(mp3_tmp),
         }
         transcript = _transcript(script, pieces)
         (stage / "out.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
@@ -504,7 +597,77 @@ def render_script(
     return BuildResult(path, paths["mp3"], title=script.title, duration_s=duration,
                        loudness_lufs=measured.integrated_lufs, true_peak_db=measured.true_peak_db,
                        engines=sorted(engines_used), engine_calls=chain.calls - calls_before,
-                       warnings=chain.fallback_summary(fallbacks_before))
+                       warnings=chain.fallback_summary(fallbacks_before),
+                       fallback_counts=dict(chain.fallbacks - fallbacks_before) if len(chain.engines) > 1 else {})
+
+
+def _program_key(station: Station, script: Script, pieces: list[Piece], spoken: list[tuple[str, str, str]],
+                 speech_rate: int, jingles: list[tuple[Path | None, Any]]) -> str:
+    """Everything the mastered audio depends on (not the tags): the same key means the same
+    audio frames, so a render with it can be reused instead of encoded again."""
+    clips = iter(spoken)
+    track = [next(clips)[0] if isinstance(piece, Speech) else piece.ms for piece in pieces]
+    audio = station.audio
+    parts = [__version__, repr(_master_settings(station)), speech_rate, track, script.repeat, audio.interlude_ms,
+             audio.jingle_gap_ms, [[_file_digest(path), info.gain_db] if path and info else None
+                                   for path, info in jingles]]
+    return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:32]
+
+
+def _reuse_mastered(manifest: dict[str, Any] | None, program_key: str, published: Path, dest: Path,
+                    tags: dict[str, str]) -> dict[str, Any] | None:
+    """The published render's manifest, with its MP3 copied to ``dest`` and retagged, when it
+    was mastered from the same program and the file is exactly the one that was measured."""
+    if not manifest or manifest.get("program") != program_key or not published.is_file():
+        return None
+    try:
+        if not isinstance(manifest.get("audio"), dict) or not manifest_matches_audio(manifest, published,
+                                                                                  thorough=True):
+            return None
+        import shutil
+
+        shutil.copyfile(published, dest)
+        _retag(dest, tags)
+        float(manifest["loudness_lufs"]), float(manifest["true_peak_db"]), float(manifest["duration_s"])
+        if not isinstance(manifest.get("segments"), list):
+            return None
+    except (OSError, KeyError, TypeError, ValueError) as exc:
+        log.debug("not reusing %s: %s", published, exc)
+        dest.unlink(missing_ok=True)
+        return None
+    return manifest
+
+
+def _retag(path: Path, tags: dict[str, str]) -> None:
+    """Write the ID3 tags as the encoder would have (ID3v2.3); the audio frames are untouched."""
+    from mutagen.id3 import COMM, ID3, TALB, TDRC, TIT2, TPE1, ID3NoHeaderError
+
+    try:
+        id3 = ID3(str(path))
+        id3.delete(str(path))
+    except ID3NoHeaderError:
+        pass
+    id3 = ID3()
+    id3.add(TIT2(encoding=3, text=tags["title"]))
+    id3.add(TPE1(encoding=3, text=tags["artist"]))
+    id3.add(TALB(encoding=3, text=tags["album"]))
+    id3.add(TDRC(encoding=3, text=tags["date"]))
+    id3.add(COMM(encoding=3, lang="eng", desc="", text=tags["comment"]))
+    id3.save(str(path), v2_version=3)
+
+
+def _refresh_segments(old: list[dict[str, Any]], pieces: list[Piece]) -> list[dict[str, Any]]:
+    """The old segments' timing with the script's current line numbers (the key vouches for the rest)."""
+    lines = [piece.line for piece in pieces if isinstance(piece, Speech)]
+    fresh = []
+    index = 0
+    for segment in old:
+        segment = dict(segment)
+        if segment.get("kind") == "speech" and lines:
+            segment["line"] = lines[index % len(lines)]
+            index += 1
+        fresh.append(segment)
+    return fresh
 
 
 @contextmanager
@@ -514,6 +677,10 @@ def _null() -> Iterator[None]:
 
 def _trim(clip: AudioSegment) -> AudioSegment:
     """Cut the engine's own leading/trailing silence, so our pauses are the pauses."""
+    import numpy as np
+
+    from announcer.audio.pydub_compat import AudioSegment
+
     if clip.sample_width != 2 or clip.channels != 1:
         return clip  # engines give 16-bit mono; anything else is left as it is
     samples = np.frombuffer(clip.raw_data, dtype="<i2")
@@ -527,29 +694,63 @@ def _trim(clip: AudioSegment) -> AudioSegment:
     return AudioSegment(data=samples[first:last].tobytes(), sample_width=2, frame_rate=clip.frame_rate, channels=1)
 
 
-def _fit_speech(station: Station, stage: Path, sample: list[np.ndarray]) -> SpeechFit | None:
-    """How the speech will come out of mastering, measured on an excerpt."""
-    if not sample:
-        return None
-    excerpt = stage / "speech-sample.wav"
-    with ProgramWriter(excerpt, station.audio.sample_rate) as writer:
-        for piece in sample:
-            writer.add(piece)
-    fit = fit_speech(excerpt, _master_settings(station))
-    excerpt.unlink()
-    return fit
+class _SpeechSample:
+    """The first SPEECH_SAMPLE_S seconds of speech, measured as they come (our own meter)."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self._meter: Any = None
+
+    def add(self, clip: AudioSegment) -> None:
+        if self.seconds >= SPEECH_SAMPLE_S:
+            return
+        from announcer.audio.meter import LoudnessMeter
+        from announcer.audio.mixer import resample, segment_to_float
+
+        samples, clip_rate = segment_to_float(_trim(clip))
+        if self._meter is None:
+            self._meter = LoudnessMeter(clip_rate)
+        samples = resample(samples, clip_rate, self._meter.rate)
+        self._meter.add(samples)
+        self.seconds += samples.size / self._meter.rate
+
+    def lufs(self) -> float | None:
+        return None if self._meter is None else self._meter.integrated()
 
 
-def _add_jingle(writer: ProgramWriter, path: Path, name: str, speech_lufs: float | None,
-                segments: list[dict[str, Any]], max_seconds: float | None = None) -> None:
-    samples = decode_audio_file(path, writer.rate, max_seconds=max_seconds)
-    gain = 0.0
-    # The level of a long jingle is set from its opening minute: enough for a steady measure, bounded memory.
-    jingle_lufs = loudness_lufs(samples[: int(JINGLE_MEASURE_S * writer.rate)], writer.rate)
-    if speech_lufs is not None and jingle_lufs is not None:
-        gain = speech_lufs - JINGLE_BELOW_SPEECH_LU - jingle_lufs
-    start, end = writer.add(samples, gain)
-    segments.append({"kind": "jingle", "start": round(start, 3), "end": round(end, 3), "file": name})
+def _speech_fit(station: Station, stores: Stores, sample: _SpeechSample, speech_wav: Path,
+                voices: list[str]) -> tuple[float, SpeechFit, str]:
+    """(raw speech loudness, how these voices come out of mastering, the fit's cache key).
+
+    A voice's fit is kept from the last build's final measurement; a voice new to this
+    station is fitted on an excerpt of the speech track first."""
+    from announcer.audio.loudness import estimate_fit
+
+    assert stores.fits is not None
+    settings = _master_settings(station)
+    key = stores.fits.key(voices, (settings, vars(station.espeak), station.gtts.tld, station.gtts.slow))
+    speech_lufs = sample.lufs()
+    fit = stores.fits.get(key)
+    if speech_lufs is not None and fit is not None:
+        return speech_lufs, fit, key
+    estimate = estimate_fit(speech_wav, settings, 1.5 * SPEECH_SAMPLE_S)
+    if estimate is None:
+        raise RenderError("the speech is silent", hint="check the script text and the engine")
+    raw, first = estimate
+    if speech_lufs is None:
+        return raw, first, key
+    # The fit is kept against our own meter's reading of the speech, which is what the
+    # next build will have.
+    return speech_lufs, SpeechFit(first.input_lufs + speech_lufs - raw, first.output_lufs, first.slope,
+                                  first.ceiling_db), key
+
+
+def _learn_fit(stores: Stores, key: str, fit: SpeechFit, speech_lufs: float, mastered: Any) -> None:
+    """Keep how the speech really came out, as measured on the final MP3, for the next build."""
+    assert stores.fits is not None
+    stores.fits.put(key, SpeechFit(round(speech_lufs + mastered.gain_db, 3),
+                                   round(mastered.loudness.integrated_lufs, 3),
+                                   round(mastered.slope or fit.slope, 3), round(mastered.ceiling_db, 3)))
 
 
 def _require_target(station: Station, lufs: float, true_peak_db: float) -> None:
@@ -625,6 +826,8 @@ class SayResult:
 def say_text(station: Station, text: str, output: Path, engine: str | None = None,
              voice: str | None = None) -> SayResult:
     """Speak TEXT into OUTPUT (MP3, or WAV by suffix), normalized and loudness-matched, no jingles."""
+    from announcer.audio.mixer import ProgramWriter
+
     if not text.strip():
         raise ScriptError("there is no text to say", hint='give the text in quotes: announcer say "..." -o x.mp3')
     chain = make_chain(station, engine, voice)
@@ -634,26 +837,43 @@ def say_text(station: Station, text: str, output: Path, engine: str | None = Non
         raise ScriptError("the text has nothing to read aloud", hint="give words to say")
     output = output.resolve()
     engines: Counter[str] = Counter()
+    stores = Stores().ready(station)
     with _staging(output.parent) as stage:
+        clips = []
+        sample = _SpeechSample()
+        voices = set()
+        for piece in pieces:
+            if isinstance(piece, Speech):
+                spoken = chain.speak(piece.text)
+                clips.append(_trim(spoken.clip))
+                sample.add(spoken.clip)
+                engines[spoken.engine] += 1
+                voices.add(f"{spoken.engine}:{spoken.voice}")
+            else:
+                clips.append(piece)
+        rates = Counter(c.frame_rate for c in clips if not isinstance(c, Pause))
         program = stage / "program.wav"
-        with ProgramWriter(program, station.audio.sample_rate) as writer:
-            for piece in pieces:
-                if isinstance(piece, Speech):
-                    spoken = chain.speak(piece.text)
-                    writer.add_clip(_trim(spoken.clip))
-                    engines[spoken.engine] += 1
+        with ProgramWriter(program, rates.most_common(1)[0][0]) as writer:
+            for clip in clips:
+                if isinstance(clip, Pause):
+                    writer.add_silence(clip.ms)
                 else:
-                    writer.add_silence(piece.ms)
+                    writer.add_clip(clip)
             duration = writer.position_s
+        speech_lufs, fit, fit_key = _speech_fit(station, stores, sample, program, sorted(voices))
         as_wav = output.suffix.lower() == ".wav"
         tmp = stage / ("out.wav" if as_wav else "out.mp3")
         settings = _master_settings(station)
+        first_gain = fit.gain_for(speech_lufs, settings.target_lufs)
         if as_wav:
-            measured = master_to_mp3(program, stage / "check.mp3", settings, {}, wav_copy=tmp)
+            mastered = master_to_mp3([Input(program)], stage / "check.mp3", settings, {}, first_gain,
+                                     ceiling=fit.ceiling_db, wav_copy=tmp)
         else:
-            measured = master_to_mp3(program, tmp, settings, {"title": text[:60], "artist": station.name})
+            mastered = master_to_mp3([Input(program)], tmp, settings, {"title": text[:60], "artist": station.name},
+                                     first_gain, ceiling=fit.ceiling_db)
+        _learn_fit(stores, fit_key, fit, speech_lufs, mastered)
         program.unlink()
-        _require_target(station, measured.integrated_lufs, measured.true_peak_db)
+        _require_target(station, mastered.loudness.integrated_lufs, mastered.loudness.true_peak_db)
         try:
             replace_durably(tmp, output)
         except OSError as exc:
@@ -661,7 +881,7 @@ def say_text(station: Station, text: str, output: Path, engine: str | None = Non
         (stage / "check.mp3").unlink(missing_ok=True)
     for warning in chain.fallback_summary():
         log.warning("%s", warning)
-    return SayResult(output, duration, measured.integrated_lufs, sorted(engines))
+    return SayResult(output, duration, mastered.loudness.integrated_lufs, sorted(engines))
 
 
 def preview_script(station: Station, path: Path) -> str:

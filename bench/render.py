@@ -1,46 +1,51 @@
-"""Render benchmark: announcer's build pipeline against a naive pydub pipeline.
+"""Render benchmark: announcer against three baselines doing the same job, side by side.
 
-    /tmp/venv/bin/python bench/render.py                     # 10-min runs + 60-min RSS runs
-    /tmp/venv/bin/python bench/render.py --skip-long         # 10-min runs only (about a minute)
-    /tmp/venv/bin/python bench/render.py --minutes 5 --long-minutes 30 --naive-timeout 300
-    /tmp/venv/bin/python bench/render.py --seed-text ../shared/seeds/000_1d48bed1f6f2835d.txt
+    python bench/render.py                    # everything (about 5 minutes on an idle 2-core box)
+    python bench/render.py --minutes 5 --station-scripts 30 --skip-startup
+    python bench/render.py --long 60          # also peak RSS of a 60-min build, in a child process
 
-What it measures (offline: espeak only, in a throwaway station from ``init_station``):
+Every pipeline reads the same script with the embedded espeak-ng voice (offline) and writes
+a 44.1 kHz mono 128 kbps MP3 with the station's jingles:
 
-1. cold render speed (x realtime = audio seconds / wall seconds) of ``build_station``
-   on an empty speech cache, with a breakdown (synthesis / cache / mix / fit / master);
-2. rebuild speed: (a) unchanged rebuild (the up-to-date skip), (b) ``force=True`` with a
-   warm speech cache (no synthesis, full mix + master), and the cold/rebuild ratios;
-3. peak RSS of a long (60-min) build, run in a child process: ``os.wait4`` rusage of the
-   child (largest process of its tree, ffmpeg included) plus the child's own VmHWM;
-4. the same for a NAIVE baseline: one EspeakEngine call per sentence, no cache,
-   ``program = program + clip + silence``, ``program.export(format="mp3")``, no loudness work.
+- announcer: ``build_station`` (in-process for the single script; the ``announcer build`` CLI,
+  start-up included, for the station);
+- naive: one engine call per sentence, pydub ``program + silence + clip``, jingles decoded by
+  pydub, one-pass ``loudnorm`` on export (the obvious first program);
+- sysadmin: what a shell script would do: one WAV per sentence and per pause (espeak-ng, here
+  the espeakng-loader library through announcer's ctypes binding, since this machine has no
+  espeak-ng CLI), jingles converted to the same format, ``ffmpeg -f concat``, two-pass
+  ``loudnorm`` (measure, then apply with the measured values) to MP3;
+- floor: synthesis + one plain encode + one measurement (ebur128 with true peak) of the MP3,
+  with the same ffmpeg: the least any pipeline that checks its output can do. Text
+  normalization is done before its clock starts.
 
-The text is generated from lists of ordinary ward-notice phrases (distinct sentences, so
-the cache never hits inside one script); ``--seed-text`` puts a real notice in front.
-Only this file's own temp folder is written; nothing in the repo is touched.
+Cases: one long script (``--minutes``, default 10) cold, then rebuilt (unchanged: the skip;
+forced: the measured MP3 is reused; forced after deleting the MP3: a real warm-cache rebuild
+that mixes, encodes and measures again); a station of ``--station-scripts`` one-minute scripts
+(default 100) cold with ``--jobs`` workers, against the floor for the same scripts, then one
+script edited (CLI wall time, start-up included); start-up time and peak RSS of light commands
+(``/usr/bin/time -v``) and of the player at rest. Every MP3 is measured by ffmpeg's ebur128
+afterwards and the loudness range and highest true peak are printed.
+
+Timings depend on what else runs on the machine: the load average is printed with every section.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import cProfile
-import io
 import json
 import os
-import pstats
 import random
-import resource
+import re
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from collections import defaultdict
-from collections.abc import Callable, Iterator
+import wave
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -50,19 +55,20 @@ if str(REPO) not in sys.path:
 
 from announcer import render as render_mod  # noqa: E402
 from announcer.audio import loudness as loudness_mod  # noqa: E402
-from announcer.audio.mixer import ProgramWriter  # noqa: E402
-from announcer.audio.pydub_compat import AudioSegment  # noqa: E402
-from announcer.cache import SpeechCache  # noqa: E402
+from announcer.audio.ffmpeg import ffmpeg_exe  # noqa: E402
 from announcer.config import Station, load_station  # noqa: E402
 from announcer.engines.espeak import EspeakEngine  # noqa: E402
+from announcer.script import parse_script  # noqa: E402
 from announcer.speech import Speech, plan_reading  # noqa: E402
 from announcer.station_init import init_station  # noqa: E402
 
-DEFAULT_SEED_TEXT = REPO.parent / "shared" / "seeds" / "000_1d48bed1f6f2835d.txt"
-GOAL_COLD_X = 50.0
-GOAL_REBUILD_RATIO = 10.0
-GOAL_RSS_MB = 300.0
-IS_LINUX = sys.platform.startswith("linux")
+GOAL_STATION_X = 100.0
+GOAL_EDIT_S = 1.0
+GOAL_FORCED_RATIO = 3.0
+GOAL_FLOOR_RATIO = 1.3
+GOAL_LIGHT_S = 0.4
+GOAL_LIGHT_MB = 50.0
+GOAL_PLAYER_MB = 60.0
 
 # --- text --------------------------------------------------------------------------------------------------
 
@@ -127,292 +133,479 @@ def generate_sentences(rng: random.Random) -> Iterator[str]:
             yield sentence
 
 
-def calibrate(station: Station) -> float:
-    """Seconds of (trimmed) espeak audio per character of normalized text."""
-    normalize = render_mod.make_normalizer(station)
-    engine = EspeakEngine.from_station(station)
-    gen = generate_sentences(random.Random(12345))
-    chars = seconds = 0.0
-    for _ in range(40):
-        text = normalize(next(gen))
-        seconds += render_mod._trim(engine.synthesize(text)).duration_seconds
-        chars += len(text)
-    return seconds / chars
 
 
-def build_body(station: Station, minutes: float, seed_text: Path | None) -> tuple[str, int]:
-    """A script body of about ``minutes`` of speech; returns (body, spoken sentence count)."""
-    sec_per_char = calibrate(station)
-    normalize = render_mod.make_normalizer(station)
-    audio = station.audio
-    target = minutes * 60.0
-    paragraphs: list[str] = []
-    estimate = 0.0
-    if seed_text is not None:
-        raw = seed_text.read_text(encoding="utf-8-sig")
-        paragraphs.append(raw.strip())
-    rng = random.Random(20240601)
-    gen = generate_sentences(rng)
-    # Estimate what is there already (the seed), then top up with generated paragraphs.
-    for piece in plan_reading("\n".join(paragraphs), 1, normalize, audio.sentence_pause_ms,
-                              audio.paragraph_pause_ms):
-        estimate += len(piece.text) * sec_per_char if isinstance(piece, Speech) else piece.ms / 1000
-    paragraphs.append("Kính thưa bà con nhân dân trong phường.")
-    while estimate < target:
-        paragraph = [next(gen) for _ in range(rng.randint(3, 6))]
-        for sentence in paragraph:
-            estimate += len(normalize(sentence)) * sec_per_char + audio.sentence_pause_ms / 1000
-        estimate += (audio.paragraph_pause_ms - audio.sentence_pause_ms) / 1000
-        paragraphs.append(" ".join(paragraph))
-    body = "\n\n".join(paragraphs)
-    pieces = plan_reading(body, 1, normalize, audio.sentence_pause_ms, audio.paragraph_pause_ms)
-    return body, sum(isinstance(p, Speech) for p in pieces)
+def cpu_s() -> float:
+    """CPU seconds used so far by this process and its finished children (ffmpeg, CLI runs)."""
+    import resource
+
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
-def make_bench_station(root: Path, minutes: float, seed_text: Path | None) -> tuple[Station, Path, int]:
+class Clock:
+    """Wall and CPU seconds of a block (CPU: this process and the children it waited for)."""
+
+    def __enter__(self) -> Clock:
+        self.wall, self.cpu = time.perf_counter(), cpu_s()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.wall, self.cpu = time.perf_counter() - self.wall, cpu_s() - self.cpu
+
+
+def load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
+
+
+def section(title: str) -> None:
+    print(f"\n== {title}  (load average {load()})", flush=True)
+
+
+class Text:
+    """Script bodies of a given length, from the phrase lists (every sentence distinct)."""
+
+    def __init__(self, station: Station) -> None:
+        self.normalize = render_mod.make_normalizer(station)
+        self.audio = station.audio
+        engine = EspeakEngine.from_station(station)
+        gen = generate_sentences(random.Random(12345))
+        chars = seconds = 0.0
+        for _ in range(40):
+            text = self.normalize(next(gen))
+            seconds += render_mod._trim(engine.synthesize(text)).duration_seconds
+            chars += len(text)
+        self.sec_per_char = seconds / chars
+        self.gen = generate_sentences(random.Random(20240601))
+        self.rng = random.Random(7)
+
+    def body(self, minutes: float) -> str:
+        estimate = 0.0
+        paragraphs = ["Kính thưa bà con nhân dân trong phường."]
+        while estimate < minutes * 60:
+            paragraph = []
+            for _ in range(self.rng.randint(3, 6)):
+                if estimate >= minutes * 60:
+                    break
+                sentence = next(self.gen)
+                estimate += len(self.normalize(sentence)) * self.sec_per_char + self.audio.sentence_pause_ms / 1000
+                paragraph.append(sentence)
+            estimate += (self.audio.paragraph_pause_ms - self.audio.sentence_pause_ms) / 1000
+            paragraphs.append(" ".join(paragraph))
+        return "\n\n".join(paragraphs)
+
+
+def make_station(root: Path) -> Station:
     init_station(root)
     config = root / "station.toml"
-    config.write_text(
-        config.read_text(encoding="utf-8").replace('engines = ["gtts", "espeak"]', 'engines = ["espeak"]'),
-        encoding="utf-8",
-    )
+    config.write_text(config.read_text(encoding="utf-8").replace('engines = ["gtts", "espeak"]',
+                                                                 'engines = ["espeak"]'), encoding="utf-8")
     for example in (root / "scripts").glob("*.md"):
         example.unlink()
     station = load_station(root)
     assert station.engines == ["espeak"], station.engines
-    body, sentences = build_body(station, minutes, seed_text)
-    script = root / "scripts" / "bench.md"
-    script.write_text(f"---\ntitle: Thông báo tổng hợp ({minutes:g} phút)\n---\n{body}\n", encoding="utf-8")
-    return station, script, sentences
+    return station
 
 
-# --- instrumentation -----------------------------------------------------------------------------------------
+def write_script(path: Path, title: str, body: str) -> Path:
+    path.write_text(f"---\ntitle: {title}\nslots: [sang, chieu]\n---\n{body}\n", encoding="utf-8")
+    return path
 
 
-def rss_now_kb() -> int | None:
-    if not IS_LINUX:
-        return None
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    except OSError:
-        return None
-    return None
+# --- measuring outputs -------------------------------------------------------------------------------------
 
 
-def children_rss_kb() -> list[int]:
-    """VmRSS of this process's running children that are no longer python (exec'd ffmpeg)."""
-    out: list[int] = []
-    try:
-        pids = " ".join(p.read_text() for p in Path("/proc/self/task").glob("*/children")).split()
-    except OSError:
-        return out
-    for pid in pids:
-        try:
-            if Path(f"/proc/{pid}/comm").read_text().startswith("python"):
-                continue  # between fork and exec: its RSS is the parent's pages
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    out.append(int(line.split()[1]))
-        except OSError:
-            continue
-    return out
+def ebur128(path: Path) -> tuple[float, float]:
+    proc = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostats", "-i", str(path), "-af",
+                           "ebur128=peak=true:framelog=quiet", "-f", "null", "-"], capture_output=True, text=True)
+    summary = proc.stderr[proc.stderr.rfind("Summary:"):]
+    i = re.search(r"I:\s*(-?[\d.]+) LUFS", summary)
+    p = re.search(r"Peak:\s*(-?[\d.]+|-inf) dBFS", summary)
+    return (float(i.group(1)) if i else float("nan"),
+            float(p.group(1)) if p and p.group(1) != "-inf" else float("nan"))
 
 
-def vm_hwm_kb() -> int | None:
-    if not IS_LINUX:
-        return None
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1])
-    return None
+def mp3_seconds(path: Path) -> float:
+    import mutagen.mp3
+
+    info = mutagen.mp3.MP3(str(path)).info
+    return float(info.length) if info else 0.0
 
 
-class Instrument:
-    """Wraps the pipeline's stages with timers (exclusive categories) and counts ffmpeg runs.
+class Loudness:
+    """Collects the ffmpeg measurement of every file a pipeline published."""
 
-    With ``sample_rss`` a thread samples VmRSS every 20 ms and remembers the peak per stage."""
+    def __init__(self) -> None:
+        self.by_pipeline: dict[str, list[tuple[float, float]]] = {}
 
-    STAGES: dict[str, list[tuple[Any, str]]] = {
-        "synthesis (espeak)": [(EspeakEngine, "synthesize")],
-        "speech cache get/put": [(SpeechCache, "get"), (SpeechCache, "put")],
-        "fit_speech (jingle level)": [(render_mod, "_fit_speech")],
-        "mix (trim/resample/write)": [(ProgramWriter, "add_clip"), (ProgramWriter, "add_silence"),
-                                      (render_mod, "_trim"), (render_mod, "_add_jingle")],
-        "master_to_mp3": [(render_mod, "master_to_mp3")],
-    }
+    def check(self, pipeline: str, paths: list[Path]) -> None:
+        self.by_pipeline.setdefault(pipeline, []).extend(ebur128(p) for p in paths)
 
-    def __init__(self, sample_rss: bool = False) -> None:
-        self.seconds: dict[str, float] = defaultdict(float)
-        self.calls: dict[str, int] = defaultdict(int)
-        self.ffmpeg: list[tuple[str, str, float]] = []  # (stage, what, seconds)
-        self.stage = "other"
-        self.peak_rss: dict[str, int] = defaultdict(int)
-        self.peak_child_kb = 0
-        """Largest ffmpeg child seen by the sampler (its own RSS, not the fork-time copy)."""
-        self.peak_tree_kb = 0
-        """Largest python + running children sum seen by the sampler."""
-        self._sample = sample_rss and IS_LINUX
-        self._stop = threading.Event()
-        self._saved: list[tuple[Any, str, Any]] = []
+    def describe(self, pipeline: str) -> str:
+        values = self.by_pipeline.get(pipeline, [])
+        if not values:
+            return "n/a"
+        lufs = [v[0] for v in values]
+        peaks = [v[1] for v in values]
+        return (f"{len(values)} file(s): {min(lufs):.1f} .. {max(lufs):.1f} LUFS, "
+                f"true peak <= {max(peaks):.1f} dBTP")
 
-    def _wrap(self, label: str, func: Callable[..., Any]) -> Callable[..., Any]:
-        inst = self
-
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            outer = inst.stage
-            if outer != "other":  # nested inside another stage: count in the outer one
-                return func(*args, **kwargs)
-            inst.stage = label
-            start = time.perf_counter()
-            try:
-                return func(*args, **kwargs)
-            finally:
-                inst.seconds[label] += time.perf_counter() - start
-                inst.calls[label] += 1
-                inst.stage = outer
-
-        return wrapper
-
-    def _wrap_ffmpeg(self, func: Callable[..., Any]) -> Callable[..., Any]:
-        inst = self
-
-        def run_ffmpeg(args: list[str], what: str) -> Any:
-            start = time.perf_counter()
-            try:
-                return func(args, what)
-            finally:
-                kind = "measure" if what.startswith("measuring") else "encode"
-                inst.ffmpeg.append((inst.stage, kind, time.perf_counter() - start))
-
-        return run_ffmpeg
-
-    def _sampler(self) -> None:
-        while not self._stop.wait(0.02):
-            rss = rss_now_kb()
-            if rss is None:
-                continue
-            if rss > self.peak_rss[self.stage]:
-                self.peak_rss[self.stage] = rss
-            kids = children_rss_kb()
-            if kids:
-                self.peak_child_kb = max(self.peak_child_kb, max(kids))
-            self.peak_tree_kb = max(self.peak_tree_kb, rss + sum(kids))
-
-    @contextlib.contextmanager
-    def active(self) -> Iterator[Instrument]:
-        for label, targets in self.STAGES.items():
-            for owner, name in targets:
-                original = getattr(owner, name)
-                self._saved.append((owner, name, original))
-                setattr(owner, name, self._wrap(label, original))
-        original_ffmpeg = loudness_mod.run_ffmpeg
-        self._saved.append((loudness_mod, "run_ffmpeg", original_ffmpeg))
-        loudness_mod.run_ffmpeg = self._wrap_ffmpeg(original_ffmpeg)
-        thread = threading.Thread(target=self._sampler, daemon=True) if self._sample else None
-        if thread:
-            thread.start()
-        try:
-            yield self
-        finally:
-            self._stop.set()
-            if thread:
-                thread.join()
-            for owner, name, original in reversed(self._saved):
-                setattr(owner, name, original)
-            self._saved.clear()
-
-    def breakdown(self, total: float) -> dict[str, Any]:
-        stages = {k: round(v, 3) for k, v in self.seconds.items()}
-        stages["other (plan, keys, sample, publish)"] = round(max(0.0, total - sum(self.seconds.values())), 3)
-        passes: dict[str, list[float]] = defaultdict(list)
-        for stage, kind, secs in self.ffmpeg:
-            passes[f"{stage}: {kind}"].append(secs)
-        return {
-            "total_s": round(total, 3),
-            "stages_s": stages,
-            "ffmpeg_passes": {k: {"count": len(v), "seconds": round(sum(v), 3)} for k, v in passes.items()},
-            "peak_rss_mb_by_stage": {k: round(v / 1024, 1) for k, v in self.peak_rss.items()},
-            "sampled_peak_child_kb": self.peak_child_kb,
-            "sampled_peak_tree_kb": self.peak_tree_kb,
-        }
+    def within(self, pipeline: str, target: float = -16.0, tol: float = 0.5, ceiling: float = -1.5) -> bool:
+        values = self.by_pipeline.get(pipeline, [])
+        return bool(values) and all(abs(i - target) <= tol and p <= ceiling for i, p in values)
 
 
-# --- the two pipelines -------------------------------------------------------------------------------------------
+# --- the pipelines ---------------------------------------------------------------------------------------
 
 
-def announcer_build(station: Station, script: Path, force: bool = False) -> tuple[float, Any]:
-    start = time.perf_counter()
-    results = render_mod.build_station(station, [script], force=force)
-    wall = time.perf_counter() - start
-    (result,) = results
-    if result.error:
-        raise SystemExit(f"build failed: {result.error}")
-    return wall, result
-
-
-def naive_build(station: Station, script: Path, out: Path) -> tuple[float, float, int]:
-    """The baseline: engine call per sentence, pydub `+` loop, pydub mp3 export. (wall, audio s, calls)."""
-    import imageio_ffmpeg
-
-    from announcer.script import parse_script
-
-    AudioSegment.converter = imageio_ffmpeg.get_ffmpeg_exe()
-    start = time.perf_counter()
+def reading(station: Station, script: Path) -> list[Any]:
     parsed = parse_script(script)
-    pieces = plan_reading(parsed.body, parsed.body_line, render_mod.make_normalizer(station),
-                          station.audio.sentence_pause_ms, station.audio.paragraph_pause_ms)
+    return plan_reading(parsed.body, parsed.body_line, render_mod.make_normalizer(station),
+                        station.audio.sentence_pause_ms, station.audio.paragraph_pause_ms)
+
+
+def announcer_build(station: Station, scripts: list[Path], force: bool = False, jobs: int = 1) -> tuple[float, Any]:
+    start = time.perf_counter()
+    results = render_mod.build_station(station, scripts, force=force, jobs=jobs)
+    wall = time.perf_counter() - start
+    for result in results:
+        if result.error:
+            raise SystemExit(f"build failed: {result.error}")
+    return wall, results
+
+
+CHILD_ENV = dict(os.environ)
+"""Environment of the announcer processes we time: bytecode cached as after `pip install`
+(some shells set PYTHONDONTWRITEBYTECODE, which would make every start compile the sources)."""
+CHILD_ENV.pop("PYTHONDONTWRITEBYTECODE", None)
+
+
+def prepare_bytecode(tmp: Path) -> None:
+    """Compile announcer once, as pip does at install time, into a cache of our own."""
+    CHILD_ENV["PYTHONPYCACHEPREFIX"] = str(tmp / "pycache")
+    subprocess.run([sys.executable, "-c", "import compileall, sys; compileall.compile_dir(sys.argv[1], quiet=1)",
+                    str(REPO / "announcer")], env=CHILD_ENV, check=True)
+
+
+def cli(station: Station, *args: str) -> float:
+    start = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "announcer", "--station", str(station.root), *args],
+                          capture_output=True, text=True, env=CHILD_ENV)
+    wall = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(f"announcer {' '.join(args)} failed: {proc.stderr[-2000:]}")
+    return wall
+
+
+def ffmpeg(*args: str) -> str:
+    proc = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-y", *args], capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"ffmpeg {' '.join(args)} failed: {proc.stderr[-1000:]}")
+    return proc.stderr
+
+
+def write_pcm_wav(path: Path, pcm: bytes, rate: int) -> None:
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(pcm)
+
+
+def floor_build(station: Station, pieces: list[Any], work: Path, out: Path) -> float:
+    """Synthesis (pauses as silence) + one plain encode + one measurement."""
     engine = EspeakEngine.from_station(station)
-    program = AudioSegment.empty()
-    calls = 0
-    pending_ms = 0
+    start = time.perf_counter()
+    chunks: list[bytes] = []
+    rate = 22050
     for piece in pieces:
         if isinstance(piece, Speech):
             clip = engine.synthesize(piece.text)
-            calls += 1
-            silence = AudioSegment.silent(duration=pending_ms, frame_rate=clip.frame_rate)
-            program = program + silence + clip
-            pending_ms = 0
+            rate = clip.frame_rate
+            chunks.append(clip.raw_data)
         else:
-            pending_ms += piece.ms
-    program.export(str(out), format="mp3", bitrate=f"{station.audio.bitrate_kbps}k")
+            chunks.append(b"\0\0" * int(rate * piece.ms / 1000))
+    wav = work / "floor.wav"
+    write_pcm_wav(wav, b"".join(chunks), rate)
+    ffmpeg("-i", str(wav), "-ar", "44100", "-ac", "1", "-c:a", "libmp3lame", "-b:a", "128k",
+           "-compression_level", "7", str(out))
+    ffmpeg("-nostats", "-i", str(out), "-af", "ebur128=peak=true:framelog=quiet", "-f", "null", "-")
     wall = time.perf_counter() - start
-    return wall, program.duration_seconds, calls
+    wav.unlink()
+    return wall
 
 
-# --- child processes (long runs, for peak RSS) ------------------------------------------------------------------
+def naive_build(station: Station, pieces: list[Any], out: Path) -> float:
+    from announcer.audio.pydub_compat import AudioSegment
+
+    AudioSegment.converter = ffmpeg_exe()
+    engine = EspeakEngine.from_station(station)
+    start = time.perf_counter()
+    assert station.intro and station.outro
+    program = AudioSegment.from_file(str(station.resolve(station.intro)), format="wav")
+    pending = station.audio.jingle_gap_ms
+    for piece in pieces:
+        if isinstance(piece, Speech):
+            clip = engine.synthesize(piece.text).set_frame_rate(44100)
+            program = program + AudioSegment.silent(duration=pending, frame_rate=44100) + clip
+            pending = 0
+        else:
+            pending += piece.ms
+    program = program + AudioSegment.silent(duration=station.audio.jingle_gap_ms, frame_rate=44100)
+    program = program + AudioSegment.from_file(str(station.resolve(station.outro)), format="wav")
+    program.export(str(out), format="mp3", bitrate="128k",
+                   parameters=["-af", "loudnorm=I=-16:TP=-1.5:LRA=11", "-ar", "44100", "-ac", "1"])
+    return time.perf_counter() - start
 
 
-def child_main(args: argparse.Namespace) -> None:
-    root = Path(args.workdir)
-    seed = resolve_seed(args.seed_text)
-    station, script, sentences = make_bench_station(root, args.minutes, seed)
-    out: dict[str, Any] = {"sentences": sentences}
-    if args.child == "announcer":
-        inst = Instrument(sample_rss=True)
-        with inst.active():
-            wall, result = announcer_build(station, script)
-        out.update(wall_s=wall, audio_s=result.duration_s, engine_calls=result.engine_calls,
-                   loudness_lufs=result.loudness_lufs, breakdown=inst.breakdown(wall))
-    else:
-        inst = Instrument(sample_rss=True)
-        with inst.active():
-            wall, audio_s, calls = naive_build(station, script, root / "naive.mp3")
-        out.update(wall_s=wall, audio_s=audio_s, engine_calls=calls, breakdown=inst.breakdown(wall))
-    out["vm_hwm_kb"] = vm_hwm_kb()
-    out["children_maxrss_kb"] = maxrss_kb(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
-    print("BENCH-RESULT " + json.dumps(out), flush=True)
+def sysadmin_build(station: Station, pieces: list[Any], work: Path, out: Path) -> float:
+    engine = EspeakEngine.from_station(station)
+    work.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    listing: list[Path] = []
+    rate = 22050
+    silences: dict[int, Path] = {}
+
+    def silence(ms: int) -> Path:
+        if ms not in silences:
+            silences[ms] = work / f"silence-{ms}.wav"
+            write_pcm_wav(silences[ms], b"\0\0" * int(rate * ms / 1000), rate)
+        return silences[ms]
+
+    for number, piece in enumerate(pieces):
+        if isinstance(piece, Speech):
+            clip = engine.synthesize(piece.text)  # espeak-ng -w sentence-N.wav "..."
+            rate = clip.frame_rate
+            path = work / f"sentence-{number}.wav"
+            write_pcm_wav(path, clip.raw_data, rate)
+            listing.append(path)
+        else:
+            listing.append(silence(piece.ms))
+    jingles = []
+    assert station.intro and station.outro
+    for name, jingle in (("intro", station.intro), ("outro", station.outro)):
+        converted = work / f"{name}.wav"
+        ffmpeg("-i", str(station.resolve(jingle)), "-ar", str(rate), "-ac", "1", "-c:a", "pcm_s16le", str(converted))
+        jingles.append(converted)
+    gap = silence(station.audio.jingle_gap_ms)
+    listing = [jingles[0], gap, *listing, gap, jingles[1]]
+    concat = work / "list.txt"
+    concat.write_text("".join(f"file '{p}'\n" for p in listing), encoding="utf-8")
+    source = ["-f", "concat", "-safe", "0", "-i", str(concat)]
+    measured = ffmpeg(*source, "-af", "loudnorm=I=-16:TP=-1.5:LRA=11:print_format=json", "-f", "null", "-")
+    stats = json.loads(measured[measured.rfind("{"):measured.rfind("}") + 1])
+    apply = (f"loudnorm=I=-16:TP=-1.5:LRA=11:measured_I={stats['input_i']}:measured_TP={stats['input_tp']}:"
+             f"measured_LRA={stats['input_lra']}:measured_thresh={stats['input_thresh']}:"
+             f"offset={stats['target_offset']}:linear=true")
+    ffmpeg(*source, "-af", apply, "-ar", "44100", "-ac", "1", "-c:a", "libmp3lame", "-b:a", "128k", str(out))
+    wall = time.perf_counter() - start
+    shutil.rmtree(work, ignore_errors=True)
+    return wall
 
 
-def maxrss_kb(value: int) -> int:
-    return value // 1024 if sys.platform == "darwin" else value  # macOS reports bytes
+class FfmpegCount:
+    """Counts announcer's ffmpeg runs and their time, in-process."""
+
+    def __init__(self) -> None:
+        self.runs: list[tuple[str, float]] = []
+        self._real = loudness_mod.run_ffmpeg
+        self._real_pair = loudness_mod.run_ffmpeg_measured
+
+    def __enter__(self) -> FfmpegCount:
+        def counted(args: list[str], what: str) -> Any:
+            start = time.perf_counter()
+            try:
+                return self._real(args, what)
+            finally:
+                self.runs.append((what.split()[0], time.perf_counter() - start))
+
+        def counted_pair(encode_args: list[str], measure_args: list[str], what: str, cwd: Path) -> str:
+            start = time.perf_counter()
+            try:
+                return self._real_pair(encode_args, measure_args, what, cwd)
+            finally:
+                self.runs.append(("encoding+measuring at once", time.perf_counter() - start))
+
+        loudness_mod.run_ffmpeg = counted
+        loudness_mod.run_ffmpeg_measured = counted_pair
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        loudness_mod.run_ffmpeg = self._real
+        loudness_mod.run_ffmpeg_measured = self._real_pair
+
+    def describe(self) -> str:
+        kinds: dict[str, list[float]] = {}
+        for kind, secs in self.runs:
+            kinds.setdefault(kind, []).append(secs)
+        return ", ".join(f"{len(v)} {k} ({sum(v):.2f} s)" for k, v in sorted(kinds.items())) or "none"
 
 
-# A tiny launcher between this (big) process and the measured child. On Linux, Python starts
-# children with vfork, and execve() records the *parent's* peak RSS in the child's ru_maxrss,
-# so wait4 on a child of this process would report at least our own peak. The launcher is
-# small, so its child's ru_maxrss is the child's own (or its ffmpeg's) peak.
+# --- cases -----------------------------------------------------------------------------------------------
+
+
+def single_case(args: argparse.Namespace, tmp: Path, text: Text, checks: Loudness) -> dict[str, Any]:
+    section(f"one {args.minutes:g}-minute script")
+    station = make_station(tmp / "single")
+    script = write_script(station.scripts_dir / "bench.md", f"Thông báo tổng hợp ({args.minutes:g} phút)",
+                          text.body(args.minutes))
+    pieces = reading(station, script)
+    out: dict[str, Any] = {"sentences": sum(isinstance(p, Speech) for p in pieces)}
+    with FfmpegCount() as count, Clock() as clock:
+        out["cold_s"], (result,) = announcer_build(station, [script])
+    out["cold_cpu"] = clock.cpu
+    out["audio_s"] = result.duration_s
+    out["cold_ffmpeg"] = count.describe()
+    checks.check("announcer", [result.output])
+    with Clock() as clock:
+        out["floor_s"] = floor_build(station, pieces, tmp, tmp / "floor.mp3")
+    out["floor_cpu"] = clock.cpu
+    floor_audio = mp3_seconds(tmp / "floor.mp3")
+    checks.check("floor (not normalized)", [tmp / "floor.mp3"])
+    if not args.skip_baselines:
+        with Clock() as clock:
+            out["naive_s"] = naive_build(station, pieces, tmp / "naive.mp3")
+        out["naive_cpu"] = clock.cpu
+        checks.check("naive", [tmp / "naive.mp3"])
+        with Clock() as clock:
+            out["sysadmin_s"] = sysadmin_build(station, pieces, tmp / "sysadmin", tmp / "sysadmin.mp3")
+        out["sysadmin_cpu"] = clock.cpu
+        checks.check("sysadmin", [tmp / "sysadmin.mp3"])
+    skips = [announcer_build(station, [script])[0] for _ in range(5)]
+    out["skip_s"] = statistics.median(skips)
+    with FfmpegCount() as count:
+        out["forced_s"], (forced,) = announcer_build(station, [script], force=True)
+    out["forced_ffmpeg"] = count.describe()
+    result.output.unlink()  # nothing to reuse: mix, encode and measure again, from the warm caches
+    with FfmpegCount() as count, Clock() as clock:
+        out["remaster_s"], (remastered,) = announcer_build(station, [script], force=True)
+    out["remaster_cpu"] = clock.cpu
+    out["remaster_ffmpeg"] = count.describe()
+    checks.check("announcer", [remastered.output])
+    audio = out["audio_s"]
+    print(f"  {out['sentences']} sentences, {audio:.0f} s of audio (floor: {floor_audio:.0f} s without jingles)")
+    print(f"  announcer cold {out['cold_s']:.2f} s (cpu {out['cold_cpu']:.2f} s) = {audio / out['cold_s']:.0f}x "
+          f"realtime; ffmpeg: {out['cold_ffmpeg']}")
+    print(f"  floor {out['floor_s']:.2f} s (cpu {out['floor_cpu']:.2f} s); announcer / floor = "
+          f"{out['cold_s'] / out['floor_s']:.2f}x wall, {out['cold_cpu'] / out['floor_cpu']:.2f}x cpu")
+    if not args.skip_baselines:
+        print(f"  naive {out['naive_s']:.2f} s (cpu {out['naive_cpu']:.2f} s, {out['naive_s'] / out['cold_s']:.2f}x "
+              f"announcer's wall); sysadmin {out['sysadmin_s']:.2f} s (cpu {out['sysadmin_cpu']:.2f} s, "
+              f"{out['sysadmin_s'] / out['cold_s']:.2f}x announcer's wall)")
+    print(f"  rebuilds: unchanged (skip) {out['skip_s'] * 1000:.1f} ms; forced {out['forced_s']:.2f} s "
+          f"(ffmpeg: {out['forced_ffmpeg']}); forced after deleting the MP3 {out['remaster_s']:.2f} s "
+          f"(cpu {out['remaster_cpu']:.2f} s) "
+          f"(ffmpeg: {out['remaster_ffmpeg']})")
+    return out
+
+
+def station_case(args: argparse.Namespace, tmp: Path, text: Text, checks: Loudness) -> dict[str, Any]:
+    section(f"a station of {args.station_scripts} one-minute scripts")
+    station = make_station(tmp / "station")
+    scripts = [write_script(station.scripts_dir / f"tb-{n:03d}.md", f"Thông báo số {n}", text.body(1.0))
+               for n in range(1, args.station_scripts + 1)]
+    jobs = args.jobs or (os.cpu_count() or 1)
+    out: dict[str, Any] = {"scripts": len(scripts), "jobs": jobs}
+    with Clock() as clock:
+        out["cold_s"] = cli(station, "build", "--jobs", str(jobs))
+    out["cold_cpu"] = clock.cpu
+    mp3s = [station.audio_out / f"{s.stem}.mp3" for s in scripts]
+    durations = [json.loads(p.with_suffix(".json").read_text(encoding="utf-8"))["duration_s"] for p in mp3s]
+    out["audio_s"] = sum(durations)
+    checks.check("announcer", mp3s)
+    print(f"  announcer build --jobs {jobs} (CLI, cold): {out['cold_s']:.1f} s (cpu {out['cold_cpu']:.1f} s) for "
+          f"{out['audio_s'] / 60:.0f} min = {out['audio_s'] / out['cold_s']:.0f}x realtime", flush=True)
+    floor_s = 0.0
+    with Clock() as clock:
+        for script in scripts:
+            floor_s += floor_build(station, reading(station, script), tmp, tmp / "floor-station.mp3")
+    out["floor_s"], out["floor_cpu"] = floor_s, clock.cpu
+    print(f"  floor, one script after another: {floor_s:.1f} s (cpu {clock.cpu:.1f} s); "
+          f"on {jobs} cores at best {floor_s / jobs:.1f} s; "
+          f"announcer / (floor / {jobs}) = {out['cold_s'] / (floor_s / jobs):.2f}x", flush=True)
+    if not args.skip_baselines and args.station_baselines:
+        sample = scripts[: args.station_baselines]
+        sys_s = sum(sysadmin_build(station, reading(station, s), tmp / "sys", tmp / "sys.mp3") for s in sample)
+        out["sysadmin_per_script_s"] = sys_s / len(sample)
+        print(f"  sysadmin, {len(sample)} scripts one after another: {sys_s / len(sample):.2f} s per script; "
+              f"for all {len(scripts)}, about {sys_s / len(sample) * len(scripts):.0f} s "
+              f"({sys_s / len(sample) * len(scripts) / out['cold_s']:.1f}x announcer)", flush=True)
+    out["noop_s"] = cli(station, "build")
+    edits = []
+    for n, script in enumerate(scripts[:3]):
+        body = script.read_text(encoding="utf-8")
+        script.write_text(body.replace("Kính thưa bà con nhân dân trong phường.",
+                                       f"Kính thưa bà con nhân dân khu phố {n + 2}."), encoding="utf-8")
+        with Clock() as clock:
+            edits.append(cli(station, "build"))
+        out.setdefault("edit_cpu", []).append(clock.cpu)
+        checks.check("announcer", [station.audio_out / f"{script.stem}.mp3"])
+    out["edit_s"] = edits
+    print(f"  nothing changed (CLI): {out['noop_s']:.2f} s; one script edited (CLI, start-up included): "
+          + ", ".join(f"{e:.2f} s (cpu {c:.2f} s)" for e, c in zip(edits, out["edit_cpu"], strict=True)), flush=True)
+    out["station"] = station
+    return out
+
+
+def time_v(cmd: list[str], cwd: Path) -> tuple[float, float]:
+    """(wall s, max RSS MB) of a command, by /usr/bin/time -v when there is one."""
+    gnu_time = Path("/usr/bin/time")
+    if gnu_time.exists():
+        proc = subprocess.run([str(gnu_time), "-v", *cmd], cwd=cwd, capture_output=True, text=True, env=CHILD_ENV)
+        wall = re.search(r"Elapsed \(wall clock\) time.*: (?:(\d+):)?(\d+):([\d.]+)", proc.stderr)
+        rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr)
+        if wall and rss:
+            seconds = int(wall.group(1) or 0) * 3600 + int(wall.group(2)) * 60 + float(wall.group(3))
+            return seconds, int(rss.group(1)) / 1024
+    start = time.perf_counter()
+    subprocess.run(cmd, cwd=cwd, capture_output=True)
+    return time.perf_counter() - start, float("nan")
+
+
+def player_at_rest(station: Station, tmp: Path, seconds: float = 4.0) -> tuple[float, float]:
+    """(VmRSS MB, VmHWM MB) of `announcer run` a few seconds after it started, all renders fresh."""
+    aired = tmp / "aired"
+    aired.mkdir(exist_ok=True)
+    proc = subprocess.Popen([sys.executable, "-m", "announcer", "run", "--sink", f"file:{aired}"],
+                            cwd=station.root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=CHILD_ENV)
+    try:
+        time.sleep(seconds)
+        status = Path(f"/proc/{proc.pid}/status")
+        if not status.exists():
+            return float("nan"), float("nan")
+        fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
+        return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def startup_case(station: Station, tmp: Path) -> dict[str, Any]:
+    section("start-up: light commands and the player at rest")
+    base = [sys.executable, "-m", "announcer"]
+    commands = {"--version": ["--version"], "check": ["check"], "plan --date 2026-12-15": ["plan", "--date",
+                                                                                          "2026-12-15"],
+                "log": ["log"], "engines": ["engines"], "build (nothing to do)": ["build"]}
+    out: dict[str, Any] = {}
+    for name, args in commands.items():
+        runs = [time_v([*base, *args], station.root) for _ in range(3)]
+        wall = statistics.median(r[0] for r in runs)
+        rss = max(r[1] for r in runs)
+        out[name] = (wall, rss)
+        print(f"  announcer {name:<24} {wall:.2f} s  {rss:.0f} MB  (median wall of 3, highest RSS)", flush=True)
+    if sys.platform.startswith("linux"):
+        out["player"] = player_at_rest(station, tmp)
+        print(f"  announcer run, at rest:          {out['player'][0]:.0f} MB (peak {out['player'][1]:.0f} MB)")
+    return out
+
+
+# --- long run: peak RSS in a child ---------------------------------------------------------------------
+
+
 LAUNCHER = r"""
 import json, os, subprocess, sys, time
 timeout, log_path, cmd = float(sys.argv[1]), sys.argv[2], sys.argv[3:]
@@ -444,275 +637,131 @@ print(json.dumps({"process_wall_s": time.perf_counter() - start, "timed_out": ti
 """
 
 
-def run_child(kind: str, minutes: float, workdir: Path, timeout: float, seed_text: str | None) -> dict[str, Any]:
-    """Run one long build in a child (via LAUNCHER); peak RSS from wait4: the largest process
-    of the child's tree (the child, or an ffmpeg it ran), plus the child's own figures."""
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", kind, "--minutes", str(minutes),
-           "--workdir", str(workdir)]
-    if seed_text:
-        cmd += ["--seed-text", seed_text]
-    workdir.mkdir(parents=True, exist_ok=True)
-    log_path = workdir.parent / f"{kind}-child.log"
-    launched = subprocess.run([sys.executable, "-S", "-c", LAUNCHER, str(timeout), str(log_path), *cmd],
+
+
+def long_case(minutes: float, tmp: Path) -> None:
+    section(f"one {minutes:g}-minute script, peak RSS in a child process")
+    log_path = tmp / "long.log"
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--child-long", str(minutes), "--workdir", str(tmp / "long")]
+    launched = subprocess.run([sys.executable, "-S", "-c", LAUNCHER, "3600", str(log_path), *cmd],
                               capture_output=True, text=True)
-    try:
-        result: dict[str, Any] = json.loads(launched.stdout.strip().splitlines()[-1])
-    except (IndexError, ValueError):
-        return {"failed": launched.stderr[-2000:], "timed_out": False, "rusage_maxrss_kb": None}
-    result["log"] = str(log_path)
-    text = log_path.read_text(encoding="utf-8", errors="replace")
-    for line in text.splitlines():
-        if line.startswith("BENCH-RESULT "):
-            result.update(json.loads(line[len("BENCH-RESULT "):]))
-    if not result["timed_out"] and "wall_s" not in result:
-        result["failed"] = text[-2000:]
-    return result
+    result = json.loads(launched.stdout.strip().splitlines()[-1])
+    lines = [line for line in log_path.read_text().splitlines() if line.startswith("BENCH-RESULT ")]
+    child = json.loads(lines[-1][len("BENCH-RESULT "):]) if lines else {}
+    rss = result.get("rusage_maxrss_kb")
+    print(f"  {child.get('audio_s', 0) / 60:.0f} min of audio in {child.get('wall_s', float('nan')):.1f} s; peak RSS "
+          f"(largest process of the child's tree, wait4): {rss / 1024 if rss else float('nan'):.0f} MB")
 
 
-# --- report ---------------------------------------------------------------------------------------------------
+def child_long(minutes: float, workdir: Path) -> None:
+    station = make_station(workdir)
+    script = write_script(station.scripts_dir / "long.md", "Dài", Text(station).body(minutes))
+    wall, (result,) = announcer_build(station, [script])
+    print("BENCH-RESULT " + json.dumps({"wall_s": wall, "audio_s": result.duration_s}), flush=True)
 
 
-def resolve_seed(option: str | None) -> Path | None:
-    if not option:
-        return None
-    path = Path(option)
-    if not path.is_file():
-        print(f"note: seed text {path} not found; using generated text only", file=sys.stderr)
-        return None
-    return path
+# --- report ----------------------------------------------------------------------------------------------
 
 
-def mb(kb: int | None) -> str:
-    return "n/a" if kb is None else f"{kb / 1024:.0f} MB"
-
-
-def fmt_x(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:,.1f}x"
-
-
-def table(rows: list[tuple[str, ...]]) -> str:
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    lines = []
-    for n, row in enumerate(rows):
-        lines.append(" | ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
-        if n == 0:
-            lines.append("-+-".join("-" * w for w in widths))
-    return "\n".join(lines)
-
-
-def print_breakdown(title: str, data: dict[str, Any]) -> None:
-    total = data["total_s"]
-    print(f"\n{title} (wall {total:.2f} s):")
-    for stage, secs in sorted(data["stages_s"].items(), key=lambda kv: -kv[1]):
-        print(f"  {stage:<38} {secs:8.2f} s  {100 * secs / total if total else 0:5.1f}%")
-    if data["ffmpeg_passes"]:
-        print("  ffmpeg passes (whole-program or sample passes):")
-        for name, info in sorted(data["ffmpeg_passes"].items()):
-            print(f"    {name:<40} {info['count']:2d} x  {info['seconds']:7.2f} s")
-    if data.get("peak_rss_mb_by_stage"):
-        peaks = ", ".join(f"{k} {v:.0f} MB" for k, v in data["peak_rss_mb_by_stage"].items())
-        print(f"  peak python RSS seen during: {peaks}")
+def mark(ok: bool) -> str:
+    return "met" if ok else "NOT MET"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--minutes", type=float, default=10.0, help="speech length of the main runs (10)")
-    parser.add_argument("--long-minutes", type=float, default=60.0, help="length of the peak-RSS runs (60)")
-    parser.add_argument("--skip-long", action="store_true", help="skip the long (peak RSS) runs")
-    parser.add_argument("--skip-naive", action="store_true", help="skip the naive baseline")
-    parser.add_argument("--long-timeout", type=float, default=1200.0, help="announcer long run timeout, s")
-    parser.add_argument("--naive-timeout", type=float, default=900.0, help="naive long run timeout, s")
-    parser.add_argument("--seed-text", nargs="?", const=str(DEFAULT_SEED_TEXT), default=None,
-                        help="put this notice (default: the shared seed) before the generated text")
-    parser.add_argument("--profile", action="store_true", help="cProfile the cold run and print the top")
+    parser.add_argument("--minutes", type=float, default=10.0, help="length of the single script (10)")
+    parser.add_argument("--station-scripts", type=int, default=100, help="one-minute scripts in the station (100)")
+    parser.add_argument("--station-baselines", type=int, default=10,
+                        help="station scripts the sysadmin baseline renders, to extrapolate from (10)")
+    parser.add_argument("--jobs", type=int, default=0, help="announcer build --jobs (0: one per core)")
+    parser.add_argument("--skip-baselines", action="store_true", help="no naive and sysadmin runs")
+    parser.add_argument("--skip-single", action="store_true")
+    parser.add_argument("--skip-station", action="store_true")
+    parser.add_argument("--skip-startup", action="store_true")
+    parser.add_argument("--long", type=float, default=0.0, help="also a script this long, for peak RSS")
     parser.add_argument("--keep", action="store_true", help="keep the temp folder")
-    parser.add_argument("--json", metavar="FILE", help="also write all figures as JSON")
-    parser.add_argument("--child", choices=["announcer", "naive"], help=argparse.SUPPRESS)
+    parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
+    parser.add_argument("--child-long", type=float, help=argparse.SUPPRESS)
     parser.add_argument("--workdir", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.child:
-        child_main(args)
+    if args.child_long:
+        child_long(args.child_long, Path(args.workdir))
         return
 
-    seed = resolve_seed(args.seed_text)
     tmp = Path(tempfile.mkdtemp(prefix="announcer-bench-"))
-    figures: dict[str, Any] = {"minutes": args.minutes, "long_minutes": args.long_minutes}
+    print(f"workdir {tmp}; python {sys.version.split()[0]}; {os.cpu_count()} CPUs; ffmpeg {ffmpeg_exe()}")
+    section("start")
+    prepare_bytecode(tmp)
+    checks = Loudness()
+    figures: dict[str, Any] = {}
     try:
-        load = " ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
-        print(f"workdir {tmp}; python {sys.version.split()[0]}; {os.cpu_count()} CPUs; load average {load}",
-              flush=True)
-        station, script, sentences = make_bench_station(tmp / "station", args.minutes, seed)
-        print(f"script: {sentences} distinct sentences, target {args.minutes:g} min"
-              + (f", seed text {seed}" if seed else ""), flush=True)
+        text = Text(make_station(tmp / "calibrate"))
+        single = single_case(args, tmp, text, checks) if not args.skip_single else {}
+        station = station_case(args, tmp, text, checks) if not args.skip_station else {}
+        startup = startup_case(station["station"], tmp) if station and not args.skip_startup else {}
+        if args.long:
+            long_case(args.long, tmp)
 
-        # 1. cold
-        inst = Instrument()
-        profiler = cProfile.Profile() if args.profile else None
-        with inst.active():
-            if profiler:
-                profiler.enable()
-            cold_wall, cold = announcer_build(station, script)
-            if profiler:
-                profiler.disable()
-        cold_bd = inst.breakdown(cold_wall)
-        audio_s = cold.duration_s
-        print(f"announcer cold: {audio_s:.1f} s audio in {cold_wall:.2f} s, "
-              f"{cold.engine_calls} engine calls, {cold.loudness_lufs:.1f} LUFS", flush=True)
+        section("summary")
+        rows = [("case", "announcer", "floor", "naive", "sysadmin")]
+        if single:
+            def x(seconds: float | None) -> str:
+                return "n/a" if not seconds else f"{seconds:.2f} s ({single['audio_s'] / seconds:.0f}x rt)"
+            rows.append((f"{args.minutes:g}-min script, cold", x(single["cold_s"]), x(single["floor_s"]),
+                         x(single.get("naive_s")), x(single.get("sysadmin_s"))))
+            rows.append(("  ratio to announcer", "1.00", f"{single['floor_s'] / single['cold_s']:.2f}",
+                         f"{single['naive_s'] / single['cold_s']:.2f}" if "naive_s" in single else "n/a",
+                         f"{single['sysadmin_s'] / single['cold_s']:.2f}" if "sysadmin_s" in single else "n/a"))
+        if station:
+            sys_total = station.get("sysadmin_per_script_s", 0) * station["scripts"]
+            rows.append((f"{station['scripts']} x 1-min station, cold",
+                         f"{station['cold_s']:.1f} s ({station['audio_s'] / station['cold_s']:.0f}x rt)",
+                         f"{station['floor_s']:.1f} s 1 core", "n/a",
+                         f"~{sys_total:.0f} s (extrapolated)" if sys_total else "n/a"))
+        widths = [max(len(r[i]) for r in rows) for i in range(5)]
+        for row in rows:
+            print("  " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))
+        for pipeline in checks.by_pipeline:
+            print(f"  loudness by ffmpeg, {pipeline}: {checks.describe(pipeline)}")
 
-        # 2a. unchanged rebuild (median of 5), 2b. forced rebuild with a warm cache
-        skip_walls = []
-        for _ in range(5):
-            wall, skipped = announcer_build(station, script)
-            assert skipped.skipped, "the unchanged rebuild was not skipped"
-            skip_walls.append(wall)
-        skip_wall = statistics.median(skip_walls)
-        inst_forced = Instrument()
-        with inst_forced.active():
-            forced_wall, forced = announcer_build(station, script, force=True)
-        forced_bd = inst_forced.breakdown(forced_wall)
-
-        # 4. naive, same size
-        naive: dict[str, Any] = {}
-        if not args.skip_naive:
-            naive_out = tmp / "naive.mp3"
-            n_wall, n_audio, n_calls = naive_build(station, script, naive_out)
-            naive = {"wall_s": n_wall, "audio_s": n_audio, "engine_calls": n_calls,
-                     "loudness": loudness_mod.measure_file(naive_out)}
-            print(f"naive: {n_audio:.1f} s audio in {n_wall:.2f} s, {n_calls} engine calls", flush=True)
-
-        # 2c. the everyday case: one sentence added, the rest from the cache
-        # (after the naive run, which reads the same script)
-        script.write_text(script.read_text(encoding="utf-8") + "\nXin trân trọng cảm ơn bà con đã lắng nghe.\n",
-                          encoding="utf-8")
-        edit_wall, edited = announcer_build(station, script)
-        print(f"announcer rebuilds: unchanged {skip_wall * 1000:.1f} ms, forced {forced_wall:.2f} s "
-              f"({forced.engine_calls} engine calls), one sentence added {edit_wall:.2f} s "
-              f"({edited.engine_calls} engine calls)", flush=True)
-
-        # 3. long runs in children
-        long_a: dict[str, Any] = {}
-        long_n: dict[str, Any] = {}
-        if not args.skip_long:
-            print(f"long runs ({args.long_minutes:g} min) in child processes...", flush=True)
-            long_a = run_child("announcer", args.long_minutes, tmp / "long-announcer", args.long_timeout,
-                               str(seed) if seed else None)
-            print(f"  announcer: {json.dumps({k: v for k, v in long_a.items() if k != 'breakdown'})}",
-                  flush=True)
-            if not args.skip_naive:
-                long_n = run_child("naive", args.long_minutes, tmp / "long-naive", args.naive_timeout,
-                                   str(seed) if seed else None)
-                print(f"  naive: {json.dumps(long_n)}", flush=True)
-
-        # --- figures and table
-        cold_x = audio_s / cold_wall
-        skip_x = audio_s / skip_wall
-        forced_x = audio_s / forced_wall
-        naive_x = naive["audio_s"] / naive["wall_s"] if naive else None
-
-        def ratio(a: float | None, b: float | None, fmt: str = "{:.1f}x") -> str:
-            return "n/a" if not a or not b else fmt.format(a / b)
-
-        rows: list[tuple[str, ...]] = [("metric", "announcer", "naive baseline", "ratio (announcer/naive)")]
-        rows.append((f"{args.minutes:g}-min script: sentences / audio", f"{sentences} / {audio_s:.0f} s",
-                     f"{naive['engine_calls']} / {naive['audio_s']:.0f} s" if naive else "skipped", ""))
-        rows.append(("cold render wall time", f"{cold_wall:.2f} s",
-                     f"{naive['wall_s']:.2f} s" if naive else "skipped",
-                     ratio(cold_wall, naive.get("wall_s"))))
-        rows.append(("cold render speed (x realtime)", fmt_x(cold_x), fmt_x(naive_x), ratio(cold_x, naive_x)))
-        rows.append(("cold engine calls", str(cold.engine_calls),
-                     str(naive["engine_calls"]) if naive else "skipped", ""))
-        rows.append(("(a) unchanged rebuild (skip)", f"{skip_wall * 1000:.1f} ms = {fmt_x(skip_x)}",
-                     "n/a: no cache, = cold", ratio(skip_x, naive_x)))
-        rows.append(("(b) forced rebuild, warm cache", f"{forced_wall:.2f} s = {fmt_x(forced_x)}",
-                     "n/a: no cache, = cold", ratio(forced_x, naive_x)))
-        rows.append(("(c) one sentence added, rebuild", f"{edit_wall:.2f} s, {edited.engine_calls} engine call(s)",
-                     "n/a: no cache, = cold", ""))
-        rows.append(("cold / rebuild (a) unchanged", f"{cold_wall / skip_wall:,.0f}x", "1x", ""))
-        rows.append(("cold / rebuild (b) forced", f"{cold_wall / forced_wall:.2f}x", "1x", ""))
-        rows.append(("cold / rebuild (c) one sentence added", f"{cold_wall / edit_wall:.2f}x", "1x", ""))
-        rows.append((f"output loudness ({args.minutes:g}-min file)",
-                     f"{cold.loudness_lufs:.1f} LUFS / {cold.true_peak_db:.1f} dBTP",
-                     f"{naive['loudness'].integrated_lufs:.1f} LUFS / {naive['loudness'].true_peak_db:.1f} dBTP"
-                     if naive else "skipped", "not normalized" if naive else ""))
-        if long_a:
-            def long_cells(d: dict[str, Any]) -> tuple[str, ...]:
-                if not d:
-                    return ("skipped",) * 5
-                if d.get("timed_out"):
-                    t = f"TIMEOUT after {d['process_wall_s']:.0f} s"
-                    return t, t, f">= {mb(d['rusage_maxrss_kb'])} (killed)", "n/a", "n/a"
-                if "wall_s" not in d:
-                    return ("FAILED",) * 5
-                speed = d["audio_s"] / d["wall_s"]
-                bd = d.get("breakdown", {})
-                return (f"{d['wall_s']:.1f} s ({d['audio_s'] / 60:.1f} min audio)", fmt_x(speed),
-                        mb(d["rusage_maxrss_kb"]),
-                        f"{mb(d['vm_hwm_kb'])} / {mb(bd.get('sampled_peak_child_kb'))}",
-                        mb(bd.get("sampled_peak_tree_kb")))
-            a, n = long_cells(long_a), long_cells(long_n)
-            lm = f"{args.long_minutes:g}-min"
-            def num(d: dict[str, Any], key: str) -> float | None:
-                return d.get(key) if d and not d.get("timed_out") and "wall_s" in d else None
-            a_speed = long_a["audio_s"] / long_a["wall_s"] if num(long_a, "wall_s") else None
-            n_speed = long_n["audio_s"] / long_n["wall_s"] if num(long_n, "wall_s") else None
-            rows.append((f"{lm} cold render wall time", a[0], n[0], ratio(num(long_a, "wall_s"),
-                                                                          num(long_n, "wall_s"))))
-            rows.append((f"{lm} cold render speed", a[1], n[1], ratio(a_speed, n_speed)))
-            rows.append((f"{lm} peak RSS (largest process, wait4)", a[2], n[2],
-                         ratio(num(long_a, "rusage_maxrss_kb"), num(long_n, "rusage_maxrss_kb"), "{:.2f}x")))
-            rows.append((f"{lm} peak RSS python (VmHWM) / ffmpeg (sampled)", a[3], n[3], ""))
-            rows.append((f"{lm} peak RSS python+ffmpeg together (sampled)", a[4], n[4], ""))
-        print("\n" + table(rows))
-
-        # goals
-        def mark(ok: bool | None) -> str:
-            return "n/a" if ok is None else ("met" if ok else "NOT MET")
-        print("\nGoals:")
-        print(f"  cold render >= {GOAL_COLD_X:g}x realtime (espeak): {cold_x:.1f}x ({args.minutes:g} min)"
-              + (f", {a_speed:.1f}x ({args.long_minutes:g} min)" if long_a and a_speed else "")
-              + f" -> {mark(cold_x >= GOAL_COLD_X)}")
-        print(f"  cached rebuild >= {GOAL_REBUILD_RATIO:g}x faster than cold:")
-        print(f"    (a) unchanged rebuild: {cold_wall / skip_wall:,.0f}x -> "
-              f"{mark(cold_wall / skip_wall >= GOAL_REBUILD_RATIO)}")
-        print(f"    (b) forced rebuild, warm cache: {cold_wall / forced_wall:.2f}x -> "
-              f"{mark(cold_wall / forced_wall >= GOAL_REBUILD_RATIO)}")
-        print(f"    (c) one sentence added (for information): {cold_wall / edit_wall:.2f}x -> "
-              f"{mark(cold_wall / edit_wall >= GOAL_REBUILD_RATIO)}")
-        if long_a and "wall_s" in long_a and not long_a.get("timed_out"):
-            peak = long_a["rusage_maxrss_kb"]
-            if peak is None:
-                print(f"  peak RSS <= {GOAL_RSS_MB:g} MB for {args.long_minutes:g} min: n/a (no rusage here)")
-            else:
-                tree = long_a.get("breakdown", {}).get("sampled_peak_tree_kb")
-                both = f"; python + running ffmpeg together, sampled every 20 ms: {mb(tree)}"
-                print(f"  peak RSS <= {GOAL_RSS_MB:g} MB for {args.long_minutes:g} min: {peak / 1024:.0f} MB"
-                      f" (largest process){both} -> {mark(peak / 1024 <= GOAL_RSS_MB)}")
-        elif args.skip_long:
-            print(f"  peak RSS <= {GOAL_RSS_MB:g} MB: not measured (--skip-long)")
-        else:
-            print(f"  peak RSS <= {GOAL_RSS_MB:g} MB: announcer long run failed or timed out -> NOT MET")
-
-        print_breakdown(f"Where time goes, announcer cold {args.minutes:g}-min", cold_bd)
-        print_breakdown(f"Where time goes, announcer forced rebuild {args.minutes:g}-min", forced_bd)
-        if long_a.get("breakdown"):
-            print_breakdown(f"Where time goes, announcer cold {args.long_minutes:g}-min (child)",
-                            long_a["breakdown"])
-        if profiler:
-            buf = io.StringIO()
-            pstats.Stats(profiler, stream=buf).sort_stats("cumulative").print_stats(30)
-            print("\ncProfile of the cold run (cumulative):\n" + buf.getvalue())
-
-        figures.update(
-            sentences=sentences, audio_s=audio_s, cold_wall_s=cold_wall, cold_x=cold_x, skip_wall_s=skip_wall,
-            forced_wall_s=forced_wall, edit_wall_s=edit_wall, cold_breakdown=cold_bd, forced_breakdown=forced_bd,
-            naive={k: (vars(v) if k == "loudness" else v) for k, v in naive.items()},
-            long_announcer=long_a, long_naive=long_n,
-        )
+        print("\nGoals (issue 10):")
+        if station:
+            sx = station["audio_s"] / station["cold_s"]
+            print(f"  {station['scripts']} one-minute scripts cold >= {GOAL_STATION_X:g}x realtime: {sx:.0f}x -> "
+                  f"{mark(sx >= GOAL_STATION_X)}")
+            worst = max(station["edit_s"])
+            print(f"  one script edited, CLI wall incl. start-up < {GOAL_EDIT_S:g} s: worst of 3 {worst:.2f} s -> "
+                  f"{mark(worst < GOAL_EDIT_S)}")
+        if single:
+            ratio = single["cold_s"] / single["remaster_s"]
+            reuse = single["cold_s"] / single["forced_s"]
+            print(f"  forced rebuild of the {args.minutes:g}-min script from a warm cache >= {GOAL_FORCED_RATIO:g}x "
+                  f"faster than cold: {reuse:.1f}x (measured MP3 reused), {ratio:.1f}x (MP3 deleted: mixed, encoded "
+                  f"and measured again) -> {mark(ratio >= GOAL_FORCED_RATIO)} / {mark(reuse >= GOAL_FORCED_RATIO)}")
+            skip = single["cold_s"] / single["skip_s"]
+            print(f"    (issue 8 item 13) cold / unchanged rebuild, the skip: {skip:,.0f}x;"
+                  f" cold / real warm-cache rebuild: {ratio:.1f}x")
+            fr = single["cold_s"] / single["floor_s"]
+            print(f"  {args.minutes:g}-min cold <= {GOAL_FLOOR_RATIO:g}x the floor: {fr:.2f}x -> "
+                  f"{mark(fr <= GOAL_FLOOR_RATIO)}")
+        if startup:
+            for name in ("check", "plan --date 2026-12-15"):
+                wall, rss = startup[name]
+                print(f"  announcer {name} < {GOAL_LIGHT_S:g} s and < {GOAL_LIGHT_MB:g} MB: {wall:.2f} s, {rss:.0f} MB"
+                      f" -> {mark(wall < GOAL_LIGHT_S and rss < GOAL_LIGHT_MB)}")
+            if "player" in startup:
+                rss = startup["player"][0]
+                print(f"  player at rest < {GOAL_PLAYER_MB:g} MB: {rss:.0f} MB -> {mark(rss < GOAL_PLAYER_MB)}")
+        print(f"  every announcer MP3 at -16 +- 0.5 LUFS and <= -1.5 dBTP (ffmpeg): "
+              f"{checks.describe('announcer')} -> {mark(checks.within('announcer'))}")
+        print(f"\nload average at the end: {load()}")
+        figures = {"single": single, "station": {k: v for k, v in station.items() if k != "station"},
+                   "startup": startup, "loudness": checks.by_pipeline}
         if args.json:
             Path(args.json).write_text(json.dumps(figures, indent=1, default=str), encoding="utf-8")
     finally:
         if args.keep:
-            print(f"\nkept {tmp}")
+            print(f"kept {tmp}")
         else:
             shutil.rmtree(tmp, ignore_errors=True)
 

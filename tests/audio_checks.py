@@ -24,6 +24,16 @@ def ebur128(path: Path) -> tuple[float, float]:
     return integrated, peak
 
 
+def ebur128_span(path: Path, start: float, end: float) -> float:
+    """Integrated LUFS of one stretch of a file (ffmpeg seeks, then measures)."""
+    proc = subprocess.run(
+        [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostats", "-ss", f"{start:.3f}", "-t",
+         f"{end - start:.3f}", "-i", str(path), "-af", "ebur128=framelog=quiet", "-f", "null", "-"],
+        capture_output=True, text=True, check=True,
+    )
+    return float(re.findall(r"I:\s*(-?[\d.]+) LUFS", proc.stderr)[-1])
+
+
 def decode(path: Path, rate: int = 44100) -> np.ndarray:
     proc = subprocess.run(
         [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(path), "-f", "s16le", "-ac", "1", "-ar",

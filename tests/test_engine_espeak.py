@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from pathlib import Path
 
 import numpy as np
@@ -164,20 +163,8 @@ def test_concurrent_calls_are_serialized_and_all_succeed() -> None:
     assert len(results) == 9 and all(r > 0.3 for r in results)
 
 
-def test_synthesis_is_far_faster_than_real_time() -> None:
-    engine = EspeakEngine()
-    engine.synthesize("Khởi động.")  # load the library and the voice first
-    start = time.perf_counter()
-    audio = engine.synthesize(SENTENCE * 2)
-    elapsed = time.perf_counter() - start
-    # ~1000x on a desktop; assert a generous 50x so slow CI machines pass.
-    assert audio.duration_seconds / elapsed > 50
-
-
-def test_describe_engines_offline_is_fast(tmp_path: Path) -> None:
-    start = time.perf_counter()
+def test_describe_engines_offline(tmp_path: Path) -> None:
     rows = describe_engines(_station(tmp_path))
-    assert time.perf_counter() - start < 3.0
     by_name = {row["name"]: row for row in rows}
     assert set(by_name) == {"espeak", "gtts"}
     assert by_name["espeak"]["available"] is True

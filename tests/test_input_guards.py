@@ -322,3 +322,17 @@ def test_utf16_text_without_bom_imports(station: Path, tmp_path: Path, capsys: p
     assert code == 0, err
     assert f"as {encoding}" in out
     assert "Kính thưa bà con nhân dân." in (station / "scripts" / "u.md").read_text(encoding="utf-8")
+
+
+def test_a_jingle_longer_than_a_minute_is_used_whole_at_one_gain(tmp_path: Path) -> None:
+    # The master pass reads the jingle file itself (ffmpeg streams it, at one fixed gain);
+    # the build only learns its length and gain, once, and never holds it in memory whole.
+    from announcer.audio.loudness import MasterSettings
+    from announcer.audio.memo import JingleStore
+
+    path = tmp_path / "long.wav"
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", "sine=f=440:r=8000", "-t", "75", "-y",
+                    str(path)], check=True)
+    info = JingleStore(tmp_path / "cache").get(path, MasterSettings(), -17.0)
+    assert info.frames == pytest.approx(75 * 44100, abs=50)
+    assert -40.0 < info.gain_db < 40.0

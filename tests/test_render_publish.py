@@ -126,6 +126,7 @@ def test_interrupted_render_leaves_no_staging_folder_and_keeps_the_old_render(
         raise KeyboardInterrupt
 
     monkeypatch.setattr(render, "master_to_mp3", stop)
+    monkeypatch.setattr(render, "_reuse_mastered", lambda *args: None)  # else --force reuses the measured MP3
     with pytest.raises(KeyboardInterrupt):
         build_station(station, [], force=True)
     assert _staging_folders(root) == []

@@ -205,3 +205,14 @@ def test_one_bad_character_never_stops_check_plan_or_build(tmp_path: Path, capsy
     assert "internal error" not in err and "Traceback" not in err
     assert f"{tmp_path / 'scripts' / 'bad.md'}:3" in out + err
     assert code in ((0,) if command == ["plan"] else (1, 3))
+
+
+def test_a_jingle_name_too_long_for_the_system_is_a_message(tmp_path: Path) -> None:
+    """Found by tests/test_input_fuzz.py: Path.is_file() raised ENAMETOOLONG (exit 74, no line)."""
+    long_name = "9" * 300
+    make_station(tmp_path, STATION.replace('intro = ""', f'intro = "{long_name}"'),
+                 {"a": script_text(slots="[sang]", intro=long_name)})
+    report, ok = check_command(tmp_path)
+    assert not ok
+    assert _errors(report, f"{tmp_path / 'station.toml'}:2: ", "File name too long"), report
+    assert _errors(report, f"{tmp_path / 'scripts' / 'a.md'}:3: ", "File name too long"), report

@@ -3,59 +3,28 @@ written twice, and the station's lexicon.tsv overriding all of them (tests/readi
 
 from __future__ import annotations
 
+import os
 import re
-import unicodedata
-from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 from announcer.textnorm import normalize, unresolved
 from announcer.textnorm.lexicon import builtin_lexicon
+from tests.readings_corpus import class_counts, load_cases, reads_as_expected
 
-CORPUS = Path(__file__).with_name("readings") / "lexicon.txt"
-_OLD_TONES = {"oà": "òa", "oá": "óa", "oả": "ỏa", "oã": "õa", "oạ": "ọa", "oè": "òe", "oé": "óe", "oẻ": "ỏe",
-              "oẽ": "õe", "oẹ": "ọe", "uỳ": "ùy", "uý": "úy", "uỷ": "ủy", "uỹ": "ũy", "uỵ": "ụy"}
-
-
-def canon(text: str) -> str:
-    """Case, punctuation and old/new tone placement do not change what is heard."""
-    text = unicodedata.normalize("NFC", text).lower()
-    for old, new in _OLD_TONES.items():
-        text = text.replace(old, new)
-    return " ".join(re.sub(r"[^\w\s]|_", " ", text).split())
-
-
-def load_cases() -> list[tuple[str, str, str, str, str]]:
-    cases, klass = [], ""
-    for number, line in enumerate(CORPUS.read_text(encoding="utf-8").splitlines(), 1):
-        if line.startswith("# class:"):
-            klass = line.split(":", 1)[1].strip()
-        if not line.strip() or line.startswith("#"):
-            continue
-        kind, written, expected = line.split("\t")
-        cases.append((f"{number}:{written}", klass, kind, written, expected))
-    return cases
-
-
-CASES = load_cases()
+CASES = load_cases("lexicon.txt")
 
 
 @pytest.mark.parametrize(("klass", "kind", "written", "expected"), [c[1:] for c in CASES],
                          ids=[c[0] for c in CASES])
 def test_reads_as_an_announcer_would(klass: str, kind: str, written: str, expected: str) -> None:
-    got = normalize(written)
-    if kind == "exact":
-        assert canon(got) in {canon(alt) for alt in expected.split("|")}, klass
-    elif kind == "not":
-        assert not any(item.lower() in got.lower() for item in expected.split(";")), klass
-    else:
-        assert all(any(canon(a) in canon(got) for a in item.split("|")) for item in expected.split(";")), klass
+    assert reads_as_expected(kind, written, expected), (klass, normalize(written))
 
 
 def test_every_class_has_cases() -> None:
-    counts: dict[str, int] = {}
-    for _, klass, *_ in CASES:
-        counts[klass] = counts.get(klass, 0) + 1
+    counts = class_counts(CASES)
     assert set(counts) == {"administrative abbreviations", "address abbreviations", "company names with a place",
                            "already written out", "ordinary text kept"}
     assert min(counts.values()) >= 5, counts
@@ -108,3 +77,26 @@ def test_an_acronym_defined_in_brackets_is_learnt_for_that_text_only() -> None:
 )
 def test_brackets_that_add_something_are_read(written: str, spoken: str) -> None:
     assert normalize(written) == spoken
+
+
+LEXICON_ALPHABET = st.sampled_from(
+    list("0123456789 ./-:,;()&") + ["P.", "Q.", "H.", "X.", "TT.", "TT ", "CP", "KH", "CN", "CV", "SN", "DN", "BĐ",
+                                  "ĐT.", "ĐH.", "KT.", "TM.", "Công ty ", "CÔNG TY ", "thứ 7, ", "Tân An ",
+                                  "Phú Hòa ", "Nguyễn Văn ", "CHỦ TỊCH ", "HĐND", "UBND", "TY", "CA ", "BỆNH ",
+                                  "EVN", "HCMC", "HĐNDTP", "căn cước công dân ", "(CCCD)", "CCCD ", "(mười lăm) ",
+                                  "Ban quản lý chợ ", "(BQLC)", "BQLC ", "(Ban QLDA)", "đồng ", "v.v.", "vv",
+                                  "Đ/c ", "TP.", "KP", "V/v "]
+)
+
+
+@settings(max_examples=int(os.environ.get("TEXTNORM_EXAMPLES", "300")), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow], derandomize=bool(os.environ.get("CI")))
+@given(st.lists(st.lists(LEXICON_ALPHABET, max_size=30).map("".join), min_size=1, max_size=3))
+@example(["UBNDtp. Huế"])
+@example(["TY&CÔNG TY"])
+def test_context_readings_keep_the_normalize_promises(lines: list[str]) -> None:
+    text = "\n".join(lines)
+    once = normalize(text)
+    assert once.count("\n") == text.count("\n")
+    assert not re.search(r"[0-9]", once)
+    assert normalize(once) == once

@@ -3,59 +3,22 @@ and the station lexicon pinning any reading."""
 
 from __future__ import annotations
 
-import re
-import unicodedata
-from pathlib import Path
-
 import pytest
 
 from announcer.textnorm import normalize, unresolved
+from tests.readings_corpus import class_counts, load_cases, reads_as_expected
 
-CORPUS = Path(__file__).with_name("readings") / "notices.txt"
-_OLD_TONES = {"oà": "òa", "oá": "óa", "oả": "ỏa", "oã": "õa", "oạ": "ọa", "oè": "òe", "oé": "óe", "oẻ": "ỏe",
-              "oẽ": "õe", "oẹ": "ọe", "uỳ": "ùy", "uý": "úy", "uỷ": "ủy", "uỹ": "ũy", "uỵ": "ụy"}
-
-
-def load_cases() -> list[tuple[str, str, str, str, str]]:
-    """(id, class, kind, written, expected) for every case line of the corpus."""
-    cases, klass = [], ""
-    for number, line in enumerate(CORPUS.read_text(encoding="utf-8").splitlines(), 1):
-        if line.startswith("# class:"):
-            klass = line.split(":", 1)[1].strip()
-        if not line.strip() or line.startswith("#"):
-            continue
-        kind, written, expected = line.split("\t")
-        cases.append((f"{number}:{written}", klass, kind, written, expected))
-    return cases
-
-
-def canon(text: str) -> str:
-    """Case, punctuation and old/new tone placement do not change what is heard."""
-    text = unicodedata.normalize("NFC", text).lower()
-    for old, new in _OLD_TONES.items():
-        text = text.replace(old, new)
-    return " ".join(re.sub(r"[^\w\s]|_", " ", text).split())
-
-
-CASES = load_cases()
+CASES = load_cases("notices.txt")
 
 
 @pytest.mark.parametrize(("klass", "kind", "written", "expected"), [c[1:] for c in CASES],
                          ids=[c[0] for c in CASES])
 def test_notice_phrase_reads_as_an_announcer_would(klass: str, kind: str, written: str, expected: str) -> None:
-    got = normalize(written)
-    if kind == "exact":
-        assert canon(got) in {canon(alt) for alt in expected.split("|")}, klass
-    elif kind == "not":
-        assert not any(item.lower() in got.lower() for item in expected.split(";")), klass
-    else:
-        assert all(any(canon(a) in canon(got) for a in item.split("|")) for item in expected.split(";")), klass
+    assert reads_as_expected(kind, written, expected), (klass, normalize(written))
 
 
 def test_every_class_of_the_issue_has_cases() -> None:
-    counts: dict[str, int] = {}
-    for _, klass, *_ in CASES:
-        counts[klass] = counts.get(klass, 0) + 1
+    counts = class_counts(CASES)
     assert len(counts) >= 15
     assert min(counts.values()) >= 4, counts
 
@@ -111,3 +74,15 @@ def test_station_lexicon_overrides_any_reading(entry: str, spoken: str, text: st
     lexicon = {entry: spoken}
     assert normalize(text, lexicon=lexicon) == out
     assert not any(repr(entry) in item for item in unresolved(text, lexicon=lexicon))
+
+
+def test_a_copy_of_the_context_keeps_its_own_notes() -> None:
+    import dataclasses
+
+    from announcer.textnorm.context import Context
+
+    ctx = Context(line=1)
+    ctx.note("TTTB: unknown")
+    copy = dataclasses.replace(ctx, notes=[], line=2)  # how a step reads a fragment on the side
+    copy.note("TTTB: unknown")
+    assert ctx.notes == ["TTTB: unknown [line 1]"] and copy.notes == ["TTTB: unknown [line 2]"]

@@ -1,15 +1,18 @@
-"""Assemble a program into one WAV file, streaming: each piece is converted to the
-program's format and appended once, so memory stays flat and the work stays linear
-(pydub's ``a + b`` in a loop copies the whole program every time)."""
+"""Assemble the speech of a program into one WAV file, streaming: each piece is converted
+to the program's format and appended once, so memory stays flat and the work stays linear
+(pydub's ``a + b`` in a loop copies the whole program every time).
+
+The WAV stays at the engine's own rate: the master pass resamples it (in ffmpeg) together
+with the jingles. Only a clip at another rate than the rest (one engine stood in for
+another) is resampled here.
+"""
 
 from __future__ import annotations
 
 import wave
-from math import gcd
 from pathlib import Path
 
 import numpy as np
-from scipy.signal import resample_poly
 
 from announcer.audio.ffmpeg import ffmpeg_exe, run_ffmpeg_process
 from announcer.audio.pydub_compat import AudioSegment
@@ -29,10 +32,18 @@ def segment_to_float(clip: AudioSegment) -> tuple[FloatArray, int]:
 
 
 def resample(samples: FloatArray, source_rate: int, target_rate: int) -> FloatArray:
+    """Band-limited resampling of one clip through its spectrum. A clip starts and ends near
+    silence (engines pad it), so treating it as periodic leaves no edge artefact."""
     if source_rate == target_rate or samples.size == 0:
         return samples
-    factor = gcd(source_rate, target_rate)
-    return resample_poly(samples, target_rate // factor, source_rate // factor).astype(np.float32)
+    count = max(1, round(samples.size * target_rate / source_rate))
+    spectrum = np.fft.rfft(samples.astype(np.float64))
+    bins = count // 2 + 1
+    if spectrum.size >= bins:
+        spectrum = spectrum[:bins]
+    else:
+        spectrum = np.concatenate([spectrum, np.zeros(bins - spectrum.size, dtype=spectrum.dtype)])
+    return (np.fft.irfft(spectrum, count) * (count / samples.size)).astype(np.float32)
 
 
 def decode_audio_file(path: Path, rate: int, max_seconds: float | None = None) -> FloatArray:
@@ -77,9 +88,15 @@ class ProgramWriter:
         self.frames += pcm.size
         return start, self.position_s
 
-    def add_clip(self, clip: AudioSegment, gain_db: float = 0.0) -> tuple[float, float]:
+    def add_clip(self, clip: AudioSegment) -> tuple[float, float]:
+        if clip.frame_rate == self.rate and clip.sample_width == 2 and clip.channels == 1:
+            start = self.position_s
+            data = clip.raw_data
+            self._out.writeframes(data)
+            self.frames += len(data) // 2
+            return start, self.position_s
         samples, rate = segment_to_float(clip)
-        return self.add(resample(samples, rate, self.rate), gain_db)
+        return self.add(resample(samples, rate, self.rate))
 
     def add_silence(self, ms: int) -> None:
         frames = int(self.rate * ms / 1000)
@@ -95,13 +112,3 @@ class ProgramWriter:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def loudness_lufs(samples: FloatArray, rate: int) -> float | None:
-    """Integrated loudness (BS.1770) of a short excerpt, or None if too short/silent."""
-    import pyloudnorm
-
-    if samples.size < int(0.5 * rate):
-        return None
-    value = pyloudnorm.Meter(rate).integrated_loudness(samples.astype(np.float64))
-    return float(value) if np.isfinite(value) else None

@@ -22,11 +22,14 @@ class Context:
     """The station's entries with digits or symbols, read before any other step."""
     line: int = 0
     """1-based number of the line being read (0: not known)."""
-    _seen: dict[str, tuple[int, list[int]]] = field(default_factory=dict, repr=False)
+    _seen: dict[str, tuple[int, list[int]]] = field(default_factory=dict, repr=False, init=False)
+    """Where each item sits in notes and its lines (a copy made by dataclasses.replace starts afresh)."""
 
     def note(self, item: str) -> None:
         """Flag item once; the same item on several lines lists them all."""
         index, lines = self._seen.get(item, (len(self.notes), []))
+        if index >= len(self.notes) or not self.notes[index].startswith(item):
+            index, lines = len(self.notes), []
         if index == len(self.notes):
             self.notes.append(item)
             self._seen[item] = (index, lines)

@@ -40,7 +40,7 @@ _NAME_BEFORE = re.compile(
 # Address parts 'số 12/5', 'ngõ 354/159', 'kiệt 12/5': a number over a number, not a date.
 _ADDRESS_BEFORE = re.compile(
     r"(?i)(?<![^\W\d_])(?:số nhà|số|ngõ|ngách|hẻm|kiệt|hẻm số|lô|tổ|tổ dân phố|khu phố|thôn|ấp|xóm|khối|lớp|"
-    r"phòng|căn hộ|căn|trụ|cột|nhà)\s*$"
+    r"phòng|căn hộ|căn|trụ|cột|nhà|tại|địa chỉ\s*:?)\s*$"
 )
 # A share: '7/9 thôn', 'đạt 18/19 tiêu chí' (the first never above the second).
 _COUNTED = (
@@ -50,11 +50,15 @@ _COUNTED = (
     "căn", "phòng", "lớp", "huyện", "tỉnh", "quận", "thành viên", "đại biểu", "cử tri", "phiếu", "xe", "tuyến",
     "mục", "nội dung", "thủ tục", "dự án", "công trình", "ca", "mẫu", "gia đình", "tập thể", "cá nhân", "ngành",
     "khối", "số", "bệnh nhân", "giáo viên", "chiến sĩ", "cán bộ", "tổ dân phố", "khu vực", "trạm", "điểm trường",
+    "kg", "km", "m", "m2", "m3", "lít", "tấn", "ha", "mét", "cm", "phần",
 )
 _COUNTED_AFTER = re.compile(
     r"(?i)\s*(?:" + "|".join(sorted(map(re.escape, _COUNTED), key=len, reverse=True)) + r")(?![^\W\d_])"
 )
-_SHARE_BEFORE = re.compile(r"(?i)(?<![^\W\d_])(?:đạt|chiếm|được|có|còn|hoàn thành|trên tổng số|tổng số)\s*$")
+_SHARE_BEFORE = re.compile(
+    r"(?i)(?<![^\W\d_])(?:đạt|chiếm|được|có|còn|hoàn thành|trên tổng số|tổng số|thị lực(?:\s+mắt\s+\w+)?|"
+    r"mắt phải|mắt trái)\s*:?\s*$"
+)
 # 'số 15/2024' (a document numbered within its year, its code left out): 'số mười lăm năm hai nghìn...'.
 _NUMBER_OF_YEAR = re.compile(r"(?i)(?<![^\W\d_])(số:?)\s*(\d{1,5})/((?:19|20)\d\d)(?![\w/]|[.,]\d)")
 # 'Quý III/2024', 'đợt 2/2025': a period within a year.

@@ -145,11 +145,9 @@ class Lexicon:
         """(start, end, spoken) of each entry in text, leftmost and then longest first, not overlapping."""
         folded = fold_tones(text)
         exact, lower = self._index
-        last = 0
-        for m in _WORD.finditer(folded):
-            start = m.start()
-            if start < last:
-                continue
+        position = 0
+        while (m := _WORD.search(folded, position)) is not None:
+            start, position = m.start(), m.end()
             word = m.group(0)
             candidates = list(exact.get(word, ()))
             candidates += lower.get(word.lower(), ())
@@ -172,7 +170,7 @@ class Lexicon:
                 spoken = self.get(piece)
                 if spoken is not None:
                     yield start, end, spoken
-                    last = end
+                    position = end  # the rest of a glued word ('UBNDphường') is a word of its own
                     break
 
 
@@ -187,8 +185,9 @@ def _upper_head(word: str) -> str | None:
     return word[:i] if i >= 3 and i < len(word) and word[i].islower() else None
 
 
-_LAST_WORD = re.compile(r"([^\W\d_]+)[^\w]*$")
-_FIRST_WORD = re.compile(r"[^\w]*([^\W\d_]+)")
+# 'và' is skipped: it is what '&' becomes, so 'TY&CÔNG' and 'TY và CÔNG' read alike.
+_LAST_WORD = re.compile(r"([^\W\d_]+)[^\w]*(?:và[^\w]*)?$")
+_FIRST_WORD = re.compile(r"[^\w]*(?:và[^\w]+)?([^\W\d_]+)")
 
 
 def _in_capitals(text: str, start: int, end: int, keys: Mapping[str, str]) -> bool:

@@ -19,7 +19,7 @@ UNITS = {
     "kwh": "ki lô oát giờ", "kWh": "ki lô oát giờ", "kw": "ki lô oát", "kW": "ki lô oát", "KW": "ki lô oát",
     "kV": "ki lô vôn", "kVA": "ki lô vôn am pe",
     "w": "oát", "W": "oát", "v": "vôn", "V": "vôn", "hz": "hẹc", "Hz": "hẹc", "mhz": "mê ga hẹc",
-    "MHz": "mê ga hẹc", "GB": "gi ga bai", "MB": "mê ga bai",
+    "MHz": "mê ga hẹc", "mmHg": "mi li mét thủy ngân", "GB": "gi ga bai", "MB": "mê ga bai",
     "p": "phút", "ph": "phút", "s": "giây",
     "đ": "đồng", "đồng": "đồng", "vnđ": "đồng", "VNĐ": "đồng", "VND": "đồng", "vnd": "đồng", "Vnđ": "đồng",
     "₫": "đồng", "$": "đô la", "usd": "đô la", "USD": "đô la", "€": "ơ rô", "eur": "ơ rô", "EUR": "ơ rô",
@@ -38,6 +38,7 @@ _MILLION_SHORT = re.compile(r"(?<![\w.,])(\d+)\s?tr(\d{1,3})(?![\w])")
 _RANGE = re.compile(r"(?<![\w.,])([$€]?\d[\w.,:%$€₫°/']*?)\s*[-–—~]\s*(?=[$€]?\d)")
 _COULD_BE_DATE = re.compile(r"0?[1-9]|[12]\d|3[01]")
 _RANGE_END = re.compile(r"[$€]?\d[\w.,:%$€₫°/']*?(?=[.,;:]?(?:\s|$))")
+_NUMBER_OVER_NUMBER = re.compile(r"(?<=\d)\s?/\s?(?=\d)")
 _NEGATIVE = re.compile(r"(?:^|(?<=[\s(\[:;=]))-(?=\d)")
 _NUMBER = re.compile(rf"(?<![\d])(?:{_NUM})")
 _BETWEEN = re.compile(r"(?<=\d)\s*([x×*+=:/])\s*(?=\d)")
@@ -180,6 +181,8 @@ def quantities(text: str, ctx: Context) -> str:
     def prefix_currency(m: re.Match[str]) -> str:
         return f" {read_number(m.group('num'), ctx.dialect, decimal_dot=True)} {UNITS[m.group('cur')]} "
 
+    if "/" in text:  # a number over a number left by the date reader: '120/80 mmHg'
+        text = _NUMBER_OVER_NUMBER.sub(" trên ", text)
     text = _MIN_SEC.sub(lambda m: f" {numbers.number(m.group(1), ctx.dialect)} phút"
                         f" {numbers.number(m.group(2), ctx.dialect)} giây ", text)
     text = _MILLION_SHORT.sub(million_short, text)

@@ -3,7 +3,6 @@ and all-caps acronyms nobody listed, spelled with Vietnamese letter names."""
 
 from __future__ import annotations
 
-import dataclasses
 import re
 
 from announcer.textnorm import numbers
@@ -45,7 +44,7 @@ _SINGLE_LETTER = re.compile(rf"(?<!{_LETTER})(?<![.])([PQHX])\.[ \t]*(?=\d|{_LET
 
 
 def _is_capitalised(word: str) -> bool:
-    return word[:1].isupper() and (len(word) == 1 or not word[1:].isupper() or len(word) <= 2)
+    return word[:1].isupper()
 
 
 def _single_letter(text: str, ctx: Context) -> str:
@@ -57,9 +56,8 @@ def _single_letter(text: str, ctx: Context) -> str:
             return m.group(0)
         after = text[m.end():]
         words = re.findall(rf"{_LETTER}+", after[:40])
-        if letter == "Q" and words and (words[0].lower() in _ACTING or words[0].isupper() and len(words[0]) > 1
-                                        and words[0].lower() in ("chủ", "giám", "trưởng", "hiệu", "chánh")):
-            return "quyền "
+        if letter == "Q" and words and words[0].lower() in _ACTING:
+            return "quyền "  # 'Q. Trưởng phòng', 'Q. CHỦ TỊCH': acting
         if after[:1].isdigit():
             return f"{_NAMES_OF_PLACES[letter]} " if letter in "PQ" else m.group(0)
         following = re.match(rf"({_LETTER}+)[ \t]+({_LETTER}+)", after)
@@ -93,8 +91,10 @@ def _tt(text: str, ctx: Context) -> str:
         word = re.match(rf"{_LETTER}+", after).group(0)  # type: ignore[union-attr]
         if word.lower() in _CENTRE_WORDS and _is_capitalised(word):
             return "trung tâm "
-        if m.group(1) and _is_capitalised(word) and not word.isupper():
-            return "thị trấn "
+        place = re.match(rf"({_LETTER}+)[ \t]+({_LETTER}+)", after)
+        if _is_capitalised(word) and not word.isupper() and (
+                m.group(1) or place and all(_is_capitalised(w) and not w.isupper() for w in place.groups())):
+            return "thị trấn "  # 'TT. Phú Hòa', 'TT Phú Hòa' (a place name of two words)
         return m.group(0)
 
     if "TT" not in text:
@@ -130,7 +130,7 @@ _RULES = (
     _rule("BĐ", rf"(?<!{_LETTER})BĐ[ \t]*(?=[1-3](?!\d)|I{{1,3}}(?!{_LETTER}))", "báo động "),
     _rule("CV", rf"(?<=\d)([ \t]*)CV(?!{_LETTER})", r"\1 mã lực"),
     _rule("KT.", rf"(?<!{_LETTER})KT\.[ \t]*(?=[A-ZĐ]{{2}}|Chủ|Giám|Trưởng|Hiệu|Chánh|Bộ)", "ký thay "),
-    _rule("TM.", rf"(?<!{_LETTER})TM\.[ \t]*(?=[A-ZĐÂỦỦ]{{2}}|Ủy|Ban|Hội|Đảng|Chi)", "thay mặt "),
+    _rule("TM.", rf"(?<!{_LETTER})TM\.[ \t]*(?=[A-ZĐÂỦ]{{2}}|Ủy|Ban|Hội|Đảng|Chi)", "thay mặt "),
     _rule("TL.", rf"(?<!{_LETTER})TL\.[ \t]*(?=[A-ZĐ]{{2}}|Chủ|Giám|Trưởng)", "thừa lệnh "),
     _rule("TUQ.", rf"(?<!{_LETTER})TUQ\.[ \t]*(?=[A-ZĐ]{{2}}|Chủ|Giám|Trưởng)", "thừa ủy quyền "),
 )
@@ -165,7 +165,8 @@ def _canon(spoken: str) -> str:
 def _reading(text: str, ctx: Context) -> str:
     from announcer.textnorm.pipeline import normalize_line  # the pipeline imports this module
 
-    return _canon(normalize_line(text, dataclasses.replace(ctx, notes=[])))  # its notes are not the text's
+    inner = Context(dialect=ctx.dialect, lexicon=ctx.lexicon, overrides=ctx.overrides)  # notes not the text's
+    return _canon(normalize_line(text, inner))
 
 
 def _plain(token: str) -> bool:
@@ -205,11 +206,11 @@ def written_out(text: str, ctx: Context) -> str:
     An acronym a text defines this way is learnt for the rest of the text."""
     if "(" not in text:
         return text
-    out, last = [], 0
+    out, last, previous = [], 0, 0
     for m in _PAREN.finditer(text):
         inner = _IN_WORDS.sub("", m.group(1)).strip(" .,;:")
-        before = text[last:m.start()]
-        tokens = before.split()
+        tokens = text[previous:m.start()].split()  # the words since the last brackets
+        previous = m.end()
         if not inner or not tokens:
             continue
         drop = False
