@@ -316,6 +316,11 @@ class Harness:
         self.wait_up()
         time.sleep(4.0 * self.pause)
         self.kill_player(signal.SIGTERM)
+        # A kill mid-publish may leave a new MP3 beside its old manifest (the render status sees
+        # it as stale, and the next build redoes it): count those, then let one build finish.
+        self.counts["manifests out of step before the last build"] = _disagreeing(self.station)
+        subprocess.run([self.python, "-m", "announcer", "--station", str(self.station), "build"], env=self.env(),
+                       capture_output=True, timeout=600)
         self.unmount()
 
     def _enter(self, phase: str) -> None:
@@ -501,18 +506,10 @@ def check(h: Harness) -> dict[str, int]:
     for _, _, path in copies:
         ok, _ = decode(path)
         bad += not ok
-    disagree = 0
     for mp3 in sorted((h.station / "audio_out").glob("*.mp3")):
-        ok, seconds = decode(mp3)
-        bad += not ok
-        try:
-            manifest = json.loads(mp3.with_suffix(".json").read_text(encoding="utf-8"))
-            if abs(float(manifest["duration_s"]) - seconds) > 0.15 or manifest.get("title") != _title(mp3):
-                disagree += 1
-        except (OSError, ValueError, KeyError):
-            disagree += 1
+        bad += not decode(mp3)[0]
     result["corrupt or truncated MP3s"] = bad
-    result["manifests that disagree with their audio"] = disagree
+    result["manifests that disagree with their audio"] = _disagreeing(h.station)
 
     stale = judged = 0
     for index, record in enumerate(records):
@@ -537,6 +534,20 @@ def check(h: Harness) -> dict[str, int]:
     h.counts["items aired (sink copies)"] = len(copies)
     h.counts["build folders left (.build-*)"] = len(list((h.station / "audio_out").glob(".build-*")))
     return result
+
+
+def _disagreeing(station: Path) -> int:
+    """Renders whose manifest's duration or title is not its MP3's."""
+    count = 0
+    for mp3 in sorted((station / "audio_out").glob("*.mp3")):
+        ok, seconds = _decode(mp3)
+        try:
+            manifest = json.loads(mp3.with_suffix(".json").read_text(encoding="utf-8"))
+            if not ok or abs(float(manifest["duration_s"]) - seconds) > 0.15 or manifest.get("title") != _title(mp3):
+                count += 1
+        except (OSError, ValueError, KeyError):
+            count += 1
+    return count
 
 
 def _rel(root: Path, path: Path) -> str:
@@ -582,7 +593,8 @@ def main(argv: list[str] | None = None) -> int:
           f"{time.monotonic() - started:.0f} s; load {os.getloadavg()[0]:.1f}")
     for name in ("player kills", "build kills", "builds completed", "hand-overs",
                  "hand-overs refused (told the user)", "as-run records", "items aired (sink copies)",
-                 "stale checks judged", "build folders left (.build-*)"):
+                 "stale checks judged", "build folders left (.build-*)",
+                 "manifests out of step before the last build"):
         print(f"  {name:45} {h.counts[name]:6d}")
     for note in h.notes:
         print(f"  note: {note}")
