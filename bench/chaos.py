@@ -194,13 +194,14 @@ class Harness:
             self.mounted = False
 
     def fill_disk(self) -> None:
-        with open(self.state / "filler", "wb") as handle:
-            try:
+        # The player may have filled the small disk already: then even opening the filler fails.
+        try:
+            with open(self.state / "filler", "wb") as handle:
                 while True:
                     handle.write(b"\0" * 65536)
                     handle.flush()
-            except OSError:
-                pass
+        except OSError:
+            pass
 
     def free_disk(self) -> None:
         (self.state / "filler").unlink(missing_ok=True)
