@@ -48,3 +48,8 @@ class Engine(ABC):
     @property
     def voice(self) -> str:
         return ""
+
+
+def excerpt(text: str, width: int = 40) -> str:
+    """The start of a sentence, quoted, for a message about it."""
+    return repr(text if len(text) <= width else text[: width - 1] + "…")

@@ -21,7 +21,7 @@ from http import HTTPStatus
 from typing import TYPE_CHECKING
 
 from announcer.audio.pydub_compat import AudioSegment
-from announcer.engines.base import Availability, Engine
+from announcer.engines.base import Availability, Engine, excerpt
 from announcer.errors import EngineUnavailable, RenderError, SynthesisError
 from announcer.secrets import Key
 
@@ -49,9 +49,6 @@ def scrub(text: str, key: str | None) -> str:
         text = text.replace(key, "***")
     return text[:160]
 
-
-def excerpt(text: str, width: int = 40) -> str:
-    return repr(text if len(text) <= width else text[: width - 1] + "…")
 
 
 def status_text(response: requests.Response) -> str:

@@ -19,7 +19,7 @@ from typing import Any
 
 from announcer.audio.pydub_compat import AudioSegment
 from announcer.config import EspeakOptions, Station
-from announcer.engines.base import Availability, Engine
+from announcer.engines.base import Availability, Engine, excerpt
 from announcer.errors import EngineError, EngineUnavailable, SynthesisError
 from announcer.voices import VoiceInfo
 
@@ -126,7 +126,7 @@ class _EspeakLibrary:
         finally:
             self._chunks = []
         if status != _EE_OK:
-            raise SynthesisError(f"espeak-ng failed on {_excerpt(text)} (error {status})")
+            raise SynthesisError(f"espeak-ng failed on {excerpt(text)} (error {status})")
         return pcm
 
 
@@ -175,10 +175,6 @@ def _get_library() -> _EspeakLibrary:
             raise
     return _library
 
-
-def _excerpt(text: str, width: int = 40) -> str:
-    text = " ".join(text.split())
-    return repr(text if len(text) <= width else text[: width - 1] + "…")
 
 
 @functools.cache
@@ -245,5 +241,5 @@ class EspeakEngine(Engine):
             pcm = library.synthesize(clean, VOICE_NAMES[self._voice], self.rate, self.pitch)
             sample_rate = library.sample_rate
         if not pcm:
-            raise SynthesisError(f"espeak-ng produced no audio for {_excerpt(clean)}")
+            raise SynthesisError(f"espeak-ng produced no audio for {excerpt(clean)}")
         return AudioSegment(data=pcm, sample_width=2, frame_rate=sample_rate, channels=1)

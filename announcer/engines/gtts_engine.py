@@ -31,12 +31,12 @@ import time
 import urllib.parse
 import urllib.request
 from collections.abc import Callable
-from http import HTTPStatus
 from typing import TYPE_CHECKING
 
 from announcer.audio.pydub_compat import AudioSegment
 from announcer.config import GttsOptions, Station
-from announcer.engines.base import Availability, Engine
+from announcer.engines.base import Availability, Engine, excerpt
+from announcer.engines.cloud import status_text
 from announcer.engines.textsplit import split_text
 from announcer.errors import EngineError, EngineUnavailable, RenderError, SynthesisError
 from announcer.voices import VoiceInfo
@@ -165,8 +165,8 @@ class GttsEngine(Engine):
                 status = int(response.status_code)
                 if (status == 429 or status >= 500) and attempt < self.retries:
                     delay = self._backoff(attempt, response)
-                    log.info("gtts: %s for %s; retry %d of %d in %.1f s", _status_text(response),
-                             _excerpt(piece), attempt + 1, self.retries, delay)
+                    log.info("gtts: %s for %s; retry %d of %d in %.1f s", status_text(response),
+                             excerpt(piece), attempt + 1, self.retries, delay)
                     self._sleep(delay)
                     attempt += 1
                     continue
@@ -177,9 +177,9 @@ class GttsEngine(Engine):
             except requests.RequestException as exc:
                 raise self._went_offline(exc) from exc
             except AssertionError as exc:  # gTTS asserts there is something to send
-                raise SynthesisError(f"gtts had nothing to send for {_excerpt(piece)}") from exc
+                raise SynthesisError(f"gtts had nothing to send for {excerpt(piece)}") from exc
             if not mp3:
-                raise SynthesisError(f"Google answered without audio for {_excerpt(piece)}",
+                raise SynthesisError(f"Google answered without audio for {excerpt(piece)}",
                                      hint="the unofficial API may have changed; try `pip install -U gTTS`")
             return self._decode(mp3, piece)
 
@@ -259,13 +259,13 @@ class GttsEngine(Engine):
         except RenderError as exc:
             raise EngineUnavailable(f"cannot decode Google's MP3 audio: {exc.message}", hint=exc.hint) from exc
         try:
-            pcm = decode_mp3_bytes(mp3, GTTS_RATE, f"decoding Google's audio for {_excerpt(piece)}")
+            pcm = decode_mp3_bytes(mp3, GTTS_RATE, f"decoding Google's audio for {excerpt(piece)}")
         except RenderError as exc:
-            raise SynthesisError(f"Google's audio for {_excerpt(piece)} could not be decoded ({exc.message})") from exc
+            raise SynthesisError(f"Google's audio for {excerpt(piece)} could not be decoded ({exc.message})") from exc
         except OSError as exc:
-            raise SynthesisError(f"Google's audio for {_excerpt(piece)} could not be decoded ({exc})") from exc
+            raise SynthesisError(f"Google's audio for {excerpt(piece)} could not be decoded ({exc})") from exc
         if not pcm:
-            raise SynthesisError(f"Google's audio for {_excerpt(piece)} could not be decoded (no audio in it)")
+            raise SynthesisError(f"Google's audio for {excerpt(piece)} could not be decoded (no audio in it)")
         return AudioSegment(data=pcm, sample_width=2, frame_rate=GTTS_RATE, channels=1)
 
     # --- errors ---------------------------------------------------------------------------------------
@@ -312,15 +312,15 @@ class GttsEngine(Engine):
 
     def _bad_answer(self, response: requests.Response, piece: str, attempts: int) -> EngineError:
         status = int(response.status_code)
-        what = _status_text(response)
+        what = status_text(response)
         tries = f" after {attempts} attempts" if attempts > 1 else ""
         if status == 429:
             return SynthesisError(
-                f"Google TTS is rate-limiting this machine ({what}){tries} for {_excerpt(piece)}",
+                f"Google TTS is rate-limiting this machine ({what}){tries} for {excerpt(piece)}",
                 hint="raise [gtts] pace or retries, or wait a while before building again",
             )
         if status >= 500:
-            return SynthesisError(f"Google TTS server error ({what}){tries} for {_excerpt(piece)}",
+            return SynthesisError(f"Google TTS server error ({what}){tries} for {excerpt(piece)}",
                                   hint="try again later")
         if status == 404:
             # The host does not serve the API at all: no other piece will work either.
@@ -337,9 +337,9 @@ class GttsEngine(Engine):
             self._dead = error
             return error
         if status == 200:
-            return SynthesisError(f"Google answered without audio ({what}) for {_excerpt(piece)}",
+            return SynthesisError(f"Google answered without audio ({what}) for {excerpt(piece)}",
                                   hint="the unofficial API may have changed; try `pip install -U gTTS`")
-        return SynthesisError(f"Google TTS rejected {_excerpt(piece)} ({what})")
+        return SynthesisError(f"Google TTS rejected {excerpt(piece)} ({what})")
 
 
 def _no_split(text: str) -> list[str]:
@@ -389,18 +389,6 @@ def _exception_chain(exc: BaseException) -> list[BaseException]:
     return chain
 
 
-def _status_text(response: requests.Response) -> str:
-    reason = response.reason
-    if not reason:
-        try:
-            reason = HTTPStatus(response.status_code).phrase
-        except ValueError:
-            reason = ""
-    return f"HTTP {response.status_code} {reason}".strip()
-
-
-def _excerpt(text: str, width: int = 40) -> str:
-    return repr(text if len(text) <= width else text[: width - 1] + "…")
 
 
 def _https_proxy() -> tuple[str, int] | None:
