@@ -17,9 +17,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from announcer.errors import ConfigError
-from announcer.schedule.asrun import CSV_COLUMNS, log_command, read_records
+from announcer.schedule.asrun import CSV_COLUMNS, log_command
 from announcer.schedule.runner import play_command
 from announcer.schedule.sinks import CommandSink, FileSink, SinkError, SoundcardSink, parse_sink
+from announcer.schedule.store import read_asrun_jsonl
 from tests.test_schedule_fixtures import FakeClock, make_station, no_wait, records, script_text, utc, write_render
 
 
@@ -127,7 +128,7 @@ def test_asrun_log_survives_a_torn_line_and_reports_csv(tmp_path: Path, capsys) 
     with open(tmp_path / "asrun.jsonl", "w", encoding="utf-8") as handle:
         handle.writelines(json.dumps(line, ensure_ascii=False) + "\n" for line in lines)
         handle.write('{"scheduled": "2021-06-21T17:00')  # a crash mid-write
-    assert len(read_records(tmp_path / "asrun.jsonl")) == 2
+    assert len(read_asrun_jsonl(tmp_path / "asrun.jsonl")) == 2
 
     rows = list(csv.reader(io.StringIO(log_command(tmp_path, None, True))))
     assert (

@@ -33,33 +33,14 @@ def iso(moment: datetime | None, tz: tzinfo, timespec: str = "milliseconds") -> 
     return moment.astimezone(tz).isoformat(timespec=timespec)
 
 
-def read_records(path: Path) -> list[dict[str, Any]]:
-    """Every record of the log, skipping (and warning about) damaged lines."""
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except FileNotFoundError:
-        return []
-    records = []
-    for number, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except ValueError:
-            log.warning("%s:%d: damaged as-run record skipped", path, number)
-            continue
-        if isinstance(record, dict):
-            records.append(record)
-    return records
-
 
 def station_records(station: Station) -> list[dict[str, Any]]:
     """Every as-run record of a station: from its player store, or its old asrun.jsonl."""
-    from announcer.schedule.store import DB_FILE, PlayerStore
+    from announcer.schedule.store import DB_FILE, PlayerStore, read_asrun_jsonl
 
     db = station.state_dir / DB_FILE
     if not db.exists():
-        return read_records(station.asrun_path)
+        return read_asrun_jsonl(station.asrun_path)
     store = PlayerStore(station.state_dir, legacy_asrun=station.asrun_path)
     try:
         if store.open():

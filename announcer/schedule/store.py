@@ -451,10 +451,12 @@ def _legacy_aired(path: Path) -> dict[str, dict[str, Any]]:
     return {str(k): v for k, v in items.items() if isinstance(v, dict)} if isinstance(items, dict) else {}
 
 
-def _legacy_asrun(path: Path) -> list[dict[str, Any]]:
+def read_asrun_jsonl(path: Path) -> list[dict[str, Any]]:
+    """Every record of an old-style ``asrun.jsonl``, skipping (and warning about) damaged lines;
+    none when the file does not exist."""
     try:
         text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
+    except FileNotFoundError:
         return []
     out = []
     for number, line in enumerate(text.splitlines(), 1):
@@ -463,11 +465,20 @@ def _legacy_asrun(path: Path) -> list[dict[str, Any]]:
         try:
             record = json.loads(line)
         except ValueError:
-            log.warning("%s:%d: damaged as-run record not imported (the file is kept)", path, number)
+            log.warning("%s:%d: damaged as-run record skipped (the file is kept)", path, number)
             continue
         if isinstance(record, dict):
             out.append(record)
     return out
+
+
+def _legacy_asrun(path: Path) -> list[dict[str, Any]]:
+    try:
+        return read_asrun_jsonl(path)
+    except OSError as exc:
+        log.warning("%s: the old as-run log cannot be read (%s); it is not imported (the file is kept)",
+                    path, exc.strerror)
+        return []
 
 
 def _legacy_inbox(folder: Path) -> list[tuple[str, dict[str, Any]]]:
