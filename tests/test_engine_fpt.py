@@ -170,3 +170,15 @@ def test_an_audio_link_that_is_not_https_is_not_followed(rsps: responses.Request
     with pytest.raises(SynthesisError, match="not HTTPS"):
         engine(clock).synthesize(SENTENCE)
     assert len(rsps.calls) == 1
+
+
+def test_a_voice_the_service_does_not_have_is_refused_with_the_choices() -> None:
+    from announcer.engines.viettel import ViettelEngine
+    from announcer.errors import EngineError
+
+    for engine, named in ((FptEngine, "banmai"), (ViettelEngine, None)):
+        with pytest.raises(EngineError) as caught:
+            engine(None, None, "giong-khong-co")
+        assert "giong-khong-co" in caught.value.message
+        if named:
+            assert named in (caught.value.hint or "")

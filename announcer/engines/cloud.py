@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from announcer.audio.pydub_compat import AudioSegment
 from announcer.engines.base import Availability, Engine, excerpt
-from announcer.errors import EngineUnavailable, RenderError, SynthesisError
+from announcer.errors import EngineError, EngineUnavailable, RenderError, SynthesisError
 from announcer.secrets import Key
 
 if TYPE_CHECKING:  # requests is imported when a request is made: `announcer engines` stays light
@@ -130,6 +130,13 @@ class CloudEngine(Engine):
         self.requests_made = 0
 
     # --- availability ---------------------------------------------------------------------------------
+
+    def _choose_voice(self, voice: str | None) -> str:
+        """One of this engine's voices (the first when none is asked for), or EngineError."""
+        chosen = (voice or self.voices[0]).strip().lower()
+        if chosen not in self.voices:
+            raise EngineError(f"{self.name} has no voice {voice!r}", hint=f"choose one of: {', '.join(self.voices)}")
+        return chosen
 
     def _no_key(self) -> EngineUnavailable | None:
         if self._key_problem:

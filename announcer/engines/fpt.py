@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 from announcer.config import FptOptions, Station
 from announcer.engines.cloud import CloudEngine, Probe, excerpt, status_text
-from announcer.errors import ConfigError, EngineError, SynthesisError
+from announcer.errors import ConfigError, SynthesisError
 from announcer.secrets import Key, read_key
 from announcer.voices import VoiceInfo
 
@@ -71,10 +71,7 @@ class FptEngine(CloudEngine):
         options = options or FptOptions()
         super().__init__(key, key_problem, timeout=options.timeout, retries=options.retries, sleep=sleep,
                          clock=clock, probe=probe, backoff_base=backoff_base)
-        chosen = (voice or CATALOG[0].name).strip().lower()
-        if chosen not in self.voices:
-            raise EngineError(f"fpt has no voice {voice!r}", hint=f"choose one of: {', '.join(self.voices)}")
-        self._voice = chosen
+        self._voice = self._choose_voice(voice)
         self.speed_factor = speed
         self.speed = speed_header(speed)
         self.poll_deadline = float(options.poll_deadline)

@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 from announcer.config import Station, ViettelOptions
 from announcer.engines.cloud import CloudEngine, Probe, excerpt
-from announcer.errors import ConfigError, EngineError, SynthesisError
+from announcer.errors import ConfigError, SynthesisError
 from announcer.secrets import Key, read_key
 from announcer.voices import VoiceInfo
 
@@ -59,10 +59,7 @@ class ViettelEngine(CloudEngine):
         options = options or ViettelOptions()
         super().__init__(key, key_problem, timeout=options.timeout, retries=options.retries, sleep=sleep,
                          clock=clock, probe=probe, backoff_base=backoff_base)
-        chosen = (voice or CATALOG[0].name).strip().lower()
-        if chosen not in self.voices:
-            raise EngineError(f"viettel has no voice {voice!r}", hint=f"choose one of: {', '.join(self.voices)}")
-        self._voice = chosen
+        self._voice = self._choose_voice(voice)
         self.speed_factor = speed
         self.speed = round(min(max(speed, SPEED_RANGE[0]), SPEED_RANGE[1]), 2)
 
