@@ -106,20 +106,20 @@ def _rule(key: str, pattern: str, spoken: str) -> tuple[str, re.Pattern[str], st
     return key, re.compile(pattern), spoken
 
 
+_DOCUMENT_TYPES_BEFORE_A_NUMBER = {
+    "KH": "kế hoạch", "TB": "thông báo", "CV": "công văn", "BC": "báo cáo", "HD": "hướng dẫn",
+    "GM": "giấy mời", "CT": "chỉ thị", "TT": "thông tư",
+}
+"""Short document types read in full before "số" or a number (KH số 12, TB 45)."""
+
 _RULES = (
     _rule("CP", rf"(?i:(?<!{_LETTER})((?:tổng )?(?:công ty|cty))[ \t]+)CP(?!{_LETTER})", r"\1 cổ phần"),
     _rule("KH", rf"(?i:(?<!{_LETTER})(quý|mã|các|những|mọi|đến|tới|của|hộ|toàn bộ|số)[ \t]+)KH(?!{_LETTER})",
           r"\1 khách hàng"),
     _rule("KH", rf"(?i:(?<!{_LETTER})(theo|triển khai|thực hiện|ban hành|xây dựng)[ \t]+)KH(?!{_LETTER})",
           r"\1 kế hoạch"),
-    _rule("KH", rf"(?<!{_LETTER})KH(?=[ \t]*(?:số\b|\d))", "kế hoạch "),
-    _rule("TB", rf"(?<!{_LETTER})TB(?=[ \t]*(?:số\b|\d))", "thông báo "),
-    _rule("CV", rf"(?<!{_LETTER})CV(?=[ \t]*(?:số\b|\d))", "công văn "),
-    _rule("BC", rf"(?<!{_LETTER})BC(?=[ \t]*(?:số\b|\d))", "báo cáo "),
-    _rule("HD", rf"(?<!{_LETTER})HD(?=[ \t]*(?:số\b|\d))", "hướng dẫn "),
-    _rule("GM", rf"(?<!{_LETTER})GM(?=[ \t]*(?:số\b|\d))", "giấy mời "),
-    _rule("CT", rf"(?<!{_LETTER})CT(?=[ \t]*(?:số\b|\d))", "chỉ thị "),
-    _rule("TT", rf"(?<!{_LETTER})TT(?=[ \t]*(?:số\b|\d))", "thông tư "),
+    *(_rule(code, rf"(?<!{_LETTER}){code}(?=[ \t]*(?:số\b|\d))", f"{spoken} ")
+      for code, spoken in _DOCUMENT_TYPES_BEFORE_A_NUMBER.items()),
     _rule("ĐT", rf"(?<!{_LETTER})ĐT\.?[ \t]*(?=\d{{2,3}}[A-Z]?(?![\d.,]?\d))", "đường tỉnh "),
     _rule("ĐH.", rf"(?<!{_LETTER})ĐH\.[ \t]*(?=\d{{1,3}}[A-Z]?(?![\d.,]?\d))", "đường huyện "),
     _rule("SN", rf"(?<!{_LETTER})SN[ \t]*:?[ \t]*(?=(?:19|20)\d\d(?!\d))", "sinh năm "),
