@@ -10,9 +10,7 @@ by ``_start_worker`` and used only by that worker's single thread).
 
 from __future__ import annotations
 
-import concurrent.futures
 import logging
-import multiprocessing
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +56,9 @@ def _render_one(station: Station, path: Path, engine: str | None) -> tuple[Any, 
 
 def render_parallel(station: Station, paths: list[Path], engine: str | None, jobs: int,
                     progress: Any = None) -> dict[Path, Any]:
+    import concurrent.futures  # here, not at the top: a one-script build never starts a pool
+    import multiprocessing
+
     jobs = max(1, min(jobs, len(paths)))
     results: dict[Path, Any] = {}
     fatal: str | None = None

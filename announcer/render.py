@@ -54,8 +54,8 @@ ProgressFactory = Callable[[int, str], Any]
 """Makes a progress bar (a context manager with update(n)) for a total and a label."""
 JINGLE_BELOW_SPEECH_LU = 1.0
 """Jingles sit this much below the speech, so they are never louder than it."""
-SPEECH_SAMPLE_S = 20.0
-"""How much speech is measured for the first mastering gain (speech loudness is steady)."""
+SPEECH_SAMPLE_S = 30.0
+"""How much of the speech track is measured for the first mastering gain (speech loudness is steady)."""
 LOUDNESS_MISS_LU = 1.0
 """A render further than this from the loudness target is refused, not published with a warning."""
 TRUE_PEAK_MISS_DB = 0.5
@@ -105,9 +105,8 @@ def _digest_of(path: str, mtime_ns: int, size: int) -> str:
         return "missing"
 
 
-def render_fingerprint(station: Station, script_path: Path, engine: str | None = None) -> str:
-    """Everything that changes the render: what the script says and how (not when it airs),
-    station audio/engine settings, lexicon, jingle files and the program version."""
+def _station_parts(station: Station, engine: str | None) -> dict[str, Any]:
+    """What the station adds to every render's fingerprint: settings, lexicon, default jingles, version."""
     parts: dict[str, Any] = {
         "version": __version__,
         "engines": [engine] if engine else station.engines,
@@ -122,6 +121,13 @@ def render_fingerprint(station: Station, script_path: Path, engine: str | None =
     for jingle in (station.intro, station.outro):
         if jingle:
             parts[f"jingle:{jingle}"] = _file_digest(station.resolve(jingle))
+    return parts
+
+
+def _fingerprint(station: Station, script_path: Path, engine: str | None) -> tuple[str, list[str]]:
+    """(the render fingerprint, the jingles the script names itself)."""
+    parts = _station_parts(station, engine)
+    own: list[str] = []
     try:
         script = parse_script(script_path)
     except AnnouncerError:
@@ -131,11 +137,51 @@ def render_fingerprint(station: Station, script_path: Path, engine: str | None =
         # does not make its render stale.
         parts["script"] = [script.title, script.body, script.repeat, script.intro, script.outro, script.engine,
                            script.voice, script.speed]
-        for jingle in (script.intro, script.outro):
-            if jingle:
-                parts[f"jingle:{jingle}"] = _file_digest(station.resolve(jingle))
+        own = [jingle for jingle in (script.intro, script.outro) if jingle]
+        for jingle in own:
+            parts[f"jingle:{jingle}"] = _file_digest(station.resolve(jingle))
+    blob = json.dumps(parts, sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:24], own
+
+
+def render_fingerprint(station: Station, script_path: Path, engine: str | None = None) -> str:
+    """Everything that changes the render: what the script says and how (not when it airs),
+    station audio/engine settings, lexicon, jingle files and the program version."""
+    return _fingerprint(station, script_path, engine)[0]
+
+
+def _source_digest(script_path: Path) -> str | None:
+    try:
+        return hashlib.sha256(script_path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def _source_key(station: Station, source_digest: str | None, engine: str | None, own_jingles: object) -> str | None:
+    """The script file's exact bytes, with the rest of what the fingerprint covers (station
+    parts, the script's own jingles): equal keys mean equal fingerprints, known without
+    parsing the script (YAML), which `build`, `check` and `plan` would otherwise do for every
+    script of the station."""
+    if source_digest is None or not isinstance(own_jingles, list) or \
+            not all(isinstance(name, str) for name in own_jingles):
+        return None
+    parts = _station_parts(station, engine)
+    parts["source"] = source_digest
+    parts["own"] = [[name, _file_digest(station.resolve(name))] for name in own_jingles]
     blob = json.dumps(parts, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:24]
+
+
+def fingerprint_with_source(station: Station, script_path: Path, engine: str | None = None
+                            ) -> tuple[str, dict[str, Any] | None]:
+    """The render fingerprint, and what a manifest records to recognise it later without
+    parsing: the source key and the script's own jingles (None if the file changed meanwhile)."""
+    before = _source_digest(script_path)
+    fingerprint, own = _fingerprint(station, script_path, engine)
+    if before is None or _source_digest(script_path) != before:
+        return fingerprint, None  # edited while we read it: only the full check will do
+    key = _source_key(station, before, engine, own)
+    return fingerprint, None if key is None else {"key": key, "jingles": own}
 
 
 def read_manifest(station: Station, script_path: Path) -> dict[str, Any] | None:
@@ -196,7 +242,10 @@ def render_status(station: Station, script_path: Path, engine: str | None = None
     mp3 = output_paths(station, script_path)["mp3"]
     if manifest is None or not mp3.is_file():
         return "missing"
-    if manifest.get("fingerprint") != render_fingerprint(station, script_path, engine):
+    source = manifest.get("source")
+    known = isinstance(source, dict) and source.get("key") is not None and \
+        source.get("key") == _source_key(station, _source_digest(script_path), engine, source.get("jingles"))
+    if not known and manifest.get("fingerprint") != render_fingerprint(station, script_path, engine):
         return "stale"
     if not manifest_matches_audio(manifest, mp3):
         log.warning("%s does not match its manifest (a build was interrupted?); it will be rebuilt", mp3)
@@ -427,10 +476,11 @@ def build_station(
     total: Counter[tuple[str, str, str]] = Counter()
     for result in results.values():
         total.update(result.fallback_counts)
-    from announcer.synth import describe_fallbacks
+    if total:  # else nothing to say, and a build with nothing to do need not load the engines
+        from announcer.synth import describe_fallbacks
 
-    for warning in describe_fallbacks(total):
-        log.warning("%s", warning)
+        for warning in describe_fallbacks(total):
+            log.warning("%s", warning)
     return unreadable_results + [results[path] for path in targets]
 
 
@@ -481,16 +531,15 @@ def render_script(
     intro, intro_name = _jingle_path(station, script, "intro")
     outro, outro_name = _jingle_path(station, script, "outro")
     paths = output_paths(station, path)
-    fingerprint = render_fingerprint(station, path, engine)
+    fingerprint, source = fingerprint_with_source(station, path, engine)
     audio = station.audio
     settings = _master_settings(station)
     rate = settings.sample_rate
     speech_count = sum(isinstance(p, Speech) for p in pieces)
 
     with _staging(station.audio_out) as stage:
-        # Pass 1: synthesize every sentence (fills the cache) and measure some of the speech.
+        # Pass 1: synthesize every sentence (fills the cache).
         spoken = []
-        sample = _SpeechSample()
         rates: Counter[int] = Counter()
         bar = progress(speech_count, path.name) if progress else None
         with bar if bar is not None else _null():
@@ -499,7 +548,6 @@ def render_script(
                     result = chain.speak(piece.text)
                     spoken.append((result.key, result.engine, result.voice))  # not the clip: memory
                     rates[result.clip.frame_rate] += len(result.clip.raw_data)
-                    sample.add(result.clip)
                     if bar is not None:
                         bar.update(1)
         speech_rate = rates.most_common(1)[0][0]
@@ -561,7 +609,7 @@ def render_script(
             # jingles are fitted to sit JINGLE_BELOW_SPEECH_LU under the target, whatever the
             # speech needs.
             voices = sorted({f"{engine_name}:{voice}" for _, engine_name, voice in spoken})
-            speech_lufs, fit, fit_key = _speech_fit(station, stores, sample, speech_wav, voices)
+            speech_lufs, fit, fit_key = _speech_fit(station, stores, speech_wav, voices)
             inputs = []
             if intro:
                 inputs.append(Input(intro, intro_info.gain_db if intro_info else 0.0))
@@ -578,7 +626,8 @@ def render_script(
 
         manifest = {
             "script": path.name, "title": script.title, "station": station.name,
-            "fingerprint": fingerprint, "built_at": datetime.now(station.tz).isoformat(timespec="seconds"),
+            "fingerprint": fingerprint, "source": source,
+            "built_at": datetime.now(station.tz).isoformat(timespec="seconds"),
             "announcer": __version__, "duration_s": round(duration, 3),
             "loudness_lufs": round(measured.integrated_lufs, 2), "true_peak_db": round(measured.true_peak_db, 2),
             "repeat": script.repeat, "engines": dict(engines_used), "segments": segments,
@@ -671,74 +720,75 @@ def _null() -> Iterator[None]:
     yield None
 
 
+TRIM_THRESHOLD = 300
+"""A sample louder than this (of 32767) is sound; the engine's quieter edges are cut."""
+TRIM_MARGIN_S = 0.03
+# Samples whose high byte (16-bit little-endian) is 0x00 or 0xFF lie in -256..255: surely quiet.
+# Any other high byte may be loud and is checked exactly. bytes.translate and find run in C, so
+# finding the edges costs no numpy import (about a tenth of a second at every start).
+_MAYBE_LOUD = bytes(0 if high in (0x00, 0xFF) else 1 for high in range(256))
+
+
+def _loud_edges(data: bytes) -> tuple[int, int] | None:
+    """Index of the first and the last sample louder than TRIM_THRESHOLD, or None."""
+    highs = data[1::2].translate(_MAYBE_LOUD)
+
+    def loud(index: int) -> bool:
+        return abs(int.from_bytes(data[2 * index:2 * index + 2], "little", signed=True)) > TRIM_THRESHOLD
+
+    first = highs.find(1)
+    while first != -1 and not loud(first):
+        first = highs.find(1, first + 1)
+    if first == -1:
+        return None
+    last = highs.rfind(1)
+    while not loud(last):
+        last = highs.rfind(1, 0, last)
+    return first, last
+
+
 def _trim(clip: AudioSegment) -> AudioSegment:
     """Cut the engine's own leading/trailing silence, so our pauses are the pauses."""
-    import numpy as np
-
     from announcer.audio.pydub_compat import AudioSegment
 
     if clip.sample_width != 2 or clip.channels != 1:
         return clip  # engines give 16-bit mono; anything else is left as it is
-    samples = np.frombuffer(clip.raw_data, dtype="<i2")
-    if samples.size == 0:
+    data = clip.raw_data
+    edges = _loud_edges(data[: len(data) // 2 * 2])
+    if edges is None:
         return clip
-    loud = np.flatnonzero(np.abs(samples) > 300)
-    if loud.size == 0:
-        return clip
-    margin = int(clip.frame_rate * 0.03)
-    first, last = max(0, loud[0] - margin), min(samples.size, loud[-1] + margin)
-    return AudioSegment(data=samples[first:last].tobytes(), sample_width=2, frame_rate=clip.frame_rate, channels=1)
+    margin = int(clip.frame_rate * TRIM_MARGIN_S)
+    first, last = max(0, edges[0] - margin), min(len(data) // 2, edges[1] + margin)
+    return AudioSegment(data=data[2 * first:2 * last], sample_width=2, frame_rate=clip.frame_rate, channels=1)
 
 
-class _SpeechSample:
-    """The first SPEECH_SAMPLE_S seconds of speech, measured as they come (our own meter)."""
-
-    def __init__(self) -> None:
-        self.seconds = 0.0
-        self._meter: Any = None
-
-    def add(self, clip: AudioSegment) -> None:
-        if self.seconds >= SPEECH_SAMPLE_S:
-            return
-        from announcer.audio.meter import LoudnessMeter
-        from announcer.audio.mixer import resample, segment_to_float
-
-        samples, clip_rate = segment_to_float(_trim(clip))
-        if self._meter is None:
-            self._meter = LoudnessMeter(clip_rate)
-        samples = resample(samples, clip_rate, self._meter.rate)
-        self._meter.add(samples)
-        self.seconds += samples.size / self._meter.rate
-
-    def lufs(self) -> float | None:
-        return None if self._meter is None else self._meter.integrated()
+FIT_REFERENCE = "ffmpeg ebur128, first 30 s of the speech track"
+"""What a kept fit's input loudness is relative to (part of its key: fits learned against
+another measurement of the speech are not reused)."""
 
 
-def _speech_fit(station: Station, stores: Stores, sample: _SpeechSample, speech_wav: Path,
-                voices: list[str]) -> tuple[float, SpeechFit, str]:
+def _speech_fit(station: Station, stores: Stores, speech_wav: Path, voices: list[str]) -> tuple[float, SpeechFit, str]:
     """(raw speech loudness, how these voices come out of mastering, the fit's cache key).
 
-    A voice's fit is kept from the last build's final measurement; a voice new to this
-    station is fitted on an excerpt of the speech track first."""
-    from announcer.audio.loudness import estimate_fit
+    The raw loudness is that of the first SPEECH_SAMPLE_S of the speech track. A voice's fit
+    is kept from the last build's final measurement; a voice new to this station is fitted
+    on that excerpt first."""
+    from announcer.audio.loudness import estimate_fit, measure_excerpt
 
     assert stores.fits is not None
     settings = _master_settings(station)
-    key = stores.fits.key(voices, (settings, vars(station.espeak), station.gtts.tld, station.gtts.slow))
-    speech_lufs = sample.lufs()
+    key = stores.fits.key(voices, (settings, vars(station.espeak), station.gtts.tld, station.gtts.slow,
+                                   FIT_REFERENCE))
+    speech_lufs = measure_excerpt(speech_wav, SPEECH_SAMPLE_S)
+    if speech_lufs is None:
+        raise RenderError("the speech is silent", hint="check the script text and the engine")
     fit = stores.fits.get(key)
-    if speech_lufs is not None and fit is not None:
+    if fit is not None:
         return speech_lufs, fit, key
-    estimate = estimate_fit(speech_wav, settings, 1.5 * SPEECH_SAMPLE_S)
+    estimate = estimate_fit(speech_wav, settings, SPEECH_SAMPLE_S, raw_lufs=speech_lufs)
     if estimate is None:
         raise RenderError("the speech is silent", hint="check the script text and the engine")
-    raw, first = estimate
-    if speech_lufs is None:
-        return raw, first, key
-    # The fit is kept against our own meter's reading of the speech, which is what the
-    # next build will have.
-    return speech_lufs, SpeechFit(first.input_lufs + speech_lufs - raw, first.output_lufs, first.slope,
-                                  first.ceiling_db), key
+    return speech_lufs, estimate[1], key
 
 
 def _learn_fit(stores: Stores, key: str, fit: SpeechFit, speech_lufs: float, mastered: Any) -> None:
@@ -836,13 +886,11 @@ def say_text(station: Station, text: str, output: Path, engine: str | None = Non
     stores = Stores().ready(station)
     with _staging(output.parent) as stage:
         clips = []
-        sample = _SpeechSample()
         voices = set()
         for piece in pieces:
             if isinstance(piece, Speech):
                 spoken = chain.speak(piece.text)
                 clips.append(_trim(spoken.clip))
-                sample.add(spoken.clip)
                 engines[spoken.engine] += 1
                 voices.add(f"{spoken.engine}:{spoken.voice}")
             else:
@@ -856,7 +904,7 @@ def say_text(station: Station, text: str, output: Path, engine: str | None = Non
                 else:
                     writer.add_clip(clip)
             duration = writer.position_s
-        speech_lufs, fit, fit_key = _speech_fit(station, stores, sample, program, sorted(voices))
+        speech_lufs, fit, fit_key = _speech_fit(station, stores, program, sorted(voices))
         as_wav = output.suffix.lower() == ".wav"
         tmp = stage / ("out.wav" if as_wav else "out.mp3")
         settings = _master_settings(station)

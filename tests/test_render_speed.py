@@ -1,6 +1,7 @@
-"""Speed work must not cost correctness: the in-build loudness estimate agrees with ffmpeg,
-a rebuild after an edit encodes once, scripts render in parallel without one failure
-stopping the others, and light commands do not load the audio stack."""
+"""Speed work must not cost correctness: a rebuild after an edit encodes once, scripts
+render in parallel without one failure stopping the others, the freshness check that skips
+parsing agrees with the full one, and light commands (and an edit) do not load what they
+do not need."""
 
 from __future__ import annotations
 
@@ -13,11 +14,9 @@ import numpy as np
 import pytest
 
 from announcer.audio import loudness
-from announcer.audio.meter import integrated_loudness
 from announcer.audio.mixer import ProgramWriter, resample
 from announcer.audio.pydub_compat import AudioSegment
 from announcer.config import load_station
-from announcer.engines.espeak import EspeakEngine
 from announcer.render import build_station
 from tests.audio_checks import ebur128
 from tests.stations import SCRIPT, make_station
@@ -39,21 +38,6 @@ def _write_wav(path: Path, samples: np.ndarray, rate: int) -> Path:
         out.setframerate(rate)
         out.writeframes(np.clip(samples * 32767, -32768, 32767).astype("<i2").tobytes())
     return path
-
-
-def test_meter_agrees_with_ffmpeg_on_speech_and_chimes(tmp_path: Path) -> None:
-    from announcer.audio.jingles import INTRO_NOTES, chime
-
-    engine = EspeakEngine.from_station(load_station(make_station(tmp_path)))
-    clips = [engine.synthesize(text) for text in ("Kính thưa bà con nhân dân trong phường.",
-                                                  "Trạm y tế tổ chức tiêm phòng vào sáng thứ hai tuần sau.")]
-    rate = clips[0].frame_rate
-    speech = np.concatenate([np.frombuffer(c.raw_data, "<i2").astype(np.float64) / 32768 for c in clips])
-    for samples, samples_rate in ((speech, rate), (chime(INTRO_NOTES) * 0.3, 44100)):
-        ours = integrated_loudness(samples, samples_rate)
-        theirs, _ = ebur128(_write_wav(tmp_path / "x.wav", samples, samples_rate))
-        assert ours is not None and abs(ours - theirs) <= 0.2, (ours, theirs)
-    assert integrated_loudness(np.zeros(44100), 44100) is None
 
 
 def test_resample_keeps_pitch_level_and_length() -> None:
@@ -97,7 +81,7 @@ def _count_ffmpeg(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return calls
 
 
-def test_an_edit_costs_one_encode_and_one_measurement(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_edit_costs_one_encode_measured_as_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root = make_station(tmp_path)
     (root / "scripts" / "dien.md").write_text(SECOND, encoding="utf-8")
     station = load_station(root)
@@ -107,7 +91,8 @@ def test_an_edit_costs_one_encode_and_one_measurement(tmp_path: Path, monkeypatc
     script.write_text(SCRIPT.replace("thẻ bảo hiểm", "thẻ căn cước"), encoding="utf-8")
     results = build_station(load_station(root), [])
     assert [r.skipped for r in results] == [True, False]  # dien.md, thu.md
-    assert sorted(what.split()[0] for what in calls) == ["encoding", "measuring"], calls
+    # A quick look at the first seconds of speech for the first gain, then one encode.
+    assert calls == ["measuring the speech in speech.wav", "encoding out.mp3", "measuring encoding out.mp3"]
     integrated, peak = ebur128(root / "audio_out" / "thu.mp3")
     assert -16.5 <= integrated <= -15.5 and peak <= -1.5
     # What the build reports is what the published file measures.
@@ -184,4 +169,157 @@ def test_forced_rebuild_reuses_the_measured_audio_only_while_it_is_intact(
     data[len(data) // 2] ^= 0xFF
     mp3.write_bytes(bytes(data))
     build_station(load_station(root), [], force=True)
-    assert sorted(what.split()[0] for what in calls) == ["encoding", "measuring"], calls
+    assert calls == ["measuring the speech in speech.wav", "encoding out.mp3", "measuring encoding out.mp3"]
+
+
+def _reference_trim_edges(data: bytes) -> tuple[int, int] | None:
+    samples = [int.from_bytes(data[i:i + 2], "little", signed=True) for i in range(0, len(data) - 1, 2)]
+    loud = [i for i, value in enumerate(samples) if abs(value) > 300]
+    return (loud[0], loud[-1]) if loud else None
+
+
+@pytest.mark.parametrize("quiet", [[0, 5, -5], [300, -300, 256, -256, 299, -257, 255, -255]])
+@pytest.mark.parametrize("loud", [[301], [-301], [-32768], [32767, 0, -400], [1000, 50, 2000]])
+def test_trim_finds_the_first_and_last_loud_sample_exactly(quiet: list[int], loud: list[int]) -> None:
+    from announcer.render import _loud_edges
+
+    def pcm(values: list[int]) -> bytes:
+        return b"".join(v.to_bytes(2, "little", signed=True) for v in values)
+
+    data = pcm(quiet * 50 + loud + quiet * 7 + loud[::-1] + quiet * 30)
+    assert _loud_edges(data) == _reference_trim_edges(data) is not None
+    assert _loud_edges(pcm(quiet * 40)) is None
+
+
+def test_trim_keeps_a_margin_around_the_speech() -> None:
+    from announcer.render import TRIM_MARGIN_S, _trim
+
+    rate = 22050
+    margin = int(rate * TRIM_MARGIN_S)
+    body = (np.sin(np.arange(rate) / 5) * 8000).astype("<i2")
+    samples = np.concatenate([np.zeros(rate // 2, "<i2"), body, np.full(rate // 3, 40, "<i2")])
+    trimmed = _trim(AudioSegment(data=samples.tobytes(), sample_width=2, frame_rate=rate, channels=1))
+    loud = np.flatnonzero(np.abs(samples.astype(np.int32)) > 300)
+    assert trimmed.raw_data == samples[loud[0] - margin:loud[-1] + margin].tobytes()
+    silent = AudioSegment(data=bytes(2000), sample_width=2, frame_rate=rate, channels=1)
+    assert _trim(silent) is silent
+
+
+def test_an_edit_loads_neither_numpy_nor_other_start_up_weights(tmp_path: Path) -> None:
+    root = make_station(tmp_path)
+    build_station(load_station(root), [])  # the jingles and the voice are known from now on
+    script = root / "scripts" / "thu.md"
+    script.write_text(SCRIPT.replace("thẻ bảo hiểm", "thẻ căn cước"), encoding="utf-8")
+    code = (
+        "import sys\n"
+        "from announcer.cli import main\n"
+        "try:\n"
+        f"    main(['--station', {str(root)!r}, 'build'])\n"
+        "except SystemExit as exc:\n"
+        "    assert not exc.code, exc.code\n"
+        "print([m for m in ('numpy', 'multiprocessing', 'importlib.metadata', 'ssl', 'imageio_ffmpeg')\n"
+        "       if m in sys.modules])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "[]"
+    assert load_station(root) and "căn cước" in (root / "audio_out" / "thu.txt").read_text(encoding="utf-8")
+
+
+def test_espeak_version_read_without_importlib_metadata() -> None:
+    from importlib import metadata
+
+    from announcer.engines.espeak import _loader_version
+
+    assert _loader_version() == metadata.version("espeakng-loader")
+
+
+def test_freshness_known_without_parsing_agrees_with_the_full_check(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from announcer import render
+    from announcer.render import render_status
+
+    root = make_station(tmp_path, script=SCRIPT.replace("---\nKính", "intro: jingles/own.wav\n---\nKính"))
+    own = root / "jingles" / "own.wav"
+    own.write_bytes((root / "jingles" / "intro.wav").read_bytes())
+    script = root / "scripts" / "thu.md"
+    build_station(load_station(root), [])
+    parsed: list[Path] = []
+    real_parse = render.parse_script
+
+    def counting_parse(path: Path, *args: object):  # noqa: ANN202
+        parsed.append(path)
+        return real_parse(path, *args)
+
+    monkeypatch.setattr(render, "parse_script", counting_parse)
+    assert render_status(load_station(root), script) == "fresh" and parsed == []  # known by its bytes
+    # A schedule edit changes the bytes, not the render: the full check says so.
+    script.write_text(script.read_text(encoding="utf-8").replace("repeat: 2", "repeat: 2\nslots: [sang]"),
+                      encoding="utf-8")
+    assert render_status(load_station(root), script) == "fresh" and parsed == [script]
+    build_station(load_station(root), [], force=True)
+    parsed.clear()
+    # Same bytes, but a station setting, the lexicon or the script's own jingle changed: stale.
+    config = root / "station.toml"
+    settings = config.read_text(encoding="utf-8")
+    config.write_text(settings.replace("loudness_lufs = -16.0", "loudness_lufs = -18.0"), encoding="utf-8")
+    assert "loudness_lufs = -18.0" in config.read_text(encoding="utf-8")
+    assert render_status(load_station(root), script) == "stale"
+    config.write_text(settings, encoding="utf-8")
+    assert render_status(load_station(root), script) == "fresh"
+    lexicon = root / "lexicon.tsv"
+    lexicon.write_text(lexicon.read_text(encoding="utf-8") + "phường\tphường xã\n", encoding="utf-8")
+    assert render_status(load_station(root), script) == "stale"
+    build_station(load_station(root), [])
+    own.write_bytes(own.read_bytes()[:-2000])
+    assert render_status(load_station(root), script) == "stale"
+
+
+def test_fits_learned_against_another_speech_measurement_are_not_reused(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from announcer.audio.memo import FitStore
+    from announcer.render import _master_settings
+
+    root = make_station(tmp_path)
+    station = load_station(root)
+    build_station(station, [])
+    # What an older announcer kept: the same voices and settings, measured with its own meter.
+    old_key = FitStore.key(["espeak:vi"], (_master_settings(station), vars(station.espeak), station.gtts.tld,
+                                           station.gtts.slow))
+    (root / ".cache" / "fits" / f"{old_key}.json").write_text(json.dumps(
+        {"input_lufs": -40.0, "output_lufs": -16.0, "slope": 0.8, "ceiling_db": -2.3}), encoding="utf-8")
+    calls = _count_ffmpeg(monkeypatch)
+    [forced] = build_station(load_station(root), [], force=True)
+    (root / "audio_out" / "thu.mp3").unlink()
+    [rebuilt] = build_station(load_station(root), [])
+    assert calls == ["measuring the speech in speech.wav", "encoding out.mp3", "measuring encoding out.mp3"]
+    assert -16.5 <= rebuilt.loudness_lufs <= -15.5
+
+
+def test_bundled_ffmpeg_found_as_imageio_ffmpeg_finds_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    import imageio_ffmpeg
+
+    from announcer.audio.ffmpeg import _bundled_ffmpeg
+
+    monkeypatch.delenv("IMAGEIO_FFMPEG_EXE", raising=False)
+    assert _bundled_ffmpeg() == imageio_ffmpeg.get_ffmpeg_exe()
+    monkeypatch.setenv("IMAGEIO_FFMPEG_EXE", "/somewhere/ffmpeg")
+    assert _bundled_ffmpeg() is None  # imageio_ffmpeg's own override: it decides
+
+
+def test_an_ffmpeg_that_will_not_start_is_a_message(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from announcer.audio import ffmpeg
+    from announcer.errors import RenderError
+
+    root = make_station(tmp_path)
+    fake = tmp_path / "ffmpeg"
+    fake.write_text("not a program\n", encoding="utf-8")  # there, but not executable
+    monkeypatch.setenv("ANNOUNCER_FFMPEG", str(fake))
+    monkeypatch.setattr(ffmpeg, "_exe", None)
+    with pytest.raises(RenderError, match="cannot be started") as info:
+        build_station(load_station(root), [])
+    assert "ANNOUNCER_FFMPEG" in (info.value.hint or "")
+    assert not (root / "audio_out" / "thu.mp3").exists()
+    with pytest.raises(RenderError, match="cannot be started"):  # the encoder measured as it writes
+        loudness.run_ffmpeg_measured(["-version"], ["-version"], "encoding x.mp3", tmp_path)

@@ -55,10 +55,19 @@ def run_ffmpeg_process(cmd: Sequence[str], what: str, *, timeout: float = FFMPEG
     except procs.ChildTimeout:
         raise RenderError(f"{what}: ffmpeg did not finish within {timeout:.0f} s and was stopped",
                           hint="the computer may be overloaded; run the build again") from None
+    except OSError as exc:
+        raise cannot_start(cmd[0], exc) from None
     if text:
         return subprocess.CompletedProcess(done.args, done.returncode, done.stdout.decode("utf-8", "replace"),
                                            done.stderr.decode("utf-8", "replace"))
     return done
+
+
+def cannot_start(exe: str, exc: OSError) -> RenderError:
+    """The message for an ffmpeg that is there but will not run (damaged, blocked, wrong machine)."""
+    return RenderError(f"ffmpeg at {exe} cannot be started: {exc.strerror or exc}",
+                       hint="reinstall with `pip install --force-reinstall imageio-ffmpeg`, or set ANNOUNCER_FFMPEG "
+                            "to a working ffmpeg")
 
 
 def decode_mp3_bytes(mp3: bytes, rate: int, what: str, timeout: float = 60.0) -> bytes:
@@ -94,6 +103,9 @@ def _find_ffmpeg() -> str:
             f"ANNOUNCER_FFMPEG points to {override!r}, which does not exist",
             hint="fix the path or unset ANNOUNCER_FFMPEG to use the bundled ffmpeg",
         )
+    bundled = _bundled_ffmpeg()
+    if bundled:
+        return bundled
     problem = ""
     try:
         import imageio_ffmpeg
@@ -108,3 +120,31 @@ def _find_ffmpeg() -> str:
         f"ffmpeg was not found ({problem or 'imageio-ffmpeg has no binary for this platform'})",
         hint="reinstall with `pip install --force-reinstall imageio-ffmpeg` or install ffmpeg on the PATH",
     )
+
+
+def _bundled_ffmpeg() -> str | None:
+    """imageio-ffmpeg's own binary, found where it keeps it without importing imageio_ffmpeg,
+    which imports decimal, fractions and importlib.resources and runs ``ffmpeg -version`` to
+    check the binary: about 40 ms at every start of a build, where the binary is then run
+    anyway (one that will not start fails there, with a message saying what to do). Anything unusual (its
+    IMAGEIO_FFMPEG_EXE override, no binary or several, not executable) leaves the choice to
+    imageio_ffmpeg itself."""
+    import importlib.util
+
+    if os.environ.get("IMAGEIO_FFMPEG_EXE"):
+        return None
+    try:
+        spec = importlib.util.find_spec("imageio_ffmpeg")
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    folder = os.path.join(list(spec.submodule_search_locations)[0], "binaries")
+    try:
+        found = [name for name in os.listdir(folder) if name.startswith("ffmpeg-")]
+    except OSError:
+        return None
+    if len(found) != 1:
+        return None
+    exe = os.path.join(folder, found[0])
+    return exe if os.path.isfile(exe) and os.access(exe, os.X_OK) else None

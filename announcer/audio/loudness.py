@@ -105,17 +105,23 @@ def run_ffmpeg_measured(encode_args: list[str], measure_args: list[str], what: s
     written to the file, instead of reading the file back afterwards. Both have the same
     time limit as every ffmpeg run, and are stopped if the build is interrupted."""
     from announcer import procs
-    from announcer.audio.ffmpeg import FFMPEG_TIMEOUT_S
+    from announcer.audio.ffmpeg import FFMPEG_TIMEOUT_S, cannot_start
 
     exe = ffmpeg_exe()
     encode = [exe, "-hide_banner", "-nostdin", "-nostats", "-v", "error", *encode_args]
     measure = [exe, "-hide_banner", "-nostats", *measure_args]
     log.debug("ffmpeg: %s | %s", " ".join(encode), " ".join(measure))
-    encoder = procs.spawn(encode, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        encoder = procs.spawn(encode, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE)
+    except OSError as exc:
+        raise cannot_start(exe, exc) from None
     try:
         meter = procs.spawn(measure, stdin=encoder.stdout, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    except BaseException:
+    except BaseException as exc:
         procs.terminate(encoder)
+        if isinstance(exc, OSError):
+            raise cannot_start(exe, exc) from None
         raise
     assert encoder.stdout is not None
     encoder.stdout.close()  # the meter holds the only reading end: the encoder sees it if the meter stops
@@ -202,16 +208,27 @@ def master_to_mp3(
     return Mastered(loudness, gain, ceil, slope)
 
 
-def estimate_fit(speech_wav: Path, settings: MasterSettings, seconds: float) -> tuple[float, SpeechFit] | None:
+def measure_excerpt(path: Path, seconds: float) -> float | None:
+    """Integrated loudness of the first ``seconds`` of an audio file (ebur128, no true peak),
+    or None when that is silent. One short ffmpeg run: cheaper than loading numpy to do it here."""
+    proc = run_ffmpeg(["-nostats", "-t", f"{seconds:.1f}", "-i", str(path), "-af", "ebur128=framelog=quiet",
+                       "-f", "null", "-"], f"measuring the speech in {path.name}")
+    lufs = _summary(proc.stderr).integrated_lufs
+    return None if lufs <= SILENCE_LUFS + 1 else lufs
+
+
+def estimate_fit(speech_wav: Path, settings: MasterSettings, seconds: float,
+                 raw_lufs: float | None = None) -> tuple[float, SpeechFit] | None:
     """A first fit for a voice that has none yet, from the first ``seconds`` of the speech
     track: the gain that brings it to the target through the compressor and limiter, found
     with quick passes that do not encode (loudness lost in the dynamics grows steeply with
     the gain, so this converges rather than extrapolates), then one encoded check, since
-    the encoder takes off a little more. Returns (raw loudness, fit), or None when silent."""
+    the encoder takes off a little more. ``raw_lufs`` is that excerpt's loudness when it
+    was measured already (``measure_excerpt``). Returns (raw loudness, fit), or None when silent."""
     excerpt = ["-t", f"{seconds:.1f}", "-i", str(speech_wav)]
-    before = _summary(run_ffmpeg(["-nostats", *excerpt, "-af", "ebur128=framelog=quiet", "-f", "null", "-"],
-                                 f"measuring {speech_wav.name}").stderr)
-    if before.integrated_lufs <= SILENCE_LUFS + 1:
+    if raw_lufs is None:
+        raw_lufs = measure_excerpt(speech_wav, seconds)
+    if raw_lufs is None:
         return None
     ceiling = first_ceiling(settings)
     resample = f"aresample={settings.sample_rate}"
@@ -223,7 +240,7 @@ def estimate_fit(speech_wav: Path, settings: MasterSettings, seconds: float) -> 
         return _summary(proc.stderr)  # no true peak here: the MP3 decides that
 
     strict = MasterSettings(settings.target_lufs, 0.0, settings.bitrate_kbps, settings.sample_rate, 0.25)
-    gain, _, _, slope = _converge(attempt, settings.target_lufs - before.integrated_lufs, ceiling, strict,
+    gain, _, _, slope = _converge(attempt, settings.target_lufs - raw_lufs, ceiling, strict,
                                   first_slope=0.5, quiet=True)
     check = speech_wav.with_name(speech_wav.stem + "-fit.mp3")
     run_ffmpeg(["-y", *excerpt, "-af", f"{resample},volume={gain:.3f}dB,{_dynamics(ceiling, settings)}",
@@ -231,8 +248,7 @@ def estimate_fit(speech_wav: Path, settings: MasterSettings, seconds: float) -> 
                 "-f", "mp3", str(check)], f"encoding {check.name}")
     encoded = measure_file(check, true_peak=False)
     check.unlink(missing_ok=True)
-    return before.integrated_lufs, SpeechFit(before.integrated_lufs + gain, encoded.integrated_lufs,
-                                             slope or 0.5, ceiling)
+    return raw_lufs, SpeechFit(raw_lufs + gain, encoded.integrated_lufs, slope or 0.5, ceiling)
 
 
 def fit_jingle(path: Path, settings: MasterSettings, target_lufs: float) -> float:

@@ -11,18 +11,23 @@ from __future__ import annotations
 
 import wave
 from pathlib import Path
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from announcer.audio.ffmpeg import ffmpeg_exe, run_ffmpeg_process
-from announcer.audio.pydub_compat import AudioSegment
 from announcer.errors import RenderError
 
-FloatArray = np.ndarray
+if TYPE_CHECKING:  # numpy is loaded only when a clip needs converting: an edit's start-up stays light
+    import numpy as np
+
+    from announcer.audio.pydub_compat import AudioSegment
+
+    FloatArray = np.ndarray
 
 
 def segment_to_float(clip: AudioSegment) -> tuple[FloatArray, int]:
     """Mono float samples in -1..1 and their rate."""
+    import numpy as np
+
     if clip.channels != 1:
         clip = clip.set_channels(1)
     if clip.sample_width != 2:
@@ -34,6 +39,8 @@ def segment_to_float(clip: AudioSegment) -> tuple[FloatArray, int]:
 def resample(samples: FloatArray, source_rate: int, target_rate: int) -> FloatArray:
     """Band-limited resampling of one clip through its spectrum. A clip starts and ends near
     silence (engines pad it), so treating it as periodic leaves no edge artefact."""
+    import numpy as np
+
     if source_rate == target_rate or samples.size == 0:
         return samples
     count = max(1, round(samples.size * target_rate / source_rate))
@@ -49,6 +56,8 @@ def resample(samples: FloatArray, source_rate: int, target_rate: int) -> FloatAr
 def decode_audio_file(path: Path, rate: int, max_seconds: float | None = None) -> FloatArray:
     """Decode any audio file ffmpeg reads (WAV, MP3, OGG...) to mono float at ``rate``;
     never more than ``max_seconds`` of it (memory stays bounded whatever the file says)."""
+    import numpy as np
+
     if not path.is_file():
         raise RenderError("audio file not found", file=path, hint="check the path, relative to the station folder")
     proc = run_ffmpeg_process(
@@ -80,6 +89,8 @@ class ProgramWriter:
         return self.frames / self.rate
 
     def add(self, samples: FloatArray, gain_db: float = 0.0) -> tuple[float, float]:
+        import numpy as np
+
         start = self.position_s
         if gain_db:
             samples = samples * np.float32(10 ** (gain_db / 20))

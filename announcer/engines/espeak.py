@@ -14,7 +14,6 @@ import logging
 import os
 import sys
 import threading
-from importlib import metadata
 from typing import Any
 
 from announcer.audio.pydub_compat import AudioSegment
@@ -179,6 +178,20 @@ def _get_library() -> _EspeakLibrary:
 
 @functools.cache
 def _loader_version() -> str:
+    """espeakng-loader's version (it ships the library and the voices), as its dist-info folder
+    beside the package names it: importlib.metadata would cost every build ~40 ms to import."""
+    try:
+        import espeakng_loader
+
+        site = os.path.dirname(os.path.dirname(os.path.abspath(espeakng_loader.__file__ or "")))
+        found = [name for name in os.listdir(site)
+                 if name.startswith("espeakng_loader-") and name.endswith(".dist-info")]
+        if len(found) == 1:
+            return found[0][len("espeakng_loader-"):-len(".dist-info")]
+    except (ImportError, OSError):
+        pass
+    from importlib import metadata
+
     try:
         return metadata.version("espeakng-loader")
     except metadata.PackageNotFoundError:

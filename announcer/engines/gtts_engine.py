@@ -25,11 +25,8 @@ import json
 import logging
 import re
 import socket
-import ssl
 import threading
 import time
-import urllib.parse
-import urllib.request
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -279,6 +276,8 @@ class GttsEngine(Engine):
         return error
 
     def _insecure(self, exc: BaseException) -> EngineUnavailable:
+        import ssl  # here: ssl and urllib.request cost every build's start-up, and Google is often not asked
+
         chain = _exception_chain(exc)
         failed = next((e for e in chain if isinstance(e, ssl.SSLCertVerificationError)), None)
         if failed is not None:
@@ -392,6 +391,9 @@ def _exception_chain(exc: BaseException) -> list[BaseException]:
 
 
 def _https_proxy() -> tuple[str, int] | None:
+    import urllib.parse
+    import urllib.request
+
     proxies = urllib.request.getproxies()
     url = proxies.get("https") or proxies.get("all")
     if not url:
