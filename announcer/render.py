@@ -7,7 +7,11 @@ script ─parse─> reading plan ─engine chain + cache─> clips ─mixer─> 
 What a build learns is kept: sentences in the speech cache, each jingle's length and
 gain and each voice's fit through mastering in small caches, so a script usually costs
 its own synthesis, one encode and one measurement. A script whose mastered program is
-unchanged (same clips, pauses, jingles and settings) reuses its measured MP3.
+unchanged (same clips, pauses, jingles, settings, announcer and ffmpeg: ``_program_key``)
+reuses an MP3 encoded from it before, kept in .cache/mastered with the measurement ffmpeg
+made of that very file (or its published MP3): the same audio frames, already measured,
+so the guarantee that every published file was measured on the final MP3 holds; only
+its tags are written anew.
 
 Outputs are written to a private ``.build-*`` folder and published only when all
 of them are complete: each file fsynced and renamed into place, MP3 first, manifest
@@ -44,7 +48,7 @@ from announcer.script import Script, parse_script, scan_scripts
 from announcer.speech import Pause, Piece, Speech, format_preview, plan_reading
 
 if TYPE_CHECKING:  # the audio stack (numpy, pydub, engines) is imported only to render
-    from announcer.audio.memo import FitStore, JingleStore
+    from announcer.audio.memo import FitStore, JingleStore, MasteredStore
     from announcer.audio.pydub_compat import AudioSegment
     from announcer.synth import EngineChain
 
@@ -54,8 +58,9 @@ ProgressFactory = Callable[[int, str], Any]
 """Makes a progress bar (a context manager with update(n)) for a total and a label."""
 JINGLE_BELOW_SPEECH_LU = 1.0
 """Jingles sit this much below the speech, so they are never louder than it."""
-SPEECH_SAMPLE_S = 30.0
-"""How much of the speech track is measured for the first mastering gain (speech loudness is steady)."""
+SPEECH_SAMPLE_S = 24.0
+"""How much of the speech track (about 20 s of speech and its pauses) is measured for the first
+mastering gain: speech loudness is steady, and each second costs the measurement about 2 ms."""
 LOUDNESS_MISS_LU = 1.0
 """A render further than this from the loudness target is refused, not published with a warning."""
 TRUE_PEAK_MISS_DB = 0.5
@@ -496,15 +501,38 @@ class Stores:
     chains: dict[str, EngineChain] = field(default_factory=dict)
     jingles: JingleStore | None = None
     fits: FitStore | None = None
+    mastered: MasteredStore | None = None
 
     def ready(self, station: Station) -> Stores:
-        from announcer.audio.memo import FitStore, JingleStore
+        from announcer.audio.memo import FitStore, JingleStore, MasteredStore
 
         if self.jingles is None:
             self.jingles = JingleStore(station.cache_dir / "jingles")
         if self.fits is None:
             self.fits = FitStore(station.cache_dir / "fits")
+        if self.mastered is None:
+            self.mastered = MasteredStore(station.cache_dir / "mastered", mastered_budget(station))
         return self
+
+
+MASTERED_BUDGET_MIN_BYTES = 64 << 20
+MASTERED_BUDGET_FACTOR = 2
+"""The encoded programs kept in .cache/mastered take at most this many times the station's
+published MP3s (at least MASTERED_BUDGET_MIN_BYTES): the current renders, and as many older
+versions (an edit undone, a script renamed, audio_out cleared)."""
+
+
+def mastered_budget(station: Station) -> int:
+    published = 0
+    try:
+        for mp3 in station.audio_out.glob("*.mp3"):
+            try:
+                published += mp3.stat().st_size
+            except OSError:
+                continue
+    except OSError:
+        pass
+    return max(MASTERED_BUDGET_MIN_BYTES, MASTERED_BUDGET_FACTOR * published)
 
 
 def render_script(
@@ -546,7 +574,9 @@ def render_script(
             for piece in pieces:
                 if isinstance(piece, Speech):
                     result = chain.speak(piece.text)
-                    spoken.append((result.key, result.engine, result.voice))  # not the clip: memory
+                    # The clip's own digest, not the clip (memory): the program key names exact audio.
+                    spoken.append((result.key, result.engine, result.voice,
+                                   hashlib.sha256(result.clip.raw_data).hexdigest()[:32]))
                     rates[result.clip.frame_rate] += len(result.clip.raw_data)
                     if bar is not None:
                         bar.update(1)
@@ -560,8 +590,13 @@ def render_script(
         wav_tmp = stage / "out.wav" if audio.write_wav else None
         program_key = _program_key(station, script, pieces, spoken, speech_rate,
                                    [(intro, intro_info), (outro, outro_info)])
-        reused = None if wav_tmp else _reuse_mastered(read_manifest(station, path), program_key, paths["mp3"],
-                                                     mp3_tmp, tags)
+        assert stores.mastered is not None
+        reused = keep = None
+        if not wav_tmp:
+            reused = _reuse_kept(stores.mastered, program_key, mp3_tmp, tags)
+            if reused is None:
+                reused = keep = _reuse_mastered(read_manifest(station, path), program_key, paths["mp3"], mp3_tmp,
+                                                tags)
         if reused is not None:
             # The same program was mastered and measured before: same audio frames, new tags.
             segments, duration, measured = _refresh_segments(reused["segments"], pieces), reused["duration_s"], \
@@ -586,7 +621,7 @@ def render_script(
                         if not isinstance(piece, Speech):
                             writer.add_silence(piece.ms)
                             continue
-                        key, engine_name, voice = next(spoken_iter)
+                        key, engine_name, voice, _ = next(spoken_iter)
                         if offset + writer.position_s > station.limits.max_program_min * 60:
                             from announcer.guards import require_program_length
 
@@ -608,7 +643,7 @@ def render_script(
             # Pass 3: master. The first gain comes from the measured speech and the voice's fit;
             # jingles are fitted to sit JINGLE_BELOW_SPEECH_LU under the target, whatever the
             # speech needs.
-            voices = sorted({f"{engine_name}:{voice}" for _, engine_name, voice in spoken})
+            voices = sorted({f"{engine_name}:{voice}" for _, engine_name, voice, _ in spoken})
             speech_lufs, fit, fit_key = _speech_fit(station, stores, speech_wav, voices)
             inputs = []
             if intro:
@@ -622,7 +657,13 @@ def render_script(
             _learn_fit(stores, fit_key, fit, speech_lufs, mastered)
             measured = mastered.loudness
             speech_wav.unlink()
+            keep = {"loudness_lufs": round(measured.integrated_lufs, 2),
+                    "true_peak_db": round(measured.true_peak_db, 2), "duration_s": round(duration, 3),
+                    "segments": segments, "engines": dict(engines_used)}
         _require_target(station, measured.integrated_lufs, measured.true_peak_db)
+        if keep is not None:
+            # The MP3 as encoded and measured, for the next build of this very program.
+            stores.mastered.put(program_key, mp3_tmp, {k: keep.get(k) for k in MASTERED_RECORD})
 
         manifest = {
             "script": path.name, "title": script.title, "station": station.name,
@@ -646,17 +687,49 @@ def render_script(
                        fallback_counts=dict(chain.fallbacks - fallbacks_before) if len(chain.engines) > 1 else {})
 
 
-def _program_key(station: Station, script: Script, pieces: list[Piece], spoken: list[tuple[str, str, str]],
+def _program_key(station: Station, script: Script, pieces: list[Piece], spoken: list[tuple[str, str, str, str]],
                  speech_rate: int, jingles: list[tuple[Path | None, Any]]) -> str:
-    """Everything the mastered audio depends on (not the tags): the same key means the same
-    audio frames, so a render with it can be reused instead of encoded again."""
+    """Everything the mastered audio depends on (not the tags): each clip's exact content, every
+    pause, the jingles' content and level, the master settings, announcer's version and the
+    ffmpeg that encodes. The same key means the same audio frames, so an MP3 encoded and
+    measured under it can be published again instead of encoded again; any other input
+    is another key."""
+    from announcer.audio.ffmpeg import encoder_identity
+
     clips = iter(spoken)
-    track = [next(clips)[0] if isinstance(piece, Speech) else piece.ms for piece in pieces]
+    track: list[Any] = []
+    for piece in pieces:
+        if isinstance(piece, Speech):
+            key, _, _, digest = next(clips)
+            track.append([key, digest])
+        else:
+            track.append(piece.ms)
     audio = station.audio
-    parts = [__version__, repr(_master_settings(station)), speech_rate, track, script.repeat, audio.interlude_ms,
-             audio.jingle_gap_ms, [[_file_digest(path), info.gain_db] if path and info else None
-                                   for path, info in jingles]]
+    parts = [__version__, encoder_identity(), repr(_master_settings(station)), speech_rate, track, script.repeat,
+             audio.interlude_ms, audio.jingle_gap_ms,
+             [[_file_digest(path), info.gain_db] if path and info else None for path, info in jingles]]
     return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:32]
+
+
+MASTERED_RECORD = ("loudness_lufs", "true_peak_db", "duration_s", "segments", "engines")
+"""What is kept with an encoded program: its measurement, length, timing and engines."""
+
+
+def _reuse_kept(store: MasteredStore, program_key: str, dest: Path, tags: dict[str, str]) -> dict[str, Any] | None:
+    """The kept encode of this very program (hash checked), copied to ``dest`` with this
+    render's tags, and its record; None when there is none."""
+    from mutagen import MutagenError
+
+    record = store.get(program_key, dest)
+    if record is None:
+        return None
+    try:
+        _retag(dest, tags)
+    except (OSError, ValueError, MutagenError) as exc:
+        log.debug("not reusing the kept encode %s: %s", program_key, exc)
+        dest.unlink(missing_ok=True)
+        return None
+    return record
 
 
 def _reuse_mastered(manifest: dict[str, Any] | None, program_key: str, published: Path, dest: Path,
@@ -762,7 +835,7 @@ def _trim(clip: AudioSegment) -> AudioSegment:
     return AudioSegment(data=data[2 * first:2 * last], sample_width=2, frame_rate=clip.frame_rate, channels=1)
 
 
-FIT_REFERENCE = "ffmpeg ebur128, first 30 s of the speech track"
+FIT_REFERENCE = f"ffmpeg ebur128, first {SPEECH_SAMPLE_S:g} s of the speech track"
 """What a kept fit's input loudness is relative to (part of its key: fits learned against
 another measurement of the speech are not reused)."""
 

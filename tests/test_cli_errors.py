@@ -137,6 +137,7 @@ def test_full_disk_is_one_clear_line_and_keeps_render(
     monkeypatch.setattr(wave.Wave_write, "writeframes", full)
     # --force alone would reuse the unchanged, already measured MP3 and write no audio.
     monkeypatch.setattr("announcer.render._reuse_mastered", lambda *args: None)
+    monkeypatch.setattr("announcer.render._reuse_kept", lambda *args: None)
     code, _, err = run_cli(["--station", str(root), "build", "--force"], capsys)
     assert code != 0
     assert "No space left on device" in err and "free some disk space" in err

@@ -126,7 +126,9 @@ def test_interrupted_render_leaves_no_staging_folder_and_keeps_the_old_render(
         raise KeyboardInterrupt
 
     monkeypatch.setattr(render, "master_to_mp3", stop)
-    monkeypatch.setattr(render, "_reuse_mastered", lambda *args: None)  # else --force reuses the measured MP3
+    # Else --force reuses the measured MP3 (published or kept in .cache/mastered).
+    monkeypatch.setattr(render, "_reuse_mastered", lambda *args: None)
+    monkeypatch.setattr(render, "_reuse_kept", lambda *args: None)
     with pytest.raises(KeyboardInterrupt):
         build_station(station, [], force=True)
     assert _staging_folders(root) == []

@@ -5,6 +5,7 @@ do not need."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import wave
@@ -164,10 +165,17 @@ def test_forced_rebuild_reuses_the_measured_audio_only_while_it_is_intact(
     assert -16.5 <= integrated <= -15.5 and peak <= -1.5
     manifest = json.loads((root / "audio_out" / "thu.json").read_text(encoding="utf-8"))
     assert manifest["segments"][1]["line"] == 5
-    # A published file that is not the one measured is never reused.
+    # A published file that is not the one measured is never reused: the kept encode is...
     data = bytearray(mp3.read_bytes())
     data[len(data) // 2] ^= 0xFF
     mp3.write_bytes(bytes(data))
+    build_station(load_station(root), [], force=True)
+    assert calls == [] and mp3.read_bytes() != bytes(data)
+    integrated, peak = ebur128(mp3)
+    assert -16.5 <= integrated <= -15.5 and peak <= -1.5
+    # ...and with none kept, the program is encoded and measured again.
+    mp3.write_bytes(bytes(data))
+    shutil.rmtree(root / ".cache" / "mastered")
     build_station(load_station(root), [], force=True)
     assert calls == ["measuring the speech in speech.wav", "encoding out.mp3", "measuring encoding out.mp3"]
 
@@ -290,8 +298,8 @@ def test_fits_learned_against_another_speech_measurement_are_not_reused(
     (root / ".cache" / "fits" / f"{old_key}.json").write_text(json.dumps(
         {"input_lufs": -40.0, "output_lufs": -16.0, "slope": 0.8, "ceiling_db": -2.3}), encoding="utf-8")
     calls = _count_ffmpeg(monkeypatch)
-    [forced] = build_station(load_station(root), [], force=True)
     (root / "audio_out" / "thu.mp3").unlink()
+    shutil.rmtree(root / ".cache" / "mastered")  # nothing encoded to reuse
     [rebuilt] = build_station(load_station(root), [])
     assert calls == ["measuring the speech in speech.wav", "encoding out.mp3", "measuring encoding out.mp3"]
     assert -16.5 <= rebuilt.loudness_lufs <= -15.5
@@ -323,3 +331,179 @@ def test_an_ffmpeg_that_will_not_start_is_a_message(tmp_path: Path, monkeypatch:
     assert not (root / "audio_out" / "thu.mp3").exists()
     with pytest.raises(RenderError, match="cannot be started"):  # the encoder measured as it writes
         loudness.run_ffmpeg_measured(["-version"], ["-version"], "encoding x.mp3", tmp_path)
+
+
+# --- encoded programs kept in .cache/mastered ------------------------------------------------------------
+
+
+def _kept(root: Path) -> list[Path]:
+    return sorted((root / ".cache" / "mastered").glob("*.mp3"))
+
+
+def test_a_kept_encode_is_published_again_without_encoding(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    import mutagen.mp3
+
+    root = make_station(tmp_path)
+    [cold] = build_station(load_station(root), [])
+    [kept] = _kept(root)
+    mp3 = root / "audio_out" / "thu.mp3"
+    mp3.unlink()  # audio_out cleared: nothing published to reuse
+    calls = _count_ffmpeg(monkeypatch)
+    script = root / "scripts" / "thu.md"
+    script.write_text(SCRIPT.replace("title: Thông báo thử nghiệm", "title: Thông báo mới"), encoding="utf-8")
+    [again] = build_station(load_station(root), [], force=True)
+    assert calls == [] and not again.skipped
+    assert str(mutagen.mp3.MP3(mp3).tags["TIT2"]) == "Thông báo mới của phường"  # this render's tags
+    integrated, peak = ebur128(mp3)
+    assert -16.5 <= integrated <= -15.5 and peak <= -1.5
+    assert abs(again.loudness_lufs - integrated) <= 0.15 and abs(again.true_peak_db - peak) <= 0.15
+    assert (again.loudness_lufs, again.duration_s) == (round(cold.loudness_lufs, 2), round(cold.duration_s, 3))
+    manifest = json.loads((root / "audio_out" / "thu.json").read_text(encoding="utf-8"))
+    assert manifest["segments"][1]["line"] == 5 and manifest["engines"] == {"espeak": 6}
+    assert _kept(root) == [kept]
+    # Another program (one word changed) is encoded, and kept beside the first.
+    script.write_text(SCRIPT.replace("thẻ bảo hiểm", "thẻ căn cước"), encoding="utf-8")
+    build_station(load_station(root), [])
+    assert [c.split()[0] for c in calls] == ["measuring", "encoding", "measuring"]
+    assert len(_kept(root)) == 2
+
+
+def test_a_damaged_kept_encode_is_encoded_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = make_station(tmp_path)
+    build_station(load_station(root), [])
+    [kept] = _kept(root)
+    data = bytearray(kept.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    kept.write_bytes(bytes(data))
+    (root / "audio_out" / "thu.mp3").unlink()
+    calls = _count_ffmpeg(monkeypatch)
+    [again] = build_station(load_station(root), [], force=True)
+    assert calls == ["measuring the speech in speech.wav", "encoding out.mp3", "measuring encoding out.mp3"]
+    integrated, peak = ebur128(root / "audio_out" / "thu.mp3")
+    assert -16.5 <= integrated <= -15.5 and peak <= -1.5
+    assert kept.read_bytes() != bytes(data)  # replaced by the new, measured encode
+
+
+def _key_inputs(root: Path) -> dict[str, object]:
+    from announcer.audio.memo import JingleInfo
+    from announcer.render import plan_script
+    from announcer.script import parse_script
+    from announcer.speech import Speech
+
+    station = load_station(root)
+    script = parse_script(root / "scripts" / "thu.md")
+    pieces = plan_script(station, script)
+    spoken = [(f"espeak-{n}", "espeak", "vi", f"digest{n}") for n, piece in enumerate(pieces)
+              if isinstance(piece, Speech)]
+    jingles = [(root / "jingles" / "intro.wav", JingleInfo(1000, -1.0)),
+               (root / "jingles" / "outro.wav", JingleInfo(1000, -1.5))]
+    return {"station": station, "script": script, "pieces": pieces, "spoken": spoken, "speech_rate": 22050,
+            "jingles": jingles}
+
+
+def _changed(root: Path, what: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, object]:
+    """The program key's inputs with exactly one of them changed."""
+    import dataclasses
+
+    from announcer import render
+    from announcer.audio import ffmpeg
+    from announcer.audio.memo import JingleInfo
+    from announcer.speech import Pause
+
+    inputs = _key_inputs(root)
+    station, spoken, pieces = inputs["station"], list(inputs["spoken"]), list(inputs["pieces"])  # type: ignore
+    if what == "clip content":  # same text and voice, other audio (e.g. re-synthesized online)
+        spoken[0] = (*spoken[0][:3], "other")
+    elif what == "clip":
+        spoken[1] = ("espeak-other", *spoken[1][1:])
+    elif what == "pause":
+        index = next(i for i, p in enumerate(pieces) if isinstance(p, Pause))
+        pieces[index] = dataclasses.replace(pieces[index], ms=pieces[index].ms + 100)
+    elif what == "speech rate":
+        inputs["speech_rate"] = 24000
+    elif what == "repeat":
+        inputs["script"] = dataclasses.replace(inputs["script"], repeat=3)  # type: ignore[type-var]
+    elif what in ("interlude_ms", "jingle_gap_ms", "loudness_lufs", "true_peak_db", "bitrate_kbps", "sample_rate"):
+        value = {"loudness_lufs": -18.0, "true_peak_db": -2.0, "bitrate_kbps": 96, "sample_rate": 48000}.get(what)
+        audio = station.audio  # type: ignore[attr-defined]
+        inputs["station"] = dataclasses.replace(station, audio=dataclasses.replace(  # type: ignore[type-var]
+            audio, **{what: value if value is not None else getattr(audio, what) + 250}))
+    elif what == "jingle content":
+        intro = root / "jingles" / "intro.wav"
+        intro.write_bytes(intro.read_bytes()[:-200])
+    elif what == "jingle gain":
+        inputs["jingles"] = [(inputs["jingles"][0][0], JingleInfo(1000, -2.0)), inputs["jingles"][1]]  # type: ignore
+    elif what == "no outro":
+        inputs["jingles"] = [inputs["jingles"][0], (None, None)]  # type: ignore[index]
+    elif what == "announcer version":
+        monkeypatch.setattr(render, "__version__", "99.0")
+    elif what == "ffmpeg":
+        monkeypatch.setattr(ffmpeg, "encoder_identity", lambda: "ffmpeg-linux-x86_64-v10.0:1:2")
+    else:
+        raise AssertionError(what)
+    inputs["spoken"], inputs["pieces"] = spoken, pieces
+    return inputs
+
+
+@pytest.mark.parametrize("what", [
+    "clip content", "clip", "pause", "speech rate", "repeat", "interlude_ms", "jingle_gap_ms", "loudness_lufs",
+    "true_peak_db", "bitrate_kbps", "sample_rate", "jingle content", "jingle gain", "no outro", "announcer version",
+    "ffmpeg"])
+def test_every_input_of_the_audio_changes_the_program_key(what: str, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from announcer.render import _program_key
+
+    root = make_station(tmp_path)
+    base = _program_key(**_key_inputs(root))  # type: ignore[arg-type]
+    assert _program_key(**_key_inputs(root)) == base  # type: ignore[arg-type]
+    assert _program_key(**_changed(root, what, monkeypatch)) != base  # type: ignore[arg-type]
+
+
+def test_the_title_and_schedule_do_not_change_the_program_key(tmp_path: Path) -> None:
+    import dataclasses
+
+    from announcer.render import _program_key
+
+    root = make_station(tmp_path)
+    inputs = _key_inputs(root)
+    base = _program_key(**inputs)  # type: ignore[arg-type]
+    inputs["script"] = dataclasses.replace(inputs["script"], title="Khác", slots=["chieu"])  # type: ignore
+    assert _program_key(**inputs) == base  # type: ignore[arg-type]
+
+
+def test_kept_encodes_stay_within_their_budget_least_recently_used_first(tmp_path: Path) -> None:
+    import os
+    import time
+
+    from announcer.audio.memo import MasteredStore
+
+    store = MasteredStore(tmp_path / "mastered", budget_bytes=2500)
+    record = {"loudness_lufs": -16.0, "true_peak_db": -2.0, "duration_s": 1.0, "segments": [], "engines": {}}
+    source = tmp_path / "x.mp3"
+    now = time.time()
+    for age, key in ((300, "a"), (200, "b"), (100, "c")):
+        source.write_bytes(key.encode() * 1000)
+        store.put(key, source, record)
+        for suffix in (".mp3", ".json"):
+            os.utime(store.folder / f"{key}{suffix}", (now - age, now - age))
+    assert sorted(p.stem for p in store.folder.glob("*.mp3")) == ["a", "b", "c"][-2:]  # 'a' went
+    assert store.get("b", tmp_path / "got.mp3") is not None  # used now: kept longest
+    assert (tmp_path / "got.mp3").read_bytes() == b"b" * 1000
+    (store.folder / "left.tmp").write_bytes(b"x")
+    os.utime(store.folder / "left.tmp", (now - 7200, now - 7200))
+    source.write_bytes(b"d" * 1000)
+    store.put("d", source, record)
+    assert sorted(p.name for p in store.folder.iterdir()) == ["b.json", "b.mp3", "d.json", "d.mp3"]
+
+
+def test_the_encoder_identity_follows_the_ffmpeg_binary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from announcer.audio import ffmpeg
+
+    fake = tmp_path / "ffmpeg-v1"
+    fake.write_bytes(b"one build")
+    monkeypatch.setattr(ffmpeg, "_exe", str(fake))
+    first = ffmpeg.encoder_identity()
+    fake.write_bytes(b"another build")
+    assert ffmpeg.encoder_identity() != first

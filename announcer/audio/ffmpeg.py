@@ -38,6 +38,17 @@ def ffmpeg_exe() -> str:
         return _exe
 
 
+def encoder_identity() -> str:
+    """Which ffmpeg encodes: its file name, size and modification time (another version or
+    build of ffmpeg is another file; reading its version would cost a run of it)."""
+    exe = ffmpeg_exe()
+    try:
+        info = os.stat(exe)
+    except OSError:
+        return exe
+    return f"{os.path.basename(exe)}:{info.st_size}:{info.st_mtime_ns}"
+
+
 FFMPEG_TIMEOUT_S = 900.0
 """Longest any single ffmpeg run may take (a long program mastered on a slow box takes a few
 minutes); past it ffmpeg is taken to be hung, and is killed."""
