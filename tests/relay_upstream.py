@@ -18,10 +18,10 @@ BURST_S = 0.5
 
 
 def make_mp3(path: Path, seconds: float, freq: int, bitrate: int = BITRATE) -> Path:
-    """A tone of ``freq`` Hz at about -20 dBFS, CBR MP3, mono 44.1 kHz."""
+    """A tone of ``freq`` Hz (lavfi's sine: peak 1/8, about -22 LUFS), CBR MP3, mono 44.1 kHz."""
     subprocess.run(
         [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", "-f", "lavfi", "-i",
-         f"sine=frequency={freq}:sample_rate=44100:duration={seconds}", "-af", "volume=-17dB", "-ac", "1",
+         f"sine=frequency={freq}:sample_rate=44100:duration={seconds}", "-ac", "1",
          "-c:a", "libmp3lame", "-b:a", str(bitrate), str(path)],
         check=True, capture_output=True,
     )

@@ -160,18 +160,25 @@ class Player:
                 job = self._next_job()
                 self._current = job
                 self._cut.clear()
+            resumable = False
             try:
                 if job.relay is not None:
                     job.relay.play(self._cut)
+                    # Only a relay cut by an own item waits to resume; one that returned by itself
+                    # (or raised) is over, or it could spin the worker forever.
+                    resumable = not job.relay.done and self._cut.is_set()
                 else:
                     self._play_job(job, self._cut)
             except Exception:  # noqa: BLE001 - one bad item must not end playback
                 log.exception("playing %s failed", job.item.file)
             with self._cond:
                 self._current = None
-                if job.relay is not None and not job.relay.done and not self._stopping:
+                stopping = self._stopping
+                if resumable and not stopping:
                     self._parked = job  # cut by an own item: it resumes when that is over
                 self._cond.notify_all()
+            if resumable and stopping and job.relay is not None:
+                job.relay.abandon("the player stopped")
 
     def waiting_since(self) -> list[datetime]:
         """Fire times of the items queued or on air (not settled yet)."""
