@@ -300,3 +300,30 @@ def test_a_window_is_prepared_ahead_and_submitted_when_it_opens(tmp_path: Path) 
     scheduler.stop()
     session.discard()
     store.close()
+
+
+def test_a_relay_added_while_the_player_runs_opens_without_a_restart(tmp_path: Path) -> None:
+    """AzuraCast #6379, #7459: a remote stream scheduled or moved after the start never aired until a
+    restart. Here an edit of station.toml is enough."""
+    from tests.test_schedule_fixtures import FakeClock, make_station, start_runner, utc
+
+    make_station(tmp_path)
+    clock = FakeClock(utc("2021-06-19 22:58:00"))
+    rig = start_runner(tmp_path, clock, sink=BlockingSink())
+    rig.runner.relays = RelayScheduler(rig.runner.store, clock, lambda: BlockingSink(),
+                                       spawn=_no_ffmpeg)  # type: ignore[arg-type]
+    config = tmp_path / "station.toml"
+    config.write_text(config.read_text(encoding="utf-8") + '\n[[relay]]\nname = "vov1"\n'
+                      'url = "http://127.0.0.1:9/x.mp3"\nat = "06:00"\nduration = "2m"\n', encoding="utf-8")
+    rig.runner.reload_if_changed()
+    clock.set(utc("2021-06-19 23:00:01"))
+    rig.runner.take_relays()
+    player = rig.runner.player
+    assert player is not None
+    deadline = datetime.now(UTC) + timedelta(seconds=5)
+    while datetime.now(UTC) < deadline and not rig.runner.store.get("2021-06-20T06:00|relay:vov1"):
+        threading.Event().wait(0.05)
+    assert rig.runner.store.get("2021-06-20T06:00|relay:vov1") is not None  # on air (recorded before it airs)
+    rig.runner.stop()
+    (record,) = [r for r in rig.records() if r["source"] == "relay"]
+    assert record["title"] == "vov1" and record["status"] == "failed" and "the player stopped" in record["error"]
