@@ -270,6 +270,7 @@ def test_play_without_level_waits_for_a_scheduled_emergency_and_with_khan_cap_cu
 
     with RunLock(tmp_path / ".state"):
         hand_over(None)  # a thông thường hand-over does not cut a scheduled khẩn cấp item
+        assert rig.runner.player is not None and not rig.runner.player.wait_idle(0.5)
         assert sink.played == ["long"]
         hand_over(Level.KHAN_CAP)
         assert rig.runner.player is not None and rig.runner.player.wait_idle(10)

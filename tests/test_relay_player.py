@@ -327,3 +327,56 @@ def test_a_relay_added_while_the_player_runs_opens_without_a_restart(tmp_path: P
     rig.runner.stop()
     (record,) = [r for r in rig.records() if r["source"] == "relay"]
     assert record["title"] == "vov1" and record["status"] == "failed" and "the player stopped" in record["error"]
+
+
+FAKE_FFMPEG = r"""
+import struct, sys, time, wave
+from pathlib import Path
+folder, pieces, status = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+for n in range(pieces):
+    name = f"piece{n:06d}.wav"
+    with wave.open(str(folder / name), "wb") as out:
+        out.setnchannels(1); out.setsampwidth(2); out.setframerate(8000)
+        out.writeframes(struct.pack("<h", 1000) * 1600)
+    with open(folder / "pieces.csv", "a") as listing:
+        listing.write(f"{name},{n * 0.2},{(n + 1) * 0.2}\n")
+    time.sleep(0.2)
+sys.exit(status)
+"""
+
+
+def test_the_feed_is_failing_from_a_drop_until_audio_comes_back(tmp_path: Path) -> None:
+    """A stand-in for ffmpeg (same outputs: WAV pieces and their list) that sends 2 pieces and
+    drops, then sends 30: ``failing`` is set by the drop and cleared by the first new piece."""
+    import subprocess
+    import sys
+
+    runs = iter([("2", "1"), ("30", "0")])
+    seen: list[bool] = []
+
+    def spawn(argv):  # noqa: ANN001, ANN202
+        folder = Path(argv[-1]).parent
+        pieces, status = next(runs, ("0", "1"))
+        seen.append(feed.failing.is_set())
+        return subprocess.Popen([sys.executable, "-c", FAKE_FFMPEG, str(folder), pieces, status],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+    relay = Relay(name="vov1", url="http://127.0.0.1:9/x.mp3", at="06:00", duration_s=60, segment_s=1,
+                  start_timeout_s=5, stall_timeout_s=5)
+    feed_over = threading.Event()
+    from announcer.schedule.relay import StreamFeed
+
+    feed = StreamFeed(relay, Station(root=tmp_path), feed_over.is_set, spawn=spawn, folder=tmp_path / "feed")
+    feed.start()
+    try:
+        deadline = datetime.now(UTC) + timedelta(seconds=20)
+        while datetime.now(UTC) < deadline and len(seen) < 2:
+            threading.Event().wait(0.05)
+        assert seen == [False, True]  # the second start comes after a drop
+        while datetime.now(UTC) < deadline and feed.failing.is_set():
+            threading.Event().wait(0.05)
+        assert not feed.failing.is_set()  # cleared by the first piece of the new connection
+        assert any("dropped" in text for _, text in feed.causes)
+    finally:
+        feed_over.set()
+        feed.stop()
