@@ -228,6 +228,13 @@ def _check_engines(station: Station, scripts: list[Script], source: str) -> list
     return problems
 
 
+def _check_clips(station: Station, scripts: list[Script]) -> list[Problem]:
+    """Every [clip: ...] and intro_voice: a plain name, in clips/, not hours long."""
+    from announcer.clips import clip_problems
+
+    return [Problem.from_error(exc) for script in scripts for exc in clip_problems(station, script)]
+
+
 def _check_lexicon(station: Station) -> list[Problem]:
     from announcer.textnorm import load_lexicon
 
@@ -353,6 +360,7 @@ def run_checks(
         else:
             scripts.append(parse_script(path, max_bytes))
     problems.extend(_check_jingles(usable, scripts, source))
+    problems.extend(_check_clips(usable, scripts))
     problems.extend(_check_engines(usable, scripts, source))
     problems.extend(_check_lexicon(usable))
     problems.extend(_check_lengths(usable, scripts))
