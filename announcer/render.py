@@ -226,7 +226,12 @@ def make_chain(station: Station, engine: str | None, voice: str | None, speed: f
                 hint=f"use one of: {', '.join(ENGINES)}",
             )
     engines = chain_engines(station, names, voice, speed, forced=bool(engine))
-    return EngineChain(engines, SpeechCache(station.cache_dir / "speech"))
+    from announcer.textnorm.engine_forms import EngineForms, form_problems, load_engine_forms
+
+    forms = load_engine_forms(station.lexicon_path)
+    for problem in form_problems(forms, station.lexicon_path, ENGINES):
+        raise problem
+    return EngineChain(engines, SpeechCache(station.cache_dir / "speech"), forms=EngineForms(forms))
 
 
 def _station_source(station: Station) -> str:

@@ -239,10 +239,16 @@ def _check_lexicon(station: Station) -> list[Problem]:
     from announcer.textnorm import load_lexicon
 
     try:
-        load_lexicon(station.lexicon_path)
+        lexicon = load_lexicon(station.lexicon_path)
     except ConfigError as exc:
         return [Problem.from_error(exc)]
-    return []
+    from announcer.engines import ENGINES
+    from announcer.textnorm import normalize
+    from announcer.textnorm.engine_forms import form_problems, load_engine_forms
+
+    forms = load_engine_forms(station.lexicon_path)
+    read = {f.written: normalize(f.written, dialect=station.dialect, lexicon=lexicon) for f in forms}
+    return [Problem.from_error(exc) for exc in form_problems(forms, station.lexicon_path, ENGINES, read)]
 
 
 def _check_lengths(station: Station, scripts: list[Script]) -> list[Problem]:
