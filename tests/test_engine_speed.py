@@ -23,6 +23,7 @@ NATIVE: dict[str, Callable[[Engine], Any]] = {
     "fpt": lambda e: e.speed,  # type: ignore[attr-defined]
     "viettel": lambda e: e.speed,  # type: ignore[attr-defined]
     "edge": lambda e: e.rate,  # type: ignore[attr-defined]
+    "piper": lambda e: e.length_scale,  # type: ignore[attr-defined]
 }
 
 TABLE = [
@@ -32,6 +33,7 @@ TABLE = [
     ("fpt", 1.0, 0), ("fpt", 1.2, 2), ("fpt", 0.9, -1), ("fpt", 0.5, -3), ("fpt", 2.0, 3),
     ("viettel", 1.0, 1.0), ("viettel", 1.2, 1.2), ("viettel", 0.9, 0.9), ("viettel", 0.5, 0.7), ("viettel", 2.0, 1.3),
     ("edge", 1.0, "+0%"), ("edge", 1.1, "+10%"), ("edge", 0.75, "-25%"), ("edge", 2.0, "+100%"),
+    ("piper", 1.0, 1.0), ("piper", 1.25, 0.8), ("piper", 0.8, 1.25), ("piper", 2.0, 0.5), ("piper", 0.5, 2.0),
 ]
 
 

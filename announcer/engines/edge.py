@@ -108,7 +108,7 @@ class EdgeEngine(Engine):
         except ImportError as exc:
             raise EngineUnavailable("the edge-tts package is not installed",
                                     hint="reinstall announcer: python -m pip install -e .") from exc
-        return edge_tts.Communicate  # type: ignore[no-any-return]
+        return edge_tts.Communicate
 
     def synthesize(self, text: str) -> AudioSegment:
         if self._dead is not None:
