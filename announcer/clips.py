@@ -12,6 +12,7 @@ brings it to the speech's, so the mastering pass treats clip and voice alike.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -126,9 +127,17 @@ def clip_problems(station: Station, script: Script) -> list[AnnouncerError]:
 
 
 def file_digest(path: Path) -> str:
+    """The content digest of a clip, computed once per version of the file (the player asks
+    for every script's freshness often)."""
+    info = path.stat()
+    return _digest(str(path), info.st_mtime_ns, info.st_size)
+
+
+@functools.lru_cache(maxsize=128)
+def _digest(path: str, mtime_ns: int, size: int) -> str:
     from announcer.audio.memo import file_digest as digest
 
-    return digest(path)
+    return digest(Path(path))
 
 
 def clips_digest(station: Station, script: Script) -> list[str]:

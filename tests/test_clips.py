@@ -159,3 +159,10 @@ def test_preview_shows_the_clips(clip_station: Path) -> None:
     assert text.index("[clip: kinh-thua]") < text.index("[clip: chao-buoi-sang]")
     assert [c.name for c in script_clips(parse_script(clip_station / "scripts" / "thu.md"))] == [
         "kinh-thua", "chao-buoi-sang"]
+
+
+def test_say_refuses_a_clip_with_a_message(clip_station: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_cli(["--station", str(clip_station), "say", "[clip: kinh-thua] Xin chào bà con.", "-o",
+                              str(clip_station / "x.mp3")], capsys)
+    assert code != 0 and "clip" in err and "Traceback" not in err
+    assert not (clip_station / "x.mp3").exists()
