@@ -90,11 +90,11 @@ def service(name: str, latency: float, root: Path) -> Iterator[Callable[[], int]
         audio = mp3_of(voice_like(5.0), 24000, root, "edge")
         fake = FakeEdge(lambda text, mode: audio, delay_s=latency).start()
         saved = edge_tts.communicate.WSS_URL
-        edge_tts.communicate.WSS_URL = fake.url  # type: ignore[misc]
+        edge_tts.communicate.WSS_URL = fake.url
         try:
             yield lambda: len(fake.requests)
         finally:
-            edge_tts.communicate.WSS_URL = saved  # type: ignore[misc]
+            edge_tts.communicate.WSS_URL = saved
             fake.stop()
         return
     with http_fake(latency) as mock:

@@ -757,7 +757,7 @@ def main() -> None:
               f"{checks.describe('announcer')} -> {mark(checks.within('announcer'))}")
         if not args.skip_engines:  # per-engine rows against fake services (bench/engines.py, owned by voices)
             section("engines")
-            from bench import engines as engines_bench
+            import engines as engines_bench  # bench/engines.py, beside this script
 
             figures["engines_ok"] = engines_bench.print_rows(engines_bench.run(list(engines_bench.ALL), 8, 0.3), 0.3)
         print(f"\nload average at the end: {load()}")
