@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 from announcer import __version__
 from announcer.audio.loudness import Input, Loudness, MasterSettings, SpeechFit, master_to_mp3
+from announcer.clips import Clip
 from announcer.config import Station, find_line, is_no_jingle
 from announcer.errors import AnnouncerError, ConfigError, EngineError, RenderError, ScriptError
 from announcer.fsutil import replace_durably
@@ -58,9 +59,9 @@ ProgressFactory = Callable[[int, str], Any]
 """Makes a progress bar (a context manager with update(n)) for a total and a label."""
 JINGLE_BELOW_SPEECH_LU = 1.0
 """Jingles sit this much below the speech, so they are never louder than it."""
-SPEECH_SAMPLE_S = 24.0
-"""How much of the speech track (about 20 s of speech and its pauses) is measured for the first
-mastering gain: speech loudness is steady, and each second costs the measurement about 2 ms."""
+SPEECH_SAMPLE_S = 20.0
+"""How much speech is measured for the first mastering gain (speech loudness is steady, and each
+second costs the measurement about 2 ms)."""
 LOUDNESS_MISS_LU = 1.0
 """A render further than this from the loudness target is refused, not published with a warning."""
 TRUE_PEAK_MISS_DB = 0.5
@@ -129,10 +130,10 @@ def _station_parts(station: Station, engine: str | None) -> dict[str, Any]:
     return parts
 
 
-def _fingerprint(station: Station, script_path: Path, engine: str | None) -> tuple[str, list[str]]:
-    """(the render fingerprint, the jingles the script names itself)."""
+def _fingerprint(station: Station, script_path: Path, engine: str | None) -> tuple[str, dict[str, list[str]]]:
+    """(the render fingerprint, the files the script names itself: jingles and clips)."""
     parts = _station_parts(station, engine)
-    own: list[str] = []
+    own: dict[str, list[str]] = {"jingles": [], "clips": []}
     try:
         script = parse_script(script_path)
     except AnnouncerError:
@@ -142,16 +143,27 @@ def _fingerprint(station: Station, script_path: Path, engine: str | None) -> tup
         # does not make its render stale.
         parts["script"] = [script.title, script.body, script.repeat, script.intro, script.outro, script.engine,
                            script.voice, script.speed]
-        own = [jingle for jingle in (script.intro, script.outro) if jingle]
-        for jingle in own:
+        own_jingles = [jingle for jingle in (script.intro, script.outro) if jingle]
+        for jingle in own_jingles:
             parts[f"jingle:{jingle}"] = _file_digest(station.resolve(jingle))
+        from announcer.clips import script_clips
+
+        clip_names = [clip.name for clip in script_clips(script)]
+        parts["clips"] = [script.intro_voice, _clip_digests(station, clip_names)]
+        own = {"jingles": own_jingles, "clips": clip_names}
     blob = json.dumps(parts, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:24], own
 
 
+def _clip_digests(station: Station, names: list[str]) -> list[str]:
+    from announcer.clips import names_digest
+
+    return names_digest(station, names)
+
+
 def render_fingerprint(station: Station, script_path: Path, engine: str | None = None) -> str:
     """Everything that changes the render: what the script says and how (not when it airs),
-    station audio/engine settings, lexicon, jingle files and the program version."""
+    station audio/engine settings, lexicon, jingle and clip files and the program version."""
     return _fingerprint(station, script_path, engine)[0]
 
 
@@ -162,17 +174,23 @@ def _source_digest(script_path: Path) -> str | None:
         return None
 
 
-def _source_key(station: Station, source_digest: str | None, engine: str | None, own_jingles: object) -> str | None:
+def _names(value: object) -> list[str] | None:
+    return value if isinstance(value, list) and all(isinstance(name, str) for name in value) else None
+
+
+def _source_key(station: Station, source_digest: str | None, engine: str | None, own: object) -> str | None:
     """The script file's exact bytes, with the rest of what the fingerprint covers (station
-    parts, the script's own jingles): equal keys mean equal fingerprints, known without
-    parsing the script (YAML), which `build`, `check` and `plan` would otherwise do for every
-    script of the station."""
-    if source_digest is None or not isinstance(own_jingles, list) or \
-            not all(isinstance(name, str) for name in own_jingles):
+    parts, the files the script names itself: jingles and clips): equal keys mean equal
+    fingerprints, known without parsing the script (YAML), which `build`, `check` and `plan`
+    would otherwise do for every script of the station."""
+    jingles = _names(own.get("jingles")) if isinstance(own, dict) else None
+    clips = _names(own.get("clips")) if isinstance(own, dict) else None
+    if source_digest is None or jingles is None or clips is None:
         return None
     parts = _station_parts(station, engine)
     parts["source"] = source_digest
-    parts["own"] = [[name, _file_digest(station.resolve(name))] for name in own_jingles]
+    parts["own"] = [[name, _file_digest(station.resolve(name))] for name in jingles]
+    parts["clips"] = _clip_digests(station, clips) if clips else []
     blob = json.dumps(parts, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:24]
 
@@ -180,13 +198,13 @@ def _source_key(station: Station, source_digest: str | None, engine: str | None,
 def fingerprint_with_source(station: Station, script_path: Path, engine: str | None = None
                             ) -> tuple[str, dict[str, Any] | None]:
     """The render fingerprint, and what a manifest records to recognise it later without
-    parsing: the source key and the script's own jingles (None if the file changed meanwhile)."""
+    parsing: the source key and the files the script names (None if the file changed meanwhile)."""
     before = _source_digest(script_path)
     fingerprint, own = _fingerprint(station, script_path, engine)
     if before is None or _source_digest(script_path) != before:
         return fingerprint, None  # edited while we read it: only the full check will do
     key = _source_key(station, before, engine, own)
-    return fingerprint, None if key is None else {"key": key, "jingles": own}
+    return fingerprint, None if key is None else {"key": key, **own}
 
 
 def read_manifest(station: Station, script_path: Path) -> dict[str, Any] | None:
@@ -249,7 +267,7 @@ def render_status(station: Station, script_path: Path, engine: str | None = None
         return "missing"
     source = manifest.get("source")
     known = isinstance(source, dict) and source.get("key") is not None and \
-        source.get("key") == _source_key(station, _source_digest(script_path), engine, source.get("jingles"))
+        source.get("key") == _source_key(station, _source_digest(script_path), engine, source)
     if not known and manifest.get("fingerprint") != render_fingerprint(station, script_path, engine):
         return "stale"
     if not manifest_matches_audio(manifest, mp3):
@@ -276,7 +294,12 @@ def make_chain(station: Station, engine: str | None, voice: str | None, speed: f
                 hint=f"use one of: {', '.join(ENGINES)}",
             )
     engines = chain_engines(station, names, voice, speed, forced=bool(engine))
-    return EngineChain(engines, SpeechCache(station.cache_dir / "speech"))
+    from announcer.textnorm.engine_forms import EngineForms, form_problems, load_engine_forms
+
+    forms = load_engine_forms(station.lexicon_path)
+    for problem in form_problems(forms, station.lexicon_path, ENGINES):
+        raise problem
+    return EngineChain(engines, SpeechCache(station.cache_dir / "speech"), forms=EngineForms(forms))
 
 
 def _station_source(station: Station) -> str:
@@ -309,6 +332,9 @@ def plan_script(station: Station, script: Script) -> list[Piece]:
     if not any(isinstance(p, Speech) for p in pieces):
         raise ScriptError("the script has nothing to read aloud", file=script.path, line=script.body_line,
                           hint="write the notice text after the front matter")
+    if script.intro_voice:
+        pieces[:0] = [Clip(script.intro_voice, script.line_of("intro_voice") or 1),
+                      Pause(audio.paragraph_pause_ms, "paragraph")]
     return pieces
 
 
@@ -544,6 +570,7 @@ def render_script(
     stores: Stores | None = None,
 ) -> BuildResult:
     from announcer.audio.mixer import ProgramWriter
+    from announcer.clips import ClipStore, clip_samples, matching_gain, resolve_clip
 
     stores = (stores or Stores(chains if chains is not None else {})).ready(station)
     assert stores.jingles is not None
@@ -569,18 +596,29 @@ def render_script(
         # Pass 1: synthesize every sentence (fills the cache).
         spoken = []
         rates: Counter[int] = Counter()
+        excerpt = _SpeechExcerpt(stage / "excerpt.wav")
         bar = progress(speech_count, path.name) if progress else None
+        clip_store = ClipStore(station.cache_dir / "clips")
+        clip_files: list[tuple[Path, float]] = []  # each clip's file and loudness, in order
         with bar if bar is not None else _null():
             for piece in pieces:
+                if isinstance(piece, Clip):
+                    clip_path = resolve_clip(station, piece, path)
+                    clip_files.append((clip_path, clip_store.loudness(clip_path, station.limits.max_jingle_s)))
                 if isinstance(piece, Speech):
                     result = chain.speak(piece.text)
                     # The clip's own digest, not the clip (memory): the program key names exact audio.
                     spoken.append((result.key, result.engine, result.voice,
                                    hashlib.sha256(result.clip.raw_data).hexdigest()[:32]))
                     rates[result.clip.frame_rate] += len(result.clip.raw_data)
+                    excerpt.add(result.clip)
                     if bar is not None:
                         bar.update(1)
+        excerpt.close()
         speech_rate = rates.most_common(1)[0][0]
+        speech_lufs_now = excerpt.lufs() if clip_files else None  # recordings are set to the speech's level
+        clip_gains = [(p, matching_gain(speech_lufs_now, lufs, p) if speech_lufs_now is not None else 0.0)
+                      for p, lufs in clip_files]
         jingle_lufs = settings.target_lufs - JINGLE_BELOW_SPEECH_LU
         intro_info = stores.jingles.get(intro, settings, jingle_lufs) if intro else None
         outro_info = stores.jingles.get(outro, settings, jingle_lufs) if outro else None
@@ -589,7 +627,7 @@ def render_script(
         mp3_tmp = stage / "out.mp3"
         wav_tmp = stage / "out.wav" if audio.write_wav else None
         program_key = _program_key(station, script, pieces, spoken, speech_rate,
-                                   [(intro, intro_info), (outro, outro_info)])
+                                   [(intro, intro_info), (outro, outro_info)], clip_gains)
         assert stores.mastered is not None
         reused = keep = None
         if not wav_tmp:
@@ -617,7 +655,17 @@ def render_script(
                     if reading > 1:
                         writer.add_silence(audio.interlude_ms)
                     spoken_iter = iter(spoken)
+                    clip_iter = iter(clip_gains)
                     for piece in pieces:
+                        if isinstance(piece, Clip):
+                            clip_path, gain = next(clip_iter)
+                            start, end = writer.add(clip_samples(clip_path, speech_rate, station.limits.max_jingle_s),
+                                                    gain)
+                            segments.append({"kind": "clip", "start": round(offset + start, 3),
+                                             "end": round(offset + end, 3), "name": piece.name,
+                                             "file": clip_path.relative_to(station.root).as_posix(),
+                                             "gain_db": gain, "line": piece.line, "reading": reading})
+                            continue
                         if not isinstance(piece, Speech):
                             writer.add_silence(piece.ms)
                             continue
@@ -644,7 +692,7 @@ def render_script(
             # jingles are fitted to sit JINGLE_BELOW_SPEECH_LU under the target, whatever the
             # speech needs.
             voices = sorted({f"{engine_name}:{voice}" for _, engine_name, voice, _ in spoken})
-            speech_lufs, fit, fit_key = _speech_fit(station, stores, speech_wav, voices)
+            speech_lufs, fit, fit_key = _speech_fit(station, stores, excerpt, voices)
             inputs = []
             if intro:
                 inputs.append(Input(intro, intro_info.gain_db if intro_info else 0.0))
@@ -688,20 +736,25 @@ def render_script(
 
 
 def _program_key(station: Station, script: Script, pieces: list[Piece], spoken: list[tuple[str, str, str, str]],
-                 speech_rate: int, jingles: list[tuple[Path | None, Any]]) -> str:
-    """Everything the mastered audio depends on (not the tags): each clip's exact content, every
-    pause, the jingles' content and level, the master settings, announcer's version and the
-    ffmpeg that encodes. The same key means the same audio frames, so an MP3 encoded and
-    measured under it can be published again instead of encoded again; any other input
-    is another key."""
+                 speech_rate: int, jingles: list[tuple[Path | None, Any]],
+                 clip_gains: list[tuple[Path, float]] | None = None) -> str:
+    """Everything the mastered audio depends on (not the tags): each sentence's exact sound,
+    every pause, each recording's content and gain, the jingles' content and level, the master
+    settings, announcer's version and the ffmpeg that encodes. The same key means the same
+    audio frames, so an MP3 encoded and measured under it can be published again instead of
+    encoded again; any other input is another key."""
     from announcer.audio.ffmpeg import encoder_identity
 
     clips = iter(spoken)
+    recordings = iter(clip_gains or [])
     track: list[Any] = []
     for piece in pieces:
         if isinstance(piece, Speech):
             key, _, _, digest = next(clips)
             track.append([key, digest])
+        elif isinstance(piece, Clip):
+            clip_path, gain = next(recordings)
+            track.append([_file_digest(clip_path), gain])
         else:
             track.append(piece.ms)
     audio = station.audio
@@ -835,30 +888,72 @@ def _trim(clip: AudioSegment) -> AudioSegment:
     return AudioSegment(data=data[2 * first:2 * last], sample_width=2, frame_rate=clip.frame_rate, channels=1)
 
 
-FIT_REFERENCE = f"ffmpeg ebur128, first {SPEECH_SAMPLE_S:g} s of the speech track"
+FIT_REFERENCE = f"ffmpeg ebur128 of the first {SPEECH_SAMPLE_S:g} s of speech, trimmed clips joined"
 """What a kept fit's input loudness is relative to (part of its key: fits learned against
 another measurement of the speech are not reused)."""
 
 
-def _speech_fit(station: Station, stores: Stores, speech_wav: Path, voices: list[str]) -> tuple[float, SpeechFit, str]:
+class _SpeechExcerpt:
+    """The first SPEECH_SAMPLE_S seconds of speech (trimmed sentences, joined without pauses),
+    written to a WAV file as the sentences come, and measured by ffmpeg (ebur128) once, when
+    asked: the reference of the first mastering gain and of the recordings' level. Only
+    sentences at the first one's rate and format are taken (one engine standing in for
+    another at another rate is rare; converting here would need numpy)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._writer: Any = None
+        self._measured = False
+        self._lufs: float | None = None
+
+    def add(self, clip: AudioSegment) -> None:
+        from announcer.audio.mixer import ProgramWriter
+
+        if self._measured or (self._writer is not None and self._writer.position_s >= SPEECH_SAMPLE_S):
+            return
+        if clip.sample_width != 2 or clip.channels != 1:
+            return
+        if self._writer is None:
+            self._writer = ProgramWriter(self.path, clip.frame_rate)
+        if clip.frame_rate == self._writer.rate:
+            self._writer.add_clip(_trim(clip))
+
+    def close(self) -> None:
+        """No more sentences (the file is closed: on Windows an open file cannot be removed)."""
+        if self._writer is not None:
+            self._writer.close()
+
+    def lufs(self) -> float | None:
+        """Integrated loudness of the excerpt (None when it is silent or there is none)."""
+        from announcer.audio.loudness import measure_excerpt
+
+        if not self._measured:
+            self._measured = True
+            self.close()
+            if self._writer is not None:
+                self._lufs = measure_excerpt(self.path, SPEECH_SAMPLE_S)
+        return self._lufs
+
+
+def _speech_fit(station: Station, stores: Stores, excerpt: _SpeechExcerpt,
+                voices: list[str]) -> tuple[float, SpeechFit, str]:
     """(raw speech loudness, how these voices come out of mastering, the fit's cache key).
 
-    The raw loudness is that of the first SPEECH_SAMPLE_S of the speech track. A voice's fit
-    is kept from the last build's final measurement; a voice new to this station is fitted
-    on that excerpt first."""
-    from announcer.audio.loudness import estimate_fit, measure_excerpt
+    The raw loudness is that of the speech excerpt. A voice's fit is kept from the last
+    build's final measurement; a voice new to this station is fitted on the excerpt first."""
+    from announcer.audio.loudness import estimate_fit
 
     assert stores.fits is not None
     settings = _master_settings(station)
     key = stores.fits.key(voices, (settings, vars(station.espeak), station.gtts.tld, station.gtts.slow,
                                    FIT_REFERENCE))
-    speech_lufs = measure_excerpt(speech_wav, SPEECH_SAMPLE_S)
+    speech_lufs = excerpt.lufs()
     if speech_lufs is None:
         raise RenderError("the speech is silent", hint="check the script text and the engine")
     fit = stores.fits.get(key)
     if fit is not None:
         return speech_lufs, fit, key
-    estimate = estimate_fit(speech_wav, settings, SPEECH_SAMPLE_S, raw_lufs=speech_lufs)
+    estimate = estimate_fit(excerpt.path, settings, SPEECH_SAMPLE_S, raw_lufs=speech_lufs)
     if estimate is None:
         raise RenderError("the speech is silent", hint="check the script text and the engine")
     return speech_lufs, estimate[1], key
@@ -957,16 +1052,21 @@ def say_text(station: Station, text: str, output: Path, engine: str | None = Non
     output = output.resolve()
     engines: Counter[str] = Counter()
     stores = Stores().ready(station)
+    if any(isinstance(p, Clip) for p in pieces):
+        raise ScriptError("`say` reads text only; a [clip: ...] plays in a script's render",
+                          hint="put the text with its clip in a script and run `announcer build`")
     with _staging(output.parent) as stage:
         clips = []
         voices = set()
+        excerpt = _SpeechExcerpt(stage / "excerpt.wav")
         for piece in pieces:
             if isinstance(piece, Speech):
                 spoken = chain.speak(piece.text)
                 clips.append(_trim(spoken.clip))
+                excerpt.add(spoken.clip)
                 engines[spoken.engine] += 1
                 voices.add(f"{spoken.engine}:{spoken.voice}")
-            else:
+            elif isinstance(piece, Pause):
                 clips.append(piece)
         rates = Counter(c.frame_rate for c in clips if not isinstance(c, Pause))
         program = stage / "program.wav"
@@ -977,7 +1077,7 @@ def say_text(station: Station, text: str, output: Path, engine: str | None = Non
                 else:
                     writer.add_clip(clip)
             duration = writer.position_s
-        speech_lufs, fit, fit_key = _speech_fit(station, stores, program, sorted(voices))
+        speech_lufs, fit, fit_key = _speech_fit(station, stores, excerpt, sorted(voices))
         as_wav = output.suffix.lower() == ".wav"
         tmp = stage / ("out.wav" if as_wav else "out.mp3")
         settings = _master_settings(station)

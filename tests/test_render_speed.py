@@ -41,6 +41,23 @@ def _write_wav(path: Path, samples: np.ndarray, rate: int) -> Path:
     return path
 
 
+def test_meter_agrees_with_ffmpeg_on_speech_and_chimes(tmp_path: Path) -> None:
+    from announcer.audio.jingles import INTRO_NOTES, chime
+    from announcer.audio.meter import integrated_loudness
+    from announcer.engines.espeak import EspeakEngine
+
+    engine = EspeakEngine.from_station(load_station(make_station(tmp_path)))
+    clips = [engine.synthesize(text) for text in ("Kính thưa bà con nhân dân trong phường.",
+                                                  "Trạm y tế tổ chức tiêm phòng vào sáng thứ hai tuần sau.")]
+    rate = clips[0].frame_rate
+    speech = np.concatenate([np.frombuffer(c.raw_data, "<i2").astype(np.float64) / 32768 for c in clips])
+    for samples, samples_rate in ((speech, rate), (chime(INTRO_NOTES) * 0.3, 44100)):
+        ours = integrated_loudness(samples, samples_rate)
+        theirs, _ = ebur128(_write_wav(tmp_path / "x.wav", samples, samples_rate))
+        assert ours is not None and abs(ours - theirs) <= 0.2, (ours, theirs)
+    assert integrated_loudness(np.zeros(44100), 44100) is None
+
+
 def test_resample_keeps_pitch_level_and_length() -> None:
     rate_in, rate_out = 22050, 44100
     t = np.arange(rate_in) / rate_in
@@ -93,7 +110,7 @@ def test_an_edit_costs_one_encode_measured_as_written(tmp_path: Path, monkeypatc
     results = build_station(load_station(root), [])
     assert [r.skipped for r in results] == [True, False]  # dien.md, thu.md
     # A quick look at the first seconds of speech for the first gain, then one encode.
-    assert calls == ["measuring the speech in speech.wav", "encoding out.mp3", "measuring encoding out.mp3"]
+    assert calls == ["measuring the speech in excerpt.wav", "encoding out.mp3", "measuring encoding out.mp3"]
     integrated, peak = ebur128(root / "audio_out" / "thu.mp3")
     assert -16.5 <= integrated <= -15.5 and peak <= -1.5
     # What the build reports is what the published file measures.
@@ -177,7 +194,7 @@ def test_forced_rebuild_reuses_the_measured_audio_only_while_it_is_intact(
     mp3.write_bytes(bytes(data))
     shutil.rmtree(root / ".cache" / "mastered")
     build_station(load_station(root), [], force=True)
-    assert calls == ["measuring the speech in speech.wav", "encoding out.mp3", "measuring encoding out.mp3"]
+    assert calls == ["measuring the speech in excerpt.wav", "encoding out.mp3", "measuring encoding out.mp3"]
 
 
 def _reference_trim_edges(data: bytes) -> tuple[int, int] | None:
@@ -225,7 +242,7 @@ def test_an_edit_loads_neither_numpy_nor_other_start_up_weights(tmp_path: Path) 
         f"    main(['--station', {str(root)!r}, 'build'])\n"
         "except SystemExit as exc:\n"
         "    assert not exc.code, exc.code\n"
-        "print([m for m in ('numpy', 'multiprocessing', 'importlib.metadata', 'ssl', 'imageio_ffmpeg')\n"
+        "print([m for m in ('numpy', 'multiprocessing', 'importlib.metadata', 'ssl', 'asyncio', 'imageio_ffmpeg')\n"
         "       if m in sys.modules])\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
@@ -282,6 +299,20 @@ def test_freshness_known_without_parsing_agrees_with_the_full_check(
     assert render_status(load_station(root), script) == "stale"
 
 
+def test_freshness_known_without_parsing_follows_the_recordings(tmp_path: Path) -> None:
+    from announcer.render import render_status
+
+    root = make_station(tmp_path, script=SCRIPT.replace("trong phường.", "trong phường. [clip: chao]"))
+    (root / "clips").mkdir(exist_ok=True)
+    clip = root / "clips" / "chao.wav"
+    clip.write_bytes((root / "jingles" / "intro.wav").read_bytes())
+    script = root / "scripts" / "thu.md"
+    [result] = build_station(load_station(root), [])
+    assert result.error is None and render_status(load_station(root), script) == "fresh"
+    clip.write_bytes(clip.read_bytes()[:-2000])  # a new recording under the same name
+    assert render_status(load_station(root), script) == "stale"
+
+
 def test_fits_learned_against_another_speech_measurement_are_not_reused(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import json
@@ -301,7 +332,7 @@ def test_fits_learned_against_another_speech_measurement_are_not_reused(
     (root / "audio_out" / "thu.mp3").unlink()
     shutil.rmtree(root / ".cache" / "mastered")  # nothing encoded to reuse
     [rebuilt] = build_station(load_station(root), [])
-    assert calls == ["measuring the speech in speech.wav", "encoding out.mp3", "measuring encoding out.mp3"]
+    assert calls == ["measuring the speech in excerpt.wav", "encoding out.mp3", "measuring encoding out.mp3"]
     assert -16.5 <= rebuilt.loudness_lufs <= -15.5
 
 
@@ -380,7 +411,7 @@ def test_a_damaged_kept_encode_is_encoded_again(tmp_path: Path, monkeypatch: pyt
     (root / "audio_out" / "thu.mp3").unlink()
     calls = _count_ffmpeg(monkeypatch)
     [again] = build_station(load_station(root), [], force=True)
-    assert calls == ["measuring the speech in speech.wav", "encoding out.mp3", "measuring encoding out.mp3"]
+    assert calls == ["measuring the speech in excerpt.wav", "encoding out.mp3", "measuring encoding out.mp3"]
     integrated, peak = ebur128(root / "audio_out" / "thu.mp3")
     assert -16.5 <= integrated <= -15.5 and peak <= -1.5
     assert kept.read_bytes() != bytes(data)  # replaced by the new, measured encode
