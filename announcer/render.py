@@ -771,11 +771,11 @@ MASTERED_RECORD = ("loudness_lufs", "true_peak_db", "duration_s", "segments", "e
 def _reuse_kept(store: MasteredStore, program_key: str, dest: Path, tags: dict[str, str]) -> dict[str, Any] | None:
     """The kept encode of this very program (hash checked), copied to ``dest`` with this
     render's tags, and its record; None when there is none."""
-    from mutagen import MutagenError
-
     record = store.get(program_key, dest)
     if record is None:
         return None
+    from mutagen import MutagenError  # here: a build that encodes anew has no use for mutagen
+
     try:
         _retag(dest, tags)
     except (OSError, ValueError, MutagenError) as exc:

@@ -242,8 +242,8 @@ def test_an_edit_loads_neither_numpy_nor_other_start_up_weights(tmp_path: Path) 
         f"    main(['--station', {str(root)!r}, 'build'])\n"
         "except SystemExit as exc:\n"
         "    assert not exc.code, exc.code\n"
-        "print([m for m in ('numpy', 'multiprocessing', 'importlib.metadata', 'ssl', 'asyncio', 'imageio_ffmpeg')\n"
-        "       if m in sys.modules])\n"
+        "print([m for m in ('numpy', 'multiprocessing', 'importlib.metadata', 'ssl', 'asyncio', 'imageio_ffmpeg',\n"
+        "                   'mutagen') if m in sys.modules])\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().splitlines()[-1] == "[]"
