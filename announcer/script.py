@@ -186,46 +186,66 @@ def utf16_encoding(raw: bytes) -> str | None:
     return encoding
 
 
-def parse_script(path: Path, max_bytes: int = DEFAULT_MAX_SCRIPT_BYTES) -> Script:
-    """Parse a script; raise the first problem found (``script_problems`` lists them all)."""
+def parse_script(path: Path, max_bytes: int = DEFAULT_MAX_SCRIPT_BYTES, text: str | None = None) -> Script:
+    """Parse a script; raise the first problem found (``script_problems`` lists them all).
+    ``text`` is the file's content when it is not (yet) on disk: the console checks an edit before saving it."""
     problems: list[ScriptError] = []
-    script = _parse(path, problems, max_bytes)
+    script = _parse(path, problems, max_bytes, text)
     if problems:
         raise problems[0]
     return script
 
 
-def script_problems(path: Path, max_bytes: int = DEFAULT_MAX_SCRIPT_BYTES) -> list[ScriptError]:
-    """Every problem of a script file, for ``announcer check``; [] when it is valid."""
+def script_problems(path: Path, max_bytes: int = DEFAULT_MAX_SCRIPT_BYTES, text: str | None = None
+                    ) -> list[ScriptError]:
+    """Every problem of a script file, for ``announcer check``; [] when it is valid (``text``: as parse_script)."""
     problems: list[ScriptError] = []
     try:
-        _parse(path, problems, max_bytes)
+        _parse(path, problems, max_bytes, text)
     except ScriptError as exc:  # the file cannot be read or its front matter cannot be parsed at all
         problems.append(exc)
     return problems
 
 
-def _parse(path: Path, problems: list[ScriptError], max_bytes: int = DEFAULT_MAX_SCRIPT_BYTES) -> Script:
-    text = read_text_file(path, max_bytes=max_bytes)
+@dataclass
+class ScriptSource:
+    """A script's text split in two, before any field is converted: what the console's editor shows."""
+
+    meta: dict[str, Any]
+    """Known front-matter settings as written: a string, or a list of strings."""
+    lines: dict[str, int]
+    """Setting -> file line."""
+    body: str
+    """Everything after the front matter."""
+    body_line: int
+    """File line where ``body`` starts."""
+
+
+def split_source(text: str, path: Path, problems: list[ScriptError]) -> ScriptSource:
+    """Front matter and body; settings that are unknown or malformed go to ``problems`` (an unclosed or
+    unreadable front matter raises)."""
     lines = text.split("\n")
-    meta: dict[str, Any] = {}
-    key_lines: dict[str, int] = {}
-    body_line = 1
-    if lines and lines[0].strip() == "---":
-        try:
-            end = next(i for i in range(1, len(lines)) if lines[i].strip() in ("---", "..."))
-        except StopIteration:
-            raise ScriptError(
-                "front matter starts with --- but never ends",
-                file=path,
-                line=1,
-                hint="add a line with --- after the last setting, before the text",
-            ) from None
-        meta, key_lines = _parse_front_matter("\n".join(lines[1:end]), path, 2, problems)
-        body_line = end + 2
-        body = "\n".join(lines[end + 1 :])
-    else:
-        body = text
+    if not (lines and lines[0].strip() == "---"):
+        return ScriptSource({}, {}, text, 1)
+    try:
+        end = next(i for i in range(1, len(lines)) if lines[i].strip() in ("---", "..."))
+    except StopIteration:
+        raise ScriptError(
+            "front matter starts with --- but never ends",
+            file=path,
+            line=1,
+            hint="add a line with --- after the last setting, before the text",
+        ) from None
+    meta, key_lines = _parse_front_matter("\n".join(lines[1:end]), path, 2, problems)
+    return ScriptSource(meta, key_lines, "\n".join(lines[end + 1 :]), end + 2)
+
+
+def _parse(path: Path, problems: list[ScriptError], max_bytes: int = DEFAULT_MAX_SCRIPT_BYTES,
+           text: str | None = None) -> Script:
+    if text is None:
+        text = read_text_file(path, max_bytes=max_bytes)
+    source = split_source(text, path, problems)
+    meta, key_lines, body, body_line = source.meta, source.lines, source.body, source.body_line
     if not body.strip():
         raise ScriptError(
             "the script has no text to read",

@@ -329,6 +329,14 @@ def _check_renders(station: Station, scripts: list[Script], today: date, status_
     return problems
 
 
+def script_rules(station: Station, script: Script, declared: set[str], today: date, source: str = "") -> list[Problem]:
+    """check's rules for one parsed script (its jingles, engine and voice, lengths, schedule): what the
+    console's editor asks before it saves. Only the script's own problems; renders are not judged."""
+    problems = (_check_jingles(station, [script], source) + _check_engines(station, [script], source)
+                + _check_lengths(station, [script]) + _check_schedule(station, [script], declared, today))
+    return [p for p in problems if p.file == str(script.path)]
+
+
 def run_checks(
     root: Path,
     today: date | None = None,
