@@ -1,0 +1,14 @@
+"""Placeholder page; filled in by the next commits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, render_template
+
+bp = Blueprint("broadcast", __name__)
+
+
+@bp.route("/play")
+def play() -> Any:
+    return render_template("dashboard.html")

@@ -1,0 +1,42 @@
+"""``announcer serve`` and ``announcer user add``: the library side of the two commands."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from announcer.accounts import AccountBook
+from announcer.audit import AuditLog
+from announcer.config import load_station
+
+
+def serve_command(root: Path, host: str | None, port: int | None, report: Callable[[str], None] = print,
+                  *, serve: Callable[..., None] | None = None) -> None:
+    """Serve the console with waitress until Ctrl+C; ``serve`` replaces waitress.serve in tests."""
+    from announcer.web.app import create_app
+
+    station = load_station(root)
+    config = station.web
+    host = host or config.host
+    port = port or config.port
+    app = create_app(root, config=config)
+    shown = f"[{host}]" if ":" in host else host
+    local = "127.0.0.1" if host in ("0.0.0.0", "::") else shown
+    first = app.extensions["announcer"].accounts.is_empty()
+    report(f"Bàn điều khiển: http://{local}:{port}/  (Ctrl+C để dừng)")
+    if first:
+        report("Chưa có tài khoản nào: mở địa chỉ trên và tạo tài khoản quản trị như trang hướng dẫn.")
+    if serve is None:
+        from waitress import serve as waitress_serve
+
+        serve = waitress_serve
+    serve(app, host=host, port=port, threads=config.threads, ident="announcer")
+
+
+def add_user_command(root: Path, name: str, role: str, read_password: Callable[[], str]) -> str:
+    station = load_station(root)
+    book = AccountBook(station.state_dir)
+    password = read_password()
+    user = book.add(name, password, role, by="(command line)")
+    AuditLog(station.state_dir).record("(command line)", "account-created", user.name, role=user.role)
+    return f"created account {user.name} ({user.role})"

@@ -1,0 +1,113 @@
+"""The console's frame: [web] settings, the app factory, the menu, `announcer serve`, no CDN."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from announcer.config import load_station, station_problems
+from announcer.errors import ConfigError
+from announcer.web import app as web_app
+from announcer.web.serve import serve_command
+from tests.stations import make_station, run_cli
+from tests.web_helpers import login, make_console
+
+
+def _with_web(root: Path, table: str) -> Path:
+    path = root / "station.toml"
+    path.write_text(path.read_text(encoding="utf-8") + "\n[web]\n" + table + "\n", encoding="utf-8")
+    return root
+
+
+def test_web_settings_have_defaults_and_are_read_from_station_toml(tmp_path):
+    root = make_station(tmp_path / "st")
+    assert (load_station(root).web.host, load_station(root).web.port) == ("127.0.0.1", 8080)
+    _with_web(root, 'host = "0.0.0.0"\nport = 8181\nsession_minutes = 60')
+    web = load_station(root).web
+    assert (web.host, web.port, web.session_minutes) == ("0.0.0.0", 8181, 60)
+
+
+@pytest.mark.parametrize(("table", "words"), [
+    ("port = 70000", "web.port"), ('port = "8080"', "web.port"), ("session_minutes = 1", "session_minutes"),
+    ('host = ""', "web.host"), ("colour = 1", "unknown setting 'web.colour'"),
+])
+def test_bad_web_settings_name_their_line(tmp_path, table, words):
+    root = _with_web(make_station(tmp_path / "st"), table)
+    _station, problems = station_problems(root)
+    assert problems and words in str(problems[0])
+    text = (root / "station.toml").read_text(encoding="utf-8").splitlines()
+    assert problems[0].line == len(text)  # the [web] line just written
+    with pytest.raises(ConfigError):
+        load_station(root)
+
+
+def test_serve_uses_the_settings_and_the_flags(tmp_path):
+    root = _with_web(make_station(tmp_path / "st"), "port = 8181")
+    calls, said = [], []
+    serve_command(root, None, None, said.append, serve=lambda app, **kw: calls.append(kw))
+    assert calls[-1]["host"] == "127.0.0.1" and calls[-1]["port"] == 8181
+    assert "http://127.0.0.1:8181/" in said[0]
+    assert "tạo tài khoản quản trị" in said[1]  # no account yet: the first-run hint
+    serve_command(root, "0.0.0.0", 9000, said.append, serve=lambda app, **kw: calls.append(kw))
+    assert calls[-1]["host"] == "0.0.0.0" and calls[-1]["port"] == 9000
+
+
+def test_serve_outside_a_station_says_what_to_do(tmp_path, capsys):
+    code, _out, err = run_cli(["--station", str(tmp_path), "serve"], capsys)
+    assert code == 2 and "not a station" in err
+
+
+def test_the_menu_is_vietnamese_and_lists_only_pages_that_exist(tmp_path):
+    app, _ = make_console(tmp_path, users={"lan": "bien-tap"})
+    client = app.test_client()
+    login(client, "lan")
+    page = client.get("/").get_data(as_text=True)
+    nav = page[page.index("<nav"):page.index("</nav>")]
+    labels = re.findall(r'<a href="([^"]+)"[^>]*>([^<]+)</a>', nav)
+    assert [label for _path, label in labels][:2] == ["Hôm nay", "Phát ngay"]
+    for label in ("Lịch phát", "Nhật ký phát sóng", "Tài khoản"):
+        assert label in dict((b, a) for a, b in labels)
+    served = {rule.rule for rule in app.url_map.iter_rules()}
+    assert all(path in served for path, _label in labels)
+
+
+def test_a_page_module_registers_with_one_line(tmp_path, monkeypatch):
+    monkeypatch.setattr(web_app, "PAGES", (*web_app.PAGES, "tests.web_probe_pages"))
+    app, _ = make_console(tmp_path, users={"lan": "bien-tap"})
+    client = app.test_client()
+    assert client.get("/scripts").status_code == 302  # behind the login like every page
+    login(client, "lan")
+    assert client.get("/scripts").get_data(as_text=True) == "danh sách"
+    page = client.get("/").get_data(as_text=True)
+    assert '<a href="/scripts">Bản tin</a>' in page  # the menu found it
+
+
+def test_no_page_or_asset_refers_to_another_host(tmp_path):
+    here = Path(web_app.__file__).parent
+    for path in [*here.glob("templates/**/*.html"), *here.glob("static/**/*")]:
+        if path.is_file():
+            text = path.read_text(encoding="utf-8")
+            assert not re.search(r"(src|href)=\"(https?:)?//", text), path
+            assert "@import url(http" not in text, path
+
+
+def test_security_headers_on_every_page(tmp_path):
+    app, _ = make_console(tmp_path, users={"lan": "bien-tap"})
+    client = app.test_client()
+    answer = client.get("/login")
+    assert answer.headers["X-Frame-Options"] == "DENY"
+    assert "script-src 'self'" in answer.headers["Content-Security-Policy"]
+    assert answer.headers["Cache-Control"] == "no-store"
+
+
+def test_english_when_the_station_says_so(tmp_path, monkeypatch):
+    from announcer.config import Station
+
+    monkeypatch.setattr(Station, "language", "en", raising=False)
+    app, _ = make_console(tmp_path, users={"lan": "bien-tap"})
+    client = app.test_client()
+    login(client, "lan")
+    page = client.get("/").get_data(as_text=True)
+    assert ">Today<" in page and "Hôm nay" not in page
