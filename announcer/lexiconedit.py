@@ -26,12 +26,15 @@ MAX_FORM = 200
 
 
 def _form(value: str, what: str) -> str:
+    if any(unicodedata.category(c).startswith("C") for c in str(value).strip()):
+        raise ConfigError(_("the {what} holds a character lexicon.tsv cannot keep", what=what),
+                          hint=_("write it in plain letters, digits and punctuation"))
     text = unicodedata.normalize("NFC", " ".join(str(value).split()))
     if not text:
         raise ConfigError(_("the {what} is empty", what=what), hint=_("write how it is written and how it is read"))
     if len(text) > MAX_FORM:
         raise ConfigError(_("the {what} is longer than {n} characters", what=what, n=MAX_FORM))
-    if any(unicodedata.category(c).startswith("C") for c in text) or text.lstrip().startswith("#"):
+    if text.startswith("#"):  # a comment line in lexicon.tsv
         raise ConfigError(_("the {what} holds a character lexicon.tsv cannot keep", what=what),
                           hint=_("write it in plain letters, digits and punctuation"))
     return text

@@ -181,7 +181,7 @@ def compose(meta: dict[str, Any], body: str) -> tuple[str, dict[str, int], int]:
             lines.append(f"{key}: {_quote(value)}")
     lines.append("---")
     text_body = unicodedata.normalize("NFC", body.replace("\r\n", "\n").replace("\r", "\n")).strip("\n")
-    body_line = len(lines) + 2
+    body_line = len(lines) + 1  # the blank line after ---: the body as the parser counts it
     return "\n".join(lines) + "\n\n" + text_body + "\n", where, body_line
 
 

@@ -40,6 +40,7 @@ PAGES: tuple[str, ...] = (
     "announcer.web.broadcast",
     "announcer.web.timetable",
     "announcer.web.asrunlog",
+    "announcer.web.scripts",
     # Page modules of other parts add one line here, e.g. "announcer.web.scripts".
 )
 """Modules that each expose a Flask blueprint ``bp`` (or a ``register(app)`` function)."""
