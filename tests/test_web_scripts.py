@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from announcer.textnorm import load_lexicon
+from tests.stations import make_station
 from tests.web_helpers import login, make_console, token
 
 USERS = {"bt": "bien-tap", "pd": "phe-duyet", "qt": "quan-tri"}
@@ -29,11 +30,18 @@ Kính thưa bà con, trạm y tế tiêm vắc xin vào sáng thứ Hai.
 """
 
 
+def vietnamese_station(tmp_path: Path) -> Path:
+    root = make_station(tmp_path / "station")
+    config = root / "station.toml"
+    config.write_text('language = "vi"\n' + config.read_text(encoding="utf-8"), encoding="utf-8")
+    (root / "scripts" / "tiem.md").write_text(FULL, encoding="utf-8")
+    return root
+
+
 @pytest.fixture()
 def console(tmp_path):
-    app, clock = make_console(tmp_path, users=USERS)
-    root = Path(app.extensions["announcer"].root)
-    (root / "scripts" / "tiem.md").write_text(FULL, encoding="utf-8")
+    root = vietnamese_station(tmp_path)
+    app, _clock = make_console(tmp_path, users=USERS, station=root)
     return app, root
 
 
@@ -142,8 +150,8 @@ def test_a_save_writes_the_new_values(console):
 
 
 @pytest.mark.parametrize(("field", "value", "words"), [
-    ("f_from", "2026-02-30", "không phải là ngày có thật"),
-    ("f_until", "15/13/2026", "không phải là ngày"),
+    ("f_from", "2026-02-30", "không phải ngày có thật"),
+    ("f_until", "15/13/2026", "không phải ngày có thật"),
     ("f_times", "25:00", "times"),
     ("f_repeat", "muoi", "repeat"),
     ("f_slots", "toi", "toi"),
@@ -233,7 +241,8 @@ def test_a_new_script_is_created_and_an_existing_name_is_not_overwritten(console
 def test_html_in_the_title_and_text_is_escaped_everywhere(console):
     app, root = console
     (root / "scripts" / "xss.md").write_text(
-        '---\ntitle: "<script>alert(1)</script>"\nslots: [sang]\n---\nChào <b onmouseover=x()>bà con</b> <script>alert(2)</script>\n',
+        '---\ntitle: "<script>alert(1)</script>"\nslots: [sang]\n---\n'
+        'Chào <b onmouseover=x()>bà con</b> <script>alert(2)</script>\n',
         encoding="utf-8")
     client = client_for(app)
     for path in ("/scripts", "/scripts/xss"):

@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from announcer.approval import approved_only, book_for, waiting_message
 from announcer.config import DAY_NAMES, Station, load_station
 from announcer.errors import ConfigError, ScriptError
 from announcer.schedule import renders
@@ -44,6 +45,8 @@ class Plan:
     station: Station
     entries: list[PlanEntry] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    waiting: list[Script] = field(default_factory=list)
+    """Scripts left out because they wait for approval (``require_approval``)."""
 
 
 def build_plan(
@@ -54,8 +57,15 @@ def build_plan(
     script_errors: Iterable[ScriptError] = (),
     status_fn: renders.StatusFn = renders.render_status,
 ) -> Plan:
-    schedule = Schedule(station, scripts)
     plan = Plan(station)
+    try:
+        scripts, plan.waiting = approved_only(scripts, book_for(station))
+    except ConfigError as damaged:  # a damaged approvals file approves nothing
+        plan.waiting, scripts = list(scripts), []
+        plan.warnings.append(str(damaged))
+    for script in plan.waiting:
+        plan.warnings.append(str(waiting_message(station, script)))
+    schedule = Schedule(station, scripts)
     for exc in script_errors:
         plan.warnings.append(f"{exc} (left out of the plan)")
     for script, name in schedule.unknown_slots():
@@ -173,6 +183,10 @@ def plan_to_text(plan: Plan) -> str:
             lines.append(f"         {_clock_text(item.duration_s):>6}  {label}")
     if not plan.entries:
         lines.append("no slots on these days")
+    if plan.waiting:
+        lines.append("")
+        lines.append("waiting for approval (not on air):")
+        lines.extend(f"  - {s.title}  [{_rel(plan.station, s.path)}]" for s in plan.waiting)
     if plan.warnings:
         lines.append("")
         lines.append("warnings:")

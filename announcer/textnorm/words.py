@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from announcer.textnorm import numbers
-from announcer.textnorm.context import Context
+from announcer.textnorm.context import GUESSED, Context
 from announcer.textnorm.lexicon import LETTER_NAMES, base_letters, fold_tones, is_syllable, spell
 
 _SENTENCE_END = re.compile(r"\s*$|\s+[A-ZĐÀ-Ỹ]")

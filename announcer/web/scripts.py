@@ -17,11 +17,24 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Flask, Response, abort, current_app, jsonify, redirect, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 
 from announcer.approval import APPROVED, ApprovalBook
 from announcer.config import DAY_NAMES, Station
 from announcer.errors import AnnouncerError, ConfigError, NoticeImportError
+from announcer.i18n import _
 from announcer.lexiconedit import LexiconBook
 from announcer.livepreview import GUESSED, LexiconCache, preview_text
 from announcer.schedule import renders
@@ -29,7 +42,6 @@ from announcer.script import FIELDS, Script, parse_date, parse_script, scan_scri
 from announcer.scriptedit import (
     BODY,
     GENERAL,
-    LIST_FIELDS,
     NEW,
     Draft,
     EditConflict,
@@ -97,6 +109,10 @@ def pages() -> ScriptPages:
 
 
 def register(app: Flask) -> None:
+    from announcer.web import scripts_text, text
+
+    for msgid, words in scripts_text.VI.items():
+        text.VI.setdefault(msgid, words)  # the frame's own words win
     app.extensions["announcer.scripts"] = ScriptPages()
     app.register_blueprint(bp)
     app.jinja_env.filters["problem"] = _problem_text
@@ -124,10 +140,10 @@ def _today(station: Station) -> date:
 
 
 def _error_line(exc: AnnouncerError) -> str:
-    from announcer.web.text import error_text
+    """The error in the console's language, as the CLI says it (one catalogue): file:line: message — hint."""
+    from announcer.i18n import translator
 
-    message, hint = error_text(exc, security.console().language)
-    return f"{message} — {hint}" if hint else message
+    return translator(security.console().language).error(exc)
 
 
 def _book(station: Station) -> ApprovalBook:
@@ -135,10 +151,10 @@ def _book(station: Station) -> ApprovalBook:
 
 
 def _refuse(exc: AnnouncerError, status: int = 400) -> Any:
-    from announcer.web.text import error_text
-
-    message, hint = error_text(exc, security.console().language)
-    return security.error_page(message, hint, status)
+    where = exc.location()
+    message = _say(exc.message)
+    return security.error_page(f"{where}: {message}" if where else message, _say(exc.hint) if exc.hint else None,
+                               status)
 
 
 # --- the list ---------------------------------------------------------------------------------------------
@@ -399,7 +415,7 @@ def approve(name: str) -> Any:
         station, script = _approval_target(name)
         version = request.form.get("version", "")
         if version and version != open_draft(station, name).version:
-            raise EditConflict(_msg("the script changed since you read it; read it again before approving"),
+            raise EditConflict(_("the script changed since you read it; read it again before approving"),
                                file=f"{name}.md")
         user = current_user()
         _book(station).approve(script, by=user.name if user else "-", now=security.console().clock())
@@ -424,12 +440,6 @@ def revoke(name: str) -> Any:
     return redirect(url_for("scripts.edit", name=name))
 
 
-def _msg(text: str) -> Any:
-    from announcer.i18n import _
-
-    return _(text)
-
-
 # --- import -----------------------------------------------------------------------------------------------
 
 
@@ -440,12 +450,12 @@ def import_notice() -> Any:
         return render_template("script_import.html", limits=station.limits)
     limit = max(station.limits.max_docx_mb * 1024 * 1024, station.limits.max_script_kb * 1024) + 64 * 1024
     if request.content_length is not None and request.content_length > limit:
-        exc = NoticeImportError(_msg("the file is too big to import"),
-                                hint=_msg("save the notice text alone as .docx or .txt (no large pictures)"))
+        exc = NoticeImportError(_("the file is too big to import"),
+                                hint=_("save the notice text alone as .docx or .txt (no large pictures)"))
         return render_template("script_import.html", limits=station.limits, error=_error_line(exc)), 413
     upload = request.files.get("notice")
     if upload is None or not upload.filename:
-        exc = NoticeImportError(_msg("choose a .docx or .txt file first"))
+        exc = NoticeImportError(_("choose a .docx or .txt file first"))
         return render_template("script_import.html", limits=station.limits, error=_error_line(exc)), 400
     data = upload.read(limit + 1)
     try:
