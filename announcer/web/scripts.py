@@ -448,7 +448,9 @@ def import_notice() -> Any:
     station = _station()
     if request.method == "GET":
         return render_template("script_import.html", limits=station.limits)
-    limit = max(station.limits.max_docx_mb * 1024 * 1024, station.limits.max_script_kb * 1024) + 64 * 1024
+    # Twice the largest file allowed: a file a little over its limit is read and refused by name, with
+    # its size; a far bigger request is refused before it is read at all.
+    limit = 2 * max(station.limits.max_docx_mb * 1024 * 1024, station.limits.max_script_kb * 1024) + 64 * 1024
     if request.content_length is not None and request.content_length > limit:
         exc = NoticeImportError(_("the file is too big to import"),
                                 hint=_("save the notice text alone as .docx or .txt (no large pictures)"))
