@@ -30,7 +30,9 @@ from announcer.config import STATION_FILE, Station, WebOptions
 from announcer.errors import AnnouncerError, ConfigError
 from announcer.fsutil import atomic_write_bytes
 from announcer.web import security
-from announcer.web.text import DEFAULT_LANGUAGE, error_text, tr
+from announcer.web.desk import Desk
+from announcer.web.text import DEFAULT_LANGUAGE, error_text, station_language, tr
+from announcer.web.view import StationView
 
 log = logging.getLogger(__name__)
 
@@ -75,8 +77,15 @@ class Console:
     audit: AuditLog
     limiter: security.LoginLimiter
     language: str = DEFAULT_LANGUAGE
+    sink_factory: Callable[[Station], Any] | None = None
+    view: StationView = field(init=False)
+    desk: Desk = field(init=False)
     _station: tuple[Any, Station, ConfigError | None] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self.view = StationView(self.root, self.clock)
+        self.desk = Desk(self.root, self.clock, self.view, sink_factory=self.sink_factory)
 
     @property
     def state_dir(self) -> Path:
@@ -121,12 +130,13 @@ def secret_key(state_dir: Path) -> bytes:
 
 
 def create_app(station_root: Path | str, *, clock: Clock | None = None, config: WebOptions | None = None,
-               accounts: AccountBook | None = None) -> Flask:
+               accounts: AccountBook | None = None, sink: Callable[[Station], Any] | None = None) -> Flask:
     """A console for the station in ``station_root``.
 
     ``clock`` (aware UTC) drives sessions, the login limit and every "now" on the pages;
     ``config`` replaces the station's [web] settings; ``accounts`` replaces the station's
-    account book (tests pass one with a fast hasher).
+    account book (tests pass one with a fast hasher); ``sink`` makes the sink Phát ngay plays on
+    when no ``announcer run`` holds the station (default: the station's ``[player] sink``).
     """
     from announcer.config import require_station
     from announcer.schedule.state import load_station_or_last_valid
@@ -144,7 +154,8 @@ def create_app(station_root: Path | str, *, clock: Clock | None = None, config: 
         audit=AuditLog(state_dir, clock=clock),
         limiter=security.LoginLimiter(config.login_attempts, timedelta(minutes=config.login_window_minutes),
                                       clock),
-        language=getattr(station, "language", DEFAULT_LANGUAGE) or DEFAULT_LANGUAGE,
+        language=station_language(root, station),
+        sink_factory=sink,
     )
     here = Path(__file__).parent
     app = Flask("announcer.web", root_path=str(here), template_folder="templates", static_folder="static")
@@ -202,6 +213,8 @@ def _install_frame(app: Flask) -> None:
     app.jinja_env.filters["hhmm"] = lambda moment: _local(console, moment, "%H:%M")
     app.jinja_env.filters["hhmmss"] = lambda moment: _local(console, moment, "%H:%M:%S")
     app.jinja_env.filters["when"] = lambda moment: _local(console, moment, "%H:%M %d/%m/%Y")
+    app.jinja_env.filters["mmss"] = mmss
+    app.jinja_env.filters["hours"] = lambda seconds: _hours(console, seconds)
     app.jinja_env.filters["ddmmyyyy"] = lambda day: day.strftime("%d/%m/%Y") if day else ""
 
     @app.errorhandler(AnnouncerError)
@@ -212,6 +225,22 @@ def _install_frame(app: Flask) -> None:
     @app.errorhandler(404)
     def not_found(_exc: Exception) -> tuple[str, int]:
         return security.error_page(translate("Page not found."), None, 404)
+
+
+def mmss(seconds: float | None) -> str:
+    """Seconds as m:ss ('?' when unknown): how a rundown shows a length."""
+    if seconds is None:
+        return "?"
+    whole = int(round(seconds))
+    return f"{whole // 60}:{whole % 60:02d}"
+
+
+def _hours(console: Console, seconds: float) -> str:
+    """A long span in words: '2 giờ 15 phút' / '2 h 15 min'."""
+    minutes = int(seconds // 60)
+    hours, minutes = divmod(minutes, 60)
+    return tr("{h} h {m} min", console.language, h=hours, m=minutes) if hours else \
+        tr("{m} min", console.language, m=minutes)
 
 
 def _local(console: Console, moment: Any, fmt: str) -> str:
