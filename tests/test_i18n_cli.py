@@ -61,7 +61,7 @@ def test_language_must_be_vi_or_en(tmp_path: Path) -> None:
                       encoding="utf-8")
     with pytest.raises(ConfigError) as info:
         load_station(root)
-    assert info.value.line == 4 and "en, vi" in info.value.message
+    assert info.value.line == 8 and "en, vi" in info.value.message
 
 
 def test_vietnamese_station_gets_vietnamese_errors_with_file_and_line(tmp_path: Path,
