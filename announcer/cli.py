@@ -15,6 +15,7 @@ import click
 
 from announcer import __version__
 from announcer.errors import AnnouncerError
+from announcer.i18n import _, choose_language, translator
 from announcer.procs import children_die_with_us
 
 log = logging.getLogger("announcer")
@@ -50,8 +51,6 @@ class Context:
     @property
     def tr(self):  # noqa: ANN201 - Translator, imported lazily
         """The messages in the language of this command (--lang, ANNOUNCER_LANG, station.toml)."""
-        from announcer.i18n import choose_language, translator
-
         return translator(choose_language(self.lang, self.station_dir))
 
     def require(self) -> Path:
@@ -104,6 +103,7 @@ def build(obj: Context, scripts: tuple[Path, ...], engine: str | None, force: bo
     from announcer.render import build_station, format_build_table
 
     station = obj.station()
+    tr = obj.tr
     if wav is not None:
         station.audio.write_wav = wav
     results = build_station(station, list(scripts), engine=engine, force=force, progress=_progress_bar,
@@ -111,7 +111,8 @@ def build(obj: Context, scripts: tuple[Path, ...], engine: str | None, force: bo
     click.echo(format_build_table(results))
     failed = [r for r in results if r.error]
     for result in failed:
-        click.echo(f"error: {result.error}", err=True)
+        message = tr.error(result.error) if isinstance(result.error, AnnouncerError) else tr(result.error)
+        click.echo(f"{tr(_('error'))}: {message}", err=True)
     if failed:
         sys.exit(1)
 
@@ -180,7 +181,9 @@ def init(directory: Path) -> None:
     from announcer.station_init import init_station
 
     created = init_station(directory)
-    click.echo(f"created station in {directory}:")
+    # A new station speaks Vietnamese (its station.toml says language = "vi") unless told otherwise.
+    tr = translator(choose_language(click.get_current_context().find_root().params.get("lang"), directory))
+    click.echo(tr(_("created station in {folder}:", folder=directory)))
     for path in created:
         click.echo(f"  {path}")
 
@@ -222,15 +225,16 @@ def import_(obj: Context, source: Path, output: Path | None, force: bool, anywhe
     from announcer.importer import import_notice
 
     station = obj.station()
+    tr = obj.tr
     dest = import_destination(station, output, anywhere) if output is not None else None
     check_notice_source(source, station.limits)
     result = import_notice(source, station.scripts_dir, dest=dest, force=force, limits=station.limits)
-    click.echo(f"read {source} as {result.encoding}")
+    click.echo(tr(_("read {source} as {encoding}", source=source, encoding=result.encoding)))
     if result.removed:
-        click.echo("removed (never read on air):")
+        click.echo(tr(_("removed (never read on air):")))
         for item in result.removed:
-            click.echo(f"  - {item}")
-    click.echo(f"wrote {result.dest}  (title: {result.title})")
+            click.echo(f"  - {tr(item)}")
+    click.echo(tr(_("wrote {dest}  (title: {title})", dest=result.dest, title=result.title)))
 
 
 # --- schedule and playback -------------------------------------------------------------------------------
@@ -245,7 +249,7 @@ def plan(obj: Context, day: str | None, days: int, as_json: bool) -> None:
     """Show the rundown: each slot and time with its items."""
     from announcer.schedule.planner import plan_command
 
-    click.echo(plan_command(obj.require(), day, days, as_json))
+    click.echo(plan_command(obj.require(), day, days, as_json, tr=obj.tr))
 
 
 @cli.command()
@@ -272,7 +276,9 @@ def run(obj: Context, sink: str | None) -> None:
     spec = sink or _configured_sink(root)
     problem = probe_sink(spec)
     if problem:  # said at start, not at the first item; the player still starts (a device may come back)
-        click.echo(f"warning: the sink {spec or 'soundcard'!r} cannot play here: {problem}", err=True)
+        tr = obj.tr
+        text = tr(_("the sink {sink!r} cannot play here: {problem}", sink=spec or "soundcard", problem=problem))
+        click.echo(f"{tr(_('warning'))}: {text}", err=True)
     sys.exit(run_command(root, sink))
 
 
@@ -362,7 +368,6 @@ def approve(obj: Context, script: Path, by: str, revoke: bool) -> None:
     """Approve SCRIPT for air as it is now (for stations without the web console)."""
     from announcer.approval import ApprovalBook
     from announcer.guards import station_script
-    from announcer.i18n import _
     from announcer.schedule.clock import utc_now
     from announcer.script import parse_script
 
@@ -390,7 +395,6 @@ def approve(obj: Context, script: Path, by: str, revoke: bool) -> None:
 def approvals(obj: Context) -> None:
     """List every script with its approval: who approved it and when, or draft."""
     from announcer.approval import APPROVED, ApprovalBook, listing
-    from announcer.i18n import _
     from announcer.schedule.model import load_scripts
 
     station = obj.station()
@@ -417,8 +421,6 @@ def approvals(obj: Context) -> None:
 
 def _language_of(args: list[str]) -> str:
     """The language of this command line's messages, found without click (it may be what failed)."""
-    from announcer.i18n import choose_language
-
     flag, station = None, "."
     for index, arg in enumerate(args):
         value = args[index + 1] if index + 1 < len(args) else None
@@ -437,8 +439,6 @@ def _language_of(args: list[str]) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    from announcer.i18n import _, translator
-
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
     _utf8_stdio()

@@ -187,8 +187,9 @@ class Runner:
 
     def _rebuild_schedule(self) -> None:
         assert self.station is not None
+        book = book_for(self.station)
         try:
-            airing, waiting = approved_only(self.scripts.values(), book_for(self.station))
+            airing, waiting = approved_only(self.scripts.values(), book)
         except ConfigError as exc:  # a damaged approvals file approves nothing new
             log.error("%s — only the scripts approved before it was damaged air", exc)
             airing, waiting = [], []
@@ -197,7 +198,8 @@ class Runner:
                 (airing if known else waiting).append(script)
         if waiting:
             log.warning("waiting for approval, not on air: %s", ", ".join(s.path.name for s in waiting))
-        self._approved_before = {s.path.name: fingerprint(s) for s in airing}
+        if book is not None:
+            self._approved_before = {s.path.name: fingerprint(s) for s in airing}
         self.schedule = Schedule(self.station, airing)
         for script, name in self.schedule.unknown_slots():
             log.warning(
