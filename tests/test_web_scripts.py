@@ -32,8 +32,7 @@ Kính thưa bà con, trạm y tế tiêm vắc xin vào sáng thứ Hai.
 
 def vietnamese_station(tmp_path: Path) -> Path:
     root = make_station(tmp_path / "station")
-    config = root / "station.toml"
-    config.write_text('language = "vi"\n' + config.read_text(encoding="utf-8"), encoding="utf-8")
+    assert 'language = "vi"' in (root / "station.toml").read_text(encoding="utf-8")  # a new station speaks Vietnamese
     (root / "scripts" / "tiem.md").write_text(FULL, encoding="utf-8")
     return root
 
