@@ -17,7 +17,6 @@ from pathlib import Path
 from announcer.config import Limits
 from announcer.errors import NoticeImportError
 from announcer.i18n import _
-from announcer.i18n import _
 from announcer.script import utf16_encoding
 from announcer.textnorm.encodings import decode_tcvn3, decode_vni, vietnamese_score
 from announcer.textnorm.lexicon import fold_tones

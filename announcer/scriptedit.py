@@ -121,9 +121,14 @@ def check_name(name: str) -> str:
     return name
 
 
+def stem_of(name: str) -> str:
+    """A script's name without '.md' (links name it either way: tiem-chung or tiem-chung.md)."""
+    return name[:-3] if name.lower().endswith(".md") and len(name) > 3 else name
+
+
 def script_file(station: Station, name: str, must_exist: bool = True) -> Path:
     """The file of script ``name`` in the station's scripts/ (a link leading out of it is refused)."""
-    path = station.scripts_dir / f"{check_name(name)}.md"
+    path = station.scripts_dir / f"{check_name(stem_of(name))}.md"
     if not must_exist:
         return path
     try:
@@ -150,7 +155,7 @@ def open_draft(station: Station, name: str) -> Draft:
     errors: list[ScriptError] = []
     source = split_source(text, path, errors)
     body = source.body.strip("\n")
-    draft = Draft(name, dict(source.meta), body + "\n" if body else "", version_of(raw))
+    draft = Draft(path.stem, dict(source.meta), body + "\n" if body else "", version_of(raw))
     by_line = {line: key for key, line in source.lines.items()}
     problems = [_field_problem(exc, by_line, source.body_line) for exc in script_problems(path, max_bytes, text)]
     draft.problems = problems

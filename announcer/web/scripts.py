@@ -309,6 +309,7 @@ def edit(name: str) -> Any:
         draft = open_draft(station, name)
     except AnnouncerError as exc:
         return _refuse(exc, 404 if "not found" in str(exc.message) else 400)
+    name = draft.name
     if request.method == "GET":
         return _editor_context(station, draft, draft.problems, saved=bool(request.args.get("saved")))
     posted = Draft(draft.name, _form_meta(request.form), request.form.get("body", ""),
