@@ -8,6 +8,7 @@ It runs the very steps a render runs (``announcer.textnorm``, pause markers cut 
 
 from __future__ import annotations
 
+import copy
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,34 +46,51 @@ class Preview:
 
 
 class LexiconCache:
-    """A station's lexicon.tsv, read again only when the file changed (size or time)."""
+    """A station's lexicon.tsv, read again only when the file changed (size, time or inode); the
+    built-in and station entries are indexed once per version, not once per keystroke."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.Lock()
-        self._seen: tuple[object, dict[str, str]] | None = None
+        self._seen: tuple[object, dict[str, str], Lexicon, Overrides] | None = None
 
-    def entries(self) -> dict[str, str]:
-        """The entries; ConfigError when the file is broken (as `announcer check` says it)."""
+    def _current(self) -> tuple[dict[str, str], Lexicon, Overrides]:
         try:
             info = self.path.stat()
             key: object = (info.st_mtime_ns, info.st_size, info.st_ino)
         except OSError:
             key = None
         with self._lock:
-            if self._seen is not None and self._seen[0] == key and key is not None:
-                return self._seen[1]
-        entries = load_lexicon(self.path)
+            seen = self._seen
+        if seen is not None and seen[0] == key and key is not None:
+            return seen[1], seen[2], seen[3]
+        entries = load_lexicon(self.path)  # ConfigError when broken, as `announcer check` says it
+        lexicon, overrides = Lexicon(entries), Overrides(entries)
         with self._lock:
-            self._seen = (key, entries)
-        return entries
+            self._seen = (key, entries, lexicon, overrides)
+        return entries, lexicon, overrides
+
+    def entries(self) -> dict[str, str]:
+        """The station's entries; ConfigError when the file is broken."""
+        return self._current()[0]
+
+    def context(self, dialect: str) -> Context:
+        """A fresh reading context over the indexed lexicon (what a text learns stays with that text)."""
+        _entries, lexicon, overrides = self._current()
+        own = copy.copy(lexicon)
+        own.learned = {}
+        return Context(dialect=dialect, lexicon=own, overrides=overrides)
 
 
-def preview_text(body: str, first_line: int, dialect: str, lexicon: dict[str, str]) -> Preview:
-    """The reading of ``body`` (a script's text starting at file line ``first_line``)."""
+def preview_text(body: str, first_line: int, dialect: str, lexicon: dict[str, str] | Context) -> Preview:
+    """The reading of ``body`` (a script's text starting at file line ``first_line``); ``lexicon`` is the
+    station's entries, or a context from ``LexiconCache.context``."""
     from announcer.speech import _MARKER  # the pause markers a render cuts the text at
 
-    ctx = Context(dialect=dialect, lexicon=Lexicon(lexicon), overrides=Overrides(lexicon))
+    if isinstance(lexicon, Context):
+        ctx = lexicon
+    else:
+        ctx = Context(dialect=dialect, lexicon=Lexicon(lexicon), overrides=Overrides(lexicon))
     out = Preview()
     raw_lines = body.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     while raw_lines and not raw_lines[-1].strip():

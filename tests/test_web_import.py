@@ -46,7 +46,8 @@ def docx_bytes(paragraphs: list[str]) -> bytes:
 def console(tmp_path):
     root = make_station(tmp_path / "station")
     config = root / "station.toml"
-    config.write_text(config.read_text(encoding="utf-8") + "\n[limits]\nmax_docx_mb = 1\nmax_script_kb = 8\n", encoding="utf-8")
+    limits = "\n[limits]\nmax_docx_mb = 1\nmax_script_kb = 8\n"
+    config.write_text(config.read_text(encoding="utf-8") + limits, encoding="utf-8")
     app, _clock = make_console(tmp_path, users={"bt": "bien-tap"}, station=root)
     client = app.test_client()
     login(client, "bt")

@@ -213,13 +213,7 @@ def _editor_context(station: Station, draft: Draft, problems: list[FieldProblem]
     for problem in problems:
         key = problem.field if problem.field in FIELDS or problem.field == BODY else GENERAL
         by_field.setdefault(key, []).append(problem)
-    lexicon_problem = ""
-    cache, _book_unused = pages().lexicon_of(station)
-    try:
-        entries = cache.entries()
-    except ConfigError as exc:
-        entries, lexicon_problem = {}, _error_line(exc)
-    reading = preview_text(draft.body, 1, station.dialect, entries)
+    reading, lexicon_problem = _reading(station, draft.body)
     script = None
     approval = None
     history: list[dict[str, Any]] = []
@@ -329,17 +323,21 @@ def edit(name: str) -> Any:
 # --- preview and lexicon ----------------------------------------------------------------------------------
 
 
+def _reading(station: Station, body: str) -> tuple[Any, str]:
+    """(the preview of ``body``, '' or the lexicon's problem: then it is read without the station's entries)."""
+    cache, _book = pages().lexicon_of(station)
+    try:
+        return preview_text(body, 1, station.dialect, cache.context(station.dialect)), ""
+    except ConfigError as exc:
+        return preview_text(body, 1, station.dialect, {}), _error_line(exc)
+
+
 @bp.route("/scripts-preview", methods=["POST"])
 def preview() -> Any:
     """The reading of the text in the editor (not saved yet), as an HTML fragment."""
     station = _station()
     body = request.form.get("body", "")[:MAX_PREVIEW_CHARS]
-    cache, _lexicon_book = pages().lexicon_of(station)
-    try:
-        entries, problem = cache.entries(), ""
-    except ConfigError as exc:
-        entries, problem = {}, _error_line(exc)
-    reading = preview_text(body, 1, station.dialect, entries)
+    reading, problem = _reading(station, body)
     return render_template("script_preview.html", reading=reading, lexicon_problem=problem, guessed=GUESSED)
 
 
