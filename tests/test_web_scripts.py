@@ -273,8 +273,9 @@ def test_the_preview_marks_unresolved_and_guessed_words(console):
     text = client.post("/scripts-preview", data={
         "body": "Liên hệ XKQZ qua số 0912 345 678.\n\nHọp lúc 7g30 [nghỉ 2 giây] xong.",
         "csrf_token": token(client)}).get_data(as_text=True)
-    assert re.search(r'class="mark mark-unresolved" data-written="XKQZ"', text)
-    assert re.search(r'class="mark mark-guessed" data-written="0912 345 678"', text)
+    table = re.search(r'<table class="grid reading">(.*?)</table>', text, re.S).group(1)  # in the line itself
+    assert re.search(r'<td>Liên hệ <button type="button" class="mark mark-unresolved" data-written="XKQZ"', table)
+    assert re.search(r'class="mark mark-guessed" data-written="0912 345 678"[^>]*>0912 345 678</button>', table)
     assert "không chín một hai" in text  # what will be spoken
     assert "[nghỉ 2 giây]" in text and "bảy giờ ba mươi" in text
 
