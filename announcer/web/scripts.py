@@ -105,7 +105,7 @@ class ScriptPages:
 
 
 def pages() -> ScriptPages:
-    return current_app.extensions["announcer.scripts"]  # type: ignore[no-any-return]
+    return current_app.extensions["announcer.scripts"]
 
 
 def register(app: Flask) -> None:
@@ -132,11 +132,11 @@ def _problem_text(problem: FieldProblem) -> str:
 
 
 def _station() -> Station:
-    return security.console().station()  # type: ignore[no-any-return]
+    return security.console().station()
 
 
 def _today(station: Station) -> date:
-    return security.console().clock().astimezone(station.tz).date()  # type: ignore[no-any-return]
+    return security.console().clock().astimezone(station.tz).date()
 
 
 def _error_line(exc: AnnouncerError) -> str:
