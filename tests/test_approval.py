@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import unicodedata
 from datetime import UTC, datetime, timedelta
@@ -81,10 +82,14 @@ def test_other_edits_keep_the_fingerprint(tmp_path: Path, old: str, new: str) ->
 
 
 def test_crlf_and_decomposed_diacritics_read_the_same(tmp_path: Path) -> None:
-    """A browser's textarea sends CRLF; an editor may save decomposed (NFD) diacritics."""
-    before = fingerprint(_script(tmp_path))
+    """A browser's textarea sends CRLF; an editor may save decomposed (NFD) diacritics. Saved and
+    parsed, or handed over as a Script straight from a form (the web), the fingerprint is the same."""
+    script = _script(tmp_path)
+    before = fingerprint(script)
     windows = unicodedata.normalize("NFD", NOTICE).replace("\n", "\r\n")
     assert fingerprint(_script(tmp_path, windows)) == before
+    from_form = dataclasses.replace(script, body=unicodedata.normalize("NFD", script.body).replace("\n", "\r\n"))
+    assert from_form.body != script.body and fingerprint(from_form) == before
 
 
 def test_fingerprint_is_sha256_hex(tmp_path: Path) -> None:
