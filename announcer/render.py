@@ -40,6 +40,7 @@ from announcer.audio.loudness import Input, Loudness, MasterSettings, SpeechFit,
 from announcer.config import Station, find_line, is_no_jingle
 from announcer.errors import AnnouncerError, ConfigError, EngineError, RenderError, ScriptError
 from announcer.fsutil import replace_durably
+from announcer.i18n import ENGLISH, Translator, _
 from announcer.script import Script, parse_script, scan_scripts
 from announcer.speech import Pause, Piece, Speech, format_preview, plan_reading
 
@@ -375,7 +376,7 @@ def build_station(
     else:
         targets, unreadable = scan_scripts(station.scripts_dir)
         # A link leaving the station, a loop or a folder named x.md: said, not skipped in silence.
-        unreadable_results = [BuildResult(Path(exc.file or station.scripts_dir), error=str(exc))
+        unreadable_results = [BuildResult(Path(exc.file or station.scripts_dir), error=exc.marked())
                               for exc in unreadable]
         if not targets and unreadable:
             return unreadable_results
@@ -422,7 +423,7 @@ def build_station(
             except (ScriptError, RenderError, EngineError, ConfigError) as exc:
                 if len(targets) == 1 or is_fatal(station, exc):
                     raise
-                results[path] = BuildResult(path, error=str(exc))  # reported by the caller, with the rest
+                results[path] = BuildResult(path, error=exc.marked())  # reported by the caller, with the rest
     # One warning for the whole run, not one per sentence or per script.
     total: Counter[tuple[str, str, str]] = Counter()
     for result in results.values():
@@ -896,15 +897,15 @@ def preview_script(station: Station, path: Path) -> str:
     return "\n".join(lines)
 
 
-def format_build_table(results: list[BuildResult]) -> str:
-    rows = [("script", "duration", "loudness", "peak", "engines", "status")]
+def format_build_table(results: list[BuildResult], tr: Translator = ENGLISH) -> str:
+    rows = [tuple(tr(h) for h in (_("script"), _("duration"), _("loudness"), _("peak"), _("engines"), _("status")))]
     for r in results:
         if r.error:
-            rows.append((r.script.name, "-", "-", "-", "-", "FAILED"))
+            rows.append((r.script.name, "-", "-", "-", "-", tr(_("FAILED"))))
             continue
         minutes, seconds = divmod(r.duration_s, 60)
         rows.append((r.script.name, f"{int(minutes)}:{seconds:04.1f}", f"{r.loudness_lufs:.1f} LUFS",
                      f"{r.true_peak_db:.1f} dBTP", ",".join(r.engines) or "-",
-                     "up to date" if r.skipped else "built"))
+                     tr(_("up to date") if r.skipped else _("built"))))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows)

@@ -192,3 +192,19 @@ def test_the_web_gets_the_same_words_from_an_error() -> None:
     assert translator("vi").error(exc) == ("station.toml:3: không có múi giờ 'Asia/Hanoi' — "
                                            'Hãy dùng tên múi giờ IANA, ví dụ "Asia/Ho_Chi_Minh"')
     assert str(exc) == translator("en").error(exc)
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])  # in this process, and in worker processes
+def test_build_failures_and_table_in_vietnamese(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                jobs: str) -> None:
+    root = _vi_station(tmp_path / "s")
+    (root / "scripts" / "thu.md").write_text("---\ntitle: Trống\nslots: [sang]\n---\n\n", encoding="utf-8")
+    (root / "scripts" / "hai.md").write_text("---\ntitle: Hai\nrepeat: 11\n---\nKính thưa.\n", encoding="utf-8")
+    code, out, err = run_cli(["--station", str(root), "build", "--jobs", jobs], capsys)
+    assert code == 1
+    assert out.splitlines()[0].split() == ["bản", "tin", "thời", "lượng", "độ", "lớn", "đỉnh", "bộ", "đọc",
+                                           "trạng", "thái"]
+    assert out.count("LỖI") == 2
+    assert f"Lỗi: {root / 'scripts' / 'thu.md'}:5: bản tin chưa có nội dung để đọc — Hãy viết" in err, err
+    assert (f"Lỗi: {root / 'scripts' / 'hai.md'}:3: repeat: '11' không phải số nguyên từ 1 đến 10 (chữ số 0-9)"
+            in err), err
