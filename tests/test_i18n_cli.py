@@ -208,3 +208,20 @@ def test_build_failures_and_table_in_vietnamese(tmp_path: Path, capsys: pytest.C
     assert f"Lỗi: {root / 'scripts' / 'thu.md'}:5: bản tin chưa có nội dung để đọc — Hãy viết" in err, err
     assert (f"Lỗi: {root / 'scripts' / 'hai.md'}:3: repeat: '11' không phải số nguyên từ 1 đến 10 (chữ số 0-9)"
             in err), err
+
+
+def test_lexicon_mistake_in_vietnamese_with_its_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = _vi_station(tmp_path / "s")
+    (root / "lexicon.tsv").write_text("# từ điển của đài\nUBND\tủy ban nhân dân\nHĐND hội đồng nhân dân\n",
+                                      encoding="utf-8")
+    code, out, err = run_cli(["--station", str(root), "check"], capsys)
+    assert code == 1
+    assert (f"Lỗi: {root / 'lexicon.tsv'}:3: dòng 3 của từ điển phải có dạng 'chữ viết<TAB>cách đọc', nhưng đang là "
+            "'HĐND hội đồng nhân dân' — Hãy ngăn cách chữ viết và cách đọc bằng đúng một ký tự TAB") in out, out
+
+
+def test_play_of_a_missing_item_in_vietnamese(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = _vi_station(tmp_path / "s")
+    code, out, err = run_cli(["--station", str(root), "play", "scripts/khong-co.md", "--sink", "file:" +
+                              str(tmp_path / "ra")], capsys)
+    assert code != 0 and err.startswith("Lỗi: ") and "không tìm thấy" in err, err
