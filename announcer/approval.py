@@ -41,7 +41,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from announcer.errors import ConfigError
+from announcer.errors import ConfigError, ScheduleError
 from announcer.fsutil import atomic_write_text
 from announcer.i18n import _
 from announcer.script import Script
@@ -259,3 +259,16 @@ def listing(scripts: Iterable[Script], book: ApprovalBook) -> list[Row]:
         ok = found is not None and found.fingerprint == fingerprint(script)
         rows.append(Row(script, APPROVED if ok else DRAFT, found))
     return rows
+
+
+def require_approved(station: Any, script: Script | None, path: Path) -> None:
+    """For playing now (``announcer play``, the web's phát ngay): a script must be approved where the
+    station requires it; ``script`` None (it does not parse) cannot be shown to be, so it is refused too."""
+    book = book_for(station)
+    if book is None:
+        return
+    if script is None or book.status(script) != APPROVED:
+        raise ScheduleError(_("{name} is waiting for approval: only approved scripts air at this station",
+                              name=path.name), file=path,
+                            hint=_("approve it in the web console, or run: announcer approve scripts/{name} --by NAME",
+                                   name=path.name))

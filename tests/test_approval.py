@@ -20,10 +20,11 @@ from announcer.approval import (
     listing,
 )
 from announcer.config import load_station
-from announcer.errors import ConfigError
+from announcer.errors import ConfigError, ScheduleError
 from announcer.schedule.check import run_checks
 from announcer.schedule.model import load_scripts
 from announcer.schedule.planner import build_plan, plan_to_text
+from announcer.schedule.runner import play_command
 from announcer.script import parse_script
 from tests.stations import run_cli
 from tests.test_schedule_fixtures import STATION, FakeClock, make_station, script_text, start_runner, utc
@@ -298,3 +299,35 @@ def test_cli_approve_says_when_the_station_does_not_require_it(tmp_path: Path,
     root = _station(tmp_path, STATION)
     code, out, err = run_cli(["--station", str(root), "approve", "tiem.md", "--by", "Bình"], capsys)
     assert code == 0 and "does not require approval" in out
+
+
+class _Recorder:
+    name = "recorder"
+
+    def __init__(self) -> None:
+        self.played: list[str] = []
+
+    def play(self, path: Path, duration_s: float | None, stop: object) -> bool:
+        self.played.append(path.name)
+        return True
+
+
+def test_play_now_refuses_a_script_waiting_for_approval(tmp_path: Path) -> None:
+    root = _station(tmp_path)
+    sink = _Recorder()
+    clock = FakeClock(utc("2021-06-20 01:00"))
+    with pytest.raises(ScheduleError) as info:
+        play_command(root, "scripts/tiem.md", None, clock=clock, renderer=lambda s, p: [], sink_obj=sink)
+    assert info.value.file == str(root / "scripts" / "tiem.md") and "waiting for approval" in info.value.message
+    assert sink.played == []
+    ApprovalBook(root / ".state").approve(parse_script(root / "scripts" / "tiem.md"), "Bình", NOW)
+    assert play_command(root, "scripts/tiem.md", None, clock=clock, renderer=lambda s, p: [], sink_obj=sink) == 0
+    assert sink.played == ["tiem.mp3"]
+
+
+def test_play_now_without_require_approval_plays_drafts(tmp_path: Path) -> None:
+    root = _station(tmp_path, STATION)
+    sink = _Recorder()
+    code = play_command(root, "scripts/tiem.md", None, clock=FakeClock(utc("2021-06-20 01:00")),
+                        renderer=lambda s, p: [], sink_obj=sink)
+    assert code == 0 and sink.played == ["tiem.mp3"]

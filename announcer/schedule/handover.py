@@ -19,6 +19,7 @@ from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
+from announcer.approval import require_approved
 from announcer.config import Station
 from announcer.errors import ConfigError, ScheduleError, ScriptError
 from announcer.i18n import _
@@ -160,6 +161,7 @@ def _prepare_play(station: Station, target: Path, renderer: renders.Renderer) ->
         script = parse_script(path)
     except ScriptError as exc:
         log.error("%s — playing its existing render", exc)
+    require_approved(station, script, path)
     if script is not None and renders.render_status(station, script) != renders.FRESH:
         try:
             results = list(renderer(station, [path]) or [])
