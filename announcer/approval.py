@@ -22,7 +22,8 @@ Interface (for the web app and the CLI)::
     book = ApprovalBook(station.state_dir)
     book.status(script)               # "approved" | "draft"
     book.record(script)               # Approval | None  (None also when the fingerprint is old)
-    book.approve(script, by="Nguyễn Văn A", now=aware_datetime) -> Approval
+    book.approve(script, by="Nguyễn Văn A", now=aware_datetime, expected=None) -> Approval
+                                      # expected: fingerprint shown to the approver (refused if changed)
     book.revoke(script, by="...", now=...) -> bool  (False: it was not approved)
     book.history(script=None)         # list of dicts: action, script, by, at, fingerprint
     approved_only(station, scripts, book) -> (airing, waiting)
@@ -158,10 +159,18 @@ class ApprovalBook:
 
     # --- changing ----------------------------------------------------------------------------------------
 
-    def approve(self, script: Script, by: str, now: datetime) -> Approval:
-        """Approve ``script`` as it is now, by user ``by`` at ``now`` (aware)."""
+    def approve(self, script: Script, by: str, now: datetime, expected: str | None = None) -> Approval:
+        """Approve ``script`` as it is now, by user ``by`` at ``now`` (aware).
+
+        ``expected``: the fingerprint of the version the approver was shown (the web page keeps it in
+        the form); when the script changed since, nothing is approved and a ConfigError says so, so
+        nobody approves a text they have not read.
+        """
         who = _user(by)
         approval = Approval(script_key(script), who, now, fingerprint(script))
+        if expected is not None and expected != approval.fingerprint:
+            raise ConfigError(_("the script was changed after you opened it; nothing was approved"),
+                              file=script.path, hint=_("read it again, then approve it"))
         with self._lock:
             data = self._read()
             data["approved"][approval.script] = {"by": who, "at": now.isoformat(), "fingerprint": approval.fingerprint}

@@ -331,3 +331,13 @@ def test_play_now_without_require_approval_plays_drafts(tmp_path: Path) -> None:
     code = play_command(root, "scripts/tiem.md", None, clock=FakeClock(utc("2021-06-20 01:00")),
                         renderer=lambda s, p: [], sink_obj=sink)
     assert code == 0 and sink.played == ["tiem.mp3"]
+
+
+def test_approving_a_version_that_changed_since_it_was_shown_is_refused(tmp_path: Path) -> None:
+    book = ApprovalBook(tmp_path / ".state")
+    shown = fingerprint(_script(tmp_path))  # what the approver's page showed
+    edited = _edit(tmp_path, "36 tháng", "48 tháng")  # an editor saves meanwhile
+    with pytest.raises(ConfigError) as info:
+        book.approve(edited, "Trần Thị Bình", NOW, expected=shown)
+    assert info.value.file == str(edited.path) and book.status(edited) == DRAFT and book.history() == []
+    assert book.approve(edited, "Trần Thị Bình", NOW, expected=fingerprint(edited)).fingerprint == fingerprint(edited)
