@@ -225,3 +225,19 @@ def test_play_of_a_missing_item_in_vietnamese(tmp_path: Path, capsys: pytest.Cap
     code, out, err = run_cli(["--station", str(root), "play", "scripts/khong-co.md", "--sink", "file:" +
                               str(tmp_path / "ra")], capsys)
     assert code != 0 and err.startswith("Lỗi: ") and "không tìm thấy" in err, err
+
+
+@pytest.mark.parametrize(("name", "content", "expected"), [
+    ("cu.doc", b"\xd0\xcf\x11\xe0old word", "không đọc được tệp Word .doc kiểu cũ — Hãy mở bằng Word hoặc LibreOffice"),
+    ("hong.docx", b"PK\x03\x04 not really a zip", "tệp .docx này không phải tệp Word (không phải tệp nén zip)"),
+    ("anh.png", b"\x89PNG\r\n", "không hỗ trợ định dạng thông báo '.png' — Hãy lưu thông báo thành .docx hoặc .txt"),
+])
+def test_import_refusals_in_vietnamese(tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str,
+                                       content: bytes, expected: str) -> None:
+    root = _vi_station(tmp_path / "s")
+    source = tmp_path / name
+    source.write_bytes(content)
+    before = sorted(p.name for p in (root / "scripts").iterdir())
+    code, out, err = run_cli(["--station", str(root), "import", str(source)], capsys)
+    assert code == 3 and err.startswith(f"Lỗi: {source}: {expected}"), err
+    assert sorted(p.name for p in (root / "scripts").iterdir()) == before
