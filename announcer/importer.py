@@ -123,7 +123,7 @@ def read_notice_text(src: Path, limits: Limits | None = None) -> tuple[str, str]
         raise NoticeImportError(_("old Word .doc files cannot be read"), file=src,
                                 hint=_("open it in Word or LibreOffice and save it as .docx"))
     if suffix not in TEXT_SUFFIXES:
-        raise NoticeImportError(_("unsupported notice format {suffix}", suffix=repr(suffix)), file=src,
+        raise NoticeImportError(_("unsupported notice format {suffix!r}", suffix=suffix), file=src,
                                 hint=_("save the notice as .docx or .txt"))
     try:
         raw = src.read_bytes()

@@ -128,9 +128,7 @@ def _label(occ: Occurrence) -> str:
 
 def _error(exc: ConfigError | ScriptError) -> str:
     """An error as a plan warning, ``file:line: message — hint``, kept translatable."""
-    where = exc.location()
-    text = _("{where}: {message}", where=where, message=exc.message) if where else exc.message
-    return _("{message} — {hint}", message=text, hint=exc.hint) if exc.hint else text
+    return exc.marked()
 
 
 def _rel(station: Station, path: Path) -> str:

@@ -31,6 +31,7 @@ from typing import Any
 from announcer.approval import APPROVALS_FILE, approved_only, book_for, fingerprint
 from announcer.config import STATION_FILE, Station
 from announcer.errors import AnnouncerError, ConfigError, ScheduleError, ScriptError
+from announcer.i18n import _
 from announcer.schedule import renders
 from announcer.schedule.clock import Clock, Monotonic, Periodic, clock_from_env, utc_now
 from announcer.schedule.handover import HANDED_OFF, PLAY_SOURCE, Handover, minutes, play_command
@@ -146,10 +147,10 @@ class Runner:
             station, error = load_station_or_last_valid(self.root)
         except ConfigError as exc:
             raise ScheduleError(
-                f"cannot start: {exc.message}",
+                _("cannot start: {problem}", problem=exc.message),
                 file=exc.file,
                 line=exc.line,
-                hint=exc.hint or "fix station.toml (announcer check lists every problem)",
+                hint=exc.hint or _("fix station.toml (announcer check lists every problem)"),
             ) from None
         if error is not None:
             log.error("%s — playing the last valid schedule until it is fixed", error)
