@@ -16,6 +16,7 @@ from pathlib import Path
 
 from announcer.config import Limits
 from announcer.errors import NoticeImportError
+from announcer.i18n import _
 from announcer.script import utf16_encoding
 from announcer.textnorm.encodings import decode_tcvn3, decode_vni, vietnamese_score
 from announcer.textnorm.lexicon import fold_tones
@@ -331,9 +332,9 @@ def _split_header(lines: list[str], removed: list[str]) -> _Header:
     if not strong or not any(line.strip() for line in lines[i:]):
         return _Header(lines=lines)  # no header, or nothing after it: then it was not a header
     if dropped:
-        removed.append("header: " + " / ".join(dropped))
+        removed.append(_("header: {text}", text=" / ".join(dropped)))
     if recipients:
-        removed.append("recipients (Kính gửi): " + " ".join(recipients))
+        removed.append(_("recipients (Kính gửi): {text}", text=" ".join(recipients)))
     rest = lines[i:]
     first = next(line.strip() for line in rest if line.strip())
     titled = _is_title(first) or (dated and _all_caps(first) and len(first) <= 120)
@@ -351,7 +352,7 @@ def _drop_recipients_after_title(lines: list[str], removed: list[str]) -> list[s
             break
         if _KINH_GUI.match(line.strip()):
             block, end = _kinh_gui_block(lines, i)
-            removed.append("recipients (Kính gửi): " + " ".join(block))
+            removed.append(_("recipients (Kính gửi): {text}", text=" ".join(block)))
             return lines[:i] + lines[end:]
     return lines
 
@@ -367,7 +368,8 @@ def _clean_lines(lines: list[str], removed: list[str]) -> tuple[list[str], _Head
             counts[kind] = counts.get(kind, 0) + 1
         cleaned.append(_ARTIFACT.sub("", line).replace("./.", ".").rstrip())
     for kind, count in counts.items():
-        removed.append(f"{count} {kind} placeholder{'s' if count > 1 else ''} ([{kind}: ...])")
+        removed.append(_("{count} {kind} placeholders ([{kind}: ...])", count=count, kind=kind) if count > 1 else
+                       _("{count} {kind} placeholder ([{kind}: ...])", count=count, kind=kind))
     lines = cleaned
 
     header = _split_header(_unflatten(lines), removed)
@@ -379,7 +381,7 @@ def _clean_lines(lines: list[str], removed: list[str]) -> tuple[list[str], _Head
         line = lines[i]
         text = line.strip()
         if _MOTTO.match(fold_tones(text)) or (text and _RULE.match(text)) or (text and _HEADER_LINE.match(text)):
-            removed.append(f"header line: {text}")
+            removed.append(_("header line: {text}", text=text))
         elif _RECIPIENTS.match(text):
             block = [text]
             i += 1
@@ -391,10 +393,10 @@ def _clean_lines(lines: list[str], removed: list[str]) -> tuple[list[str], _Head
                 if nxt:
                     block.append(nxt)
                 i += 1
-            removed.append("recipients block: " + " ".join(block))
+            removed.append(_("recipients block: {text}", text=" ".join(block)))
             continue
         elif _LUU.match(text):
-            removed.append(f"filing note: {text}")
+            removed.append(_("filing note: {text}", text=text))
         elif _SIGNER.match(text) and len(text) < 60:
             block = [text]
             i += 1
@@ -409,19 +411,20 @@ def _clean_lines(lines: list[str], removed: list[str]) -> tuple[list[str], _Head
                     block.append(nxt)
                     i += 1
                 break
-            removed.append("signature block: " + " / ".join(block))
+            removed.append(_("signature block: {text}", text=" / ".join(block)))
             continue
         elif _BLANK_FIELD.match(text):
-            removed.append(f"blank form field: {text}")
+            removed.append(_("blank form field: {text}", text=text))
         elif text and _PAGE.match(text):
-            removed.append(f"page number: {text}")
+            removed.append(_("page number: {text}", text=text))
         elif _BLANK_REF.search(text):
             stripped = text.strip("()[] ")
             rest = _BLANK_REF.sub("", stripped)
             if text.startswith("(") or len(re.findall(r"\w+", rest)) <= 6:
-                removed.append(f"reference with a blank number: {text}")
+                removed.append(_("reference with a blank number: {text}", text=text))
             else:
-                removed.append(f"reference with a blank number: {_BLANK_REF.search(text).group(0)}")  # type: ignore[union-attr]
+                removed.append(_("reference with a blank number: {text}",
+                                 text=_BLANK_REF.search(text).group(0)))  # type: ignore[union-attr]
                 out.append(_BLANK_REF.sub("", line))
         else:
             out.append(line)

@@ -11,6 +11,7 @@ STATION_TOML = """\
 # Cấu hình đài truyền thanh — station settings. Edit, then run: announcer check
 name = "Đài truyền thanh phường"
 timezone = "Asia/Ho_Chi_Minh"
+language = "vi"                    # messages of announcer: vi (tiếng Việt) or en (English)
 dialect = "north"                  # north (linh, nghìn) or south (lẻ, ngàn)
 engines = ["gtts", "espeak"]       # first choice first; espeak works offline
 intro = "jingles/intro.wav"        # default opening jingle ("" for none)
