@@ -171,7 +171,8 @@ class AccountBook:
                 raise AccountError(_("the first account has already been created"),
                                    hint=_("log in with it; an administrator adds the others"))
             if name.casefold() in users:
-                raise AccountError(_("the user {name!r} already exists", name=name), hint=_("choose another name"))
+                raise AccountError(_("the user {name!r} already exists", name=name),
+                                   hint=_("choose another user name"))
             record = {"name": name, "role": role, "hash": digest,
                       "created": self.clock().isoformat(timespec="seconds"), "created_by": by}
             users[name.casefold()] = record

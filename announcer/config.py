@@ -217,6 +217,8 @@ class Station:
     """What one input may cost (sizes and lengths)."""
     player: PlayerOptions = field(default_factory=PlayerOptions)
     """Unattended playback."""
+    web: WebOptions = field(default_factory=WebOptions)
+    """The staff console (``announcer serve``)."""
     language: str = field(default="en", metadata=_choices("en", "vi"))
     """Language of announcer's own messages (errors, hints, check/plan/build output): "vi" or "en".
     ``announcer init`` writes "vi"; a station.toml without it keeps English, so older stations see no
@@ -224,8 +226,6 @@ class Station:
     require_approval: bool = False
     """Only approved scripts air (``announcer approve``, or the web console's phê duyệt); an edit of an
     approved script's text or air dates sends it back to draft. Default false: every valid script airs."""
-    web: WebOptions = field(default_factory=WebOptions)
-    """The staff console (``announcer serve``)."""
     slots: list[Slot] = field(default_factory=list)
     """Daily broadcast slots."""
 

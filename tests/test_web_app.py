@@ -161,6 +161,7 @@ def _console_msgids():
 def test_every_word_of_the_console_has_its_vietnamese_and_nothing_is_left_over():
     import string
 
+    from announcer.i18n import catalogue
     from announcer.web.text import web_catalogue
 
     def fields(text):
@@ -169,8 +170,10 @@ def test_every_word_of_the_console_has_its_vietnamese_and_nothing_is_left_over()
     used = _console_msgids()
     vi = web_catalogue("vi")
     assert len(used) > 150
-    missing = sorted(m for m in used if m not in vi)
+    cli = catalogue("vi")  # pages of other parts may keep their words in the CLI's catalogue
+    missing = sorted(m for m in used if m not in vi and m not in cli)
     assert not missing, f"add to announcer/web/locale/vi.po: {missing[:5]}"
     assert not sorted(set(vi) - used), f"unused in announcer/web/locale/vi.po: {sorted(set(vi) - used)[:5]}"
     for msgid, text in vi.items():
         assert fields(text) == fields(msgid), msgid
+    assert len([m for m in used if m in vi]) > 150
