@@ -18,6 +18,10 @@ from announcer.i18n import parse_po, translator
 
 DEFAULT_LANGUAGE = "vi"
 
+VI: dict[str, str] = {}
+"""Vietnamese words a page module adds when it registers (``text.VI.setdefault(msgid, words)``);
+the console's catalogue (announcer/web/locale/vi.po) wins over them."""
+
 
 @functools.cache
 def web_catalogue(language: str) -> dict[str, str]:
@@ -32,6 +36,8 @@ def web_catalogue(language: str) -> dict[str, str]:
 def tr(msgid: str, language: str = DEFAULT_LANGUAGE, **values: Any) -> str:
     """``msgid`` in ``language``: the console's catalogue, else the CLI's, else the msgid itself."""
     text = web_catalogue(language).get(msgid)
+    if text is None and language == "vi":
+        text = VI.get(msgid)
     if text is None:
         text = translator(language).gettext(msgid)
     if not values:
