@@ -178,8 +178,8 @@ def test_every_word_of_the_console_has_its_vietnamese_and_nothing_is_left_over()
     missing = sorted(m for m in used if m not in vi and m not in cli and m not in text.VI)
     assert not missing, f"add to announcer/web/locale/vi.po: {missing[:5]}"
     assert not sorted(set(vi) - used), f"unused in announcer/web/locale/vi.po: {sorted(set(vi) - used)[:5]}"
-    for msgid, text in vi.items():
-        assert fields(text) == fields(msgid), msgid
+    for msgid, words in vi.items():
+        assert fields(words) == fields(msgid), msgid
     assert len([m for m in used if m in vi]) > 150
 
 
