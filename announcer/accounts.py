@@ -23,6 +23,7 @@ from typing import Any
 
 from announcer.errors import AnnouncerError
 from announcer.fsutil import atomic_write_text
+from announcer.i18n import _
 
 log = logging.getLogger(__name__)
 
@@ -57,23 +58,24 @@ def normalize_name(name: str) -> str:
 def check_name(name: str) -> str:
     name = normalize_name(name)
     if not _NAME.match(name):
-        raise AccountError(f"the user name {name[:60]!r} cannot be used",
-                           hint="use 2 to 40 letters, digits, dots, dashes or underscores, e.g. lan.nguyen")
+        raise AccountError(_("the user name {name!r} cannot be used", name=name[:60]),
+                           hint=_("use 2 to 40 letters, digits, dots, dashes or underscores, e.g. lan.nguyen"))
     return name
 
 
 def check_role(role: str) -> str:
     if role not in ROLES:
-        raise AccountError(f"unknown role {role[:40]!r}", hint=f"use one of {', '.join(ROLES)}")
+        raise AccountError(_("unknown role {role!r}", role=role[:40]),
+                           hint=_("use one of {roles}", roles=", ".join(ROLES)))
     return role
 
 
 def check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD:
-        raise AccountError(f"the password is too short (at least {MIN_PASSWORD} characters)",
-                           hint="choose a longer password")
+        raise AccountError(_("the password is too short (at least {n} characters)", n=MIN_PASSWORD),
+                           hint=_("choose a longer password"))
     if len(password) > MAX_PASSWORD:
-        raise AccountError(f"the password is too long (at most {MAX_PASSWORD} characters)")
+        raise AccountError(_("the password is too long (at most {n} characters)", n=MAX_PASSWORD))
 
 
 def _hasher() -> Any:
@@ -101,7 +103,7 @@ class AccountBook:
         except FileNotFoundError:
             return {}
         except OSError as exc:
-            raise AccountError(f"cannot read the accounts: {exc.strerror}", file=self.path) from None
+            raise AccountError(_("cannot read the accounts: {reason}", reason=exc.strerror), file=self.path) from None
         signature = (stat.st_mtime_ns, stat.st_size)
         if self._cache is not None and self._cache[0] == signature:
             return self._cache[1]
@@ -109,9 +111,9 @@ class AccountBook:
             data = json.loads(self.path.read_text(encoding="utf-8"))
             users = {u["name"].casefold(): dict(u) for u in data["users"]}
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise AccountError(f"the accounts file cannot be read ({type(exc).__name__})", file=self.path,
-                               hint="restore it from a backup, or move it away and create the first "
-                                    "account again") from None
+            raise AccountError(_("the accounts file cannot be read ({reason})", reason=type(exc).__name__),
+                               file=self.path, hint=_("restore it from a backup, or move it away and create the "
+                                                      "first account again")) from None
         self._cache = (signature, users)
         return users
 
@@ -166,10 +168,11 @@ class AccountBook:
             self._cache = None
             users = dict(self._read())
             if first and users:
-                raise AccountError("the first account has already been created",
-                                   hint="log in with it; an administrator adds the others")
+                raise AccountError(_("the first account has already been created"),
+                                   hint=_("log in with it; an administrator adds the others"))
             if name.casefold() in users:
-                raise AccountError(f"the user {name!r} already exists", hint="choose another name")
+                raise AccountError(_("the user {name!r} already exists", name=name),
+                                   hint=_("choose another user name"))
             record = {"name": name, "role": role, "hash": digest,
                       "created": self.clock().isoformat(timespec="seconds"), "created_by": by}
             users[name.casefold()] = record
@@ -189,8 +192,8 @@ class AccountBook:
             admins = [u for u in users.values() if u["role"] == ADMIN]
             target = users.get(normalize_name(name).casefold())
             if target is not None and target["role"] == ADMIN and role != ADMIN and len(admins) == 1:
-                raise AccountError("the last administrator cannot lose the role",
-                                   hint="make someone else quan-tri first")
+                raise AccountError(_("the last administrator cannot lose the role"),
+                                   hint=_("make someone else quan-tri first"))
         self._change(name, role=role)
 
     def _change(self, name: str, **fields: Any) -> None:
@@ -199,7 +202,7 @@ class AccountBook:
             users = dict(self._read())
             key = normalize_name(name).casefold()
             if key not in users:
-                raise AccountError(f"there is no user {name[:40]!r}")
+                raise AccountError(_("there is no user {name!r}", name=name[:40]))
             users[key] = {**users[key], **fields}
             self._write(users)
 

@@ -108,7 +108,7 @@ def build(obj: Context, scripts: tuple[Path, ...], engine: str | None, force: bo
         station.audio.write_wav = wav
     results = build_station(station, list(scripts), engine=engine, force=force, progress=_progress_bar,
                             jobs=jobs or default_jobs())
-    click.echo(format_build_table(results, tr))
+    click.echo(format_build_table(results))
     failed = [r for r in results if r.error]
     for result in failed:
         message = tr.error(result.error) if isinstance(result.error, AnnouncerError) else tr(result.error)
@@ -347,13 +347,14 @@ def user_add(obj: Context, name: str, role: str) -> None:
     """Add an account; the password is asked for (or read from standard input), never given here."""
     from announcer.web.serve import add_user_command
 
-    click.echo(add_user_command(obj.require(), name, role, _read_new_password))
+    tr = obj.tr
+    click.echo(tr(add_user_command(obj.require(), name, role, lambda: _read_new_password(tr))))
 
 
-def _read_new_password() -> str:
+def _read_new_password(tr) -> str:  # noqa: ANN001 - a Translator, imported lazily
     if not sys.stdin.isatty():
         return sys.stdin.readline().rstrip("\r\n")
-    return str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
+    return str(click.prompt(tr(_("Password")), hide_input=True, confirmation_prompt=tr(_("Password again"))))
 
 
 # --- approval (phê duyệt) ---------------------------------------------------------------------------------

@@ -678,7 +678,7 @@ def _validate(station: Station, problems: _Problems) -> None:
         problems.add(_("dialect must be north or south, not {value!r}", value=station.dialect[:40]), "dialect")
         station.dialect = Station.dialect
     if not station.web.host.strip():
-        problems.add("web.host is empty", "web.host", 'write host = "127.0.0.1" (this machine only)')
+        problems.add(_("web.host is empty"), "web.host", _('write host = "127.0.0.1" (this machine only)'))
         station.web.host = WebOptions.host
     if not station.engines:
         problems.add(_("the engine chain is empty"), "engines", _('write engines = ["gtts", "espeak"]'))

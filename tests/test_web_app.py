@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -43,7 +44,8 @@ def test_bad_web_settings_name_their_line(tmp_path, table, words):
         load_station(root)
 
 
-def test_serve_uses_the_settings_and_the_flags(tmp_path):
+def test_serve_uses_the_settings_and_the_flags(tmp_path, monkeypatch):
+    monkeypatch.delenv("ANNOUNCER_LANG")  # the station's language, as for a user
     root = _with_web(make_station(tmp_path / "st"), "port = 8181")
     calls, said = [], []
     serve_command(root, None, None, said.append, serve=lambda app, **kw: calls.append(kw))
@@ -75,13 +77,22 @@ def test_the_menu_is_vietnamese_and_lists_only_pages_that_exist(tmp_path):
 
 def test_a_page_module_registers_with_one_line(tmp_path, monkeypatch):
     monkeypatch.setattr(web_app, "PAGES", (*web_app.PAGES, "tests.web_probe_pages"))
+    monkeypatch.setattr(web_app, "NAV", (*web_app.NAV, ("/probe-page", "Notices")))
     app, _ = make_console(tmp_path, users={"lan": "bien-tap"})
     client = app.test_client()
-    assert client.get("/scripts").status_code == 302  # behind the login like every page
+    assert client.get("/probe-page").status_code == 302  # behind the login like every page
     login(client, "lan")
-    assert client.get("/scripts").get_data(as_text=True) == "danh sách"
+    assert client.get("/probe-page").get_data(as_text=True) == "danh sách"
     page = client.get("/").get_data(as_text=True)
-    assert '<a href="/scripts">Bản tin</a>' in page  # the menu found it
+    assert '<a href="/probe-page">Bản tin</a>' in page  # the menu found it
+
+
+def test_the_menu_leaves_out_a_page_nobody_serves(tmp_path, monkeypatch):
+    monkeypatch.setattr(web_app, "NAV", (*web_app.NAV, ("/khong-co", "Notices")))
+    app, _ = make_console(tmp_path, users={"lan": "bien-tap"})
+    client = app.test_client()
+    login(client, "lan")
+    assert 'href="/khong-co"' not in client.get("/").get_data(as_text=True)
 
 
 def test_no_page_or_asset_refers_to_another_host(tmp_path):
@@ -103,11 +114,91 @@ def test_security_headers_on_every_page(tmp_path):
 
 
 def test_english_when_the_station_says_so(tmp_path, monkeypatch):
-    from announcer.config import Station
-
-    monkeypatch.setattr(Station, "language", "en", raising=False)
-    app, _ = make_console(tmp_path, users={"lan": "bien-tap"})
+    monkeypatch.delenv("ANNOUNCER_LANG")
+    root = make_station(tmp_path / "st")
+    config = root / "station.toml"
+    config.write_text(re.sub(r'(?m)^language = "vi"', 'language = "en"', config.read_text(encoding="utf-8")),
+                      encoding="utf-8")
+    app, _ = make_console(tmp_path, users={"lan": "bien-tap"}, station=root, language=None)
     client = app.test_client()
     login(client, "lan")
     page = client.get("/").get_data(as_text=True)
     assert ">Today<" in page and "Hôm nay" not in page
+    assert "Editor" in page  # the role, from the English keyed words
+
+
+def test_vietnamese_for_a_new_station(tmp_path, monkeypatch):
+    monkeypatch.delenv("ANNOUNCER_LANG")
+    assert 'language = "vi"' in (make_station(tmp_path / "st") / "station.toml").read_text(encoding="utf-8")
+    app, _ = make_console(tmp_path, users={"lan": "bien-tap"}, language=None)
+    client = app.test_client()
+    login(client, "lan")
+    assert ">Hôm nay<" in client.get("/").get_data(as_text=True)
+
+
+# --- the console's words: every one translated, none unused ----------------------------------------------
+
+WEB = Path(web_app.__file__).parent
+KEYED = {
+    "status": ("played", "late", "missed", "failed", "cut", "started", "upcoming", "no-record"),
+    "render": ("missing", "stale", "fallback"),
+    "level": ("thuong", "uu-tien", "khan-cap"),
+    "job": ("preparing", "handed", "playing", "done", "cut", "failed"),
+    "day": ("mon", "tue", "wed", "thu", "fri", "sat", "sun"),
+}
+"""Msgids a template builds from a value, e.g. _("status:" ~ status)."""
+
+
+def _console_msgids():
+    found = set()
+    # views call tr("..."), templates _("..."); _() in a view is the CLI's catalogue (announcer/locale)
+    in_views = re.compile(r"""\b(?:tr|N_)\(\s*((?:"(?:[^"\\]|\\.)*"\s*)+)""")
+    in_templates = re.compile(r"""\b_\(\s*((?:"(?:[^"\\]|\\.)*"\s*)+)""")
+    for path in [*WEB.glob("*.py"), *WEB.glob("templates/*.html")]:
+        if path.name.startswith("script"):
+            continue  # the script pages keep their own words (announcer/web/scripts*.py)
+        text = path.read_text(encoding="utf-8")
+        for match in (in_views if path.suffix == ".py" else in_templates).finditer(text):
+            parts = re.findall(r'"((?:[^"\\]|\\.)*)"', match.group(1))
+            msgid = "".join(parts).replace('\\"', '"')
+            if msgid.endswith(":") and msgid[:-1] in KEYED:
+                continue
+            found.add(msgid)
+    found |= {f"{key}:{value}" for key, values in KEYED.items() for value in values}
+    found |= {"bien-tap", "phe-duyet", "quan-tri"}
+    found |= {label for _path, label in web_app.NAV}
+    return found
+
+
+def test_every_word_of_the_console_has_its_vietnamese_and_nothing_is_left_over():
+    import string
+
+    from announcer.i18n import catalogue
+    from announcer.web.text import web_catalogue
+
+    def fields(text):
+        return {name for _l, name, _s, _c in string.Formatter().parse(text) if name}
+
+    used = _console_msgids()
+    vi = web_catalogue("vi")
+    assert len(used) > 150
+    cli = catalogue("vi")  # pages of other parts may keep their words in the CLI's catalogue
+    from announcer.web import text
+
+    make_console(Path(tempfile.mkdtemp()))  # page modules register their words
+    missing = sorted(m for m in used if m not in vi and m not in cli and m not in text.VI)
+    assert not missing, f"add to announcer/web/locale/vi.po: {missing[:5]}"
+    assert not sorted(set(vi) - used), f"unused in announcer/web/locale/vi.po: {sorted(set(vi) - used)[:5]}"
+    for msgid, words in vi.items():
+        assert fields(words) == fields(msgid), msgid
+    assert len([m for m in used if m in vi]) > 150
+
+
+def test_a_page_module_may_add_its_vietnamese_words(tmp_path, monkeypatch):
+    from announcer.web import text
+
+    monkeypatch.setitem(text.VI, "Probe words", "Từ thử")
+    assert text.tr("Probe words", "vi") == "Từ thử"
+    assert text.tr("Probe words", "en") == "Probe words"
+    monkeypatch.setitem(text.VI, "Today", "Ngày này")
+    assert text.tr("Today", "vi") == "Hôm nay"  # the console's catalogue wins

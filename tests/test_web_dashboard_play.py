@@ -32,7 +32,7 @@ class Rig:
         book = fast_book(self.root / ".state", self.clock)
         book.add("lan", PASSWORD, role, by="test")
         self.waits = wait or (lambda stop, seconds: False)
-        self.app = create_app(self.root, clock=self.clock, accounts=book,
+        self.app = create_app(self.root, clock=self.clock, accounts=book, language="vi",
                               sink=lambda st: FileSink(self.out, wait=self.waits, clock=self.clock, tz=st.tz))
         self.app.config["TESTING"] = True
         self.client = self.app.test_client()

@@ -38,15 +38,17 @@ def fast_book(state_dir: Path, clock: Any = None) -> AccountBook:
 
 
 def make_console(tmp_path: Path, *, users: dict[str, str] | None = None, clock: SetClock | None = None,
-                 config: WebOptions | None = None, station: Path | None = None, **station_kw: Any) -> Any:
-    """(app, clock) for a fresh station; ``users`` maps name -> role (password PASSWORD)."""
+                 config: WebOptions | None = None, station: Path | None = None, language: str | None = "vi",
+                 **station_kw: Any) -> Any:
+    """(app, clock) for a fresh station; ``users`` maps name -> role (password PASSWORD); the pages in
+    Vietnamese unless ``language`` says otherwise (None: as the CLI chooses, and tests set ANNOUNCER_LANG=en)."""
     root = station or make_station(tmp_path / "station", **station_kw)
     clock = clock or SetClock()
     book = fast_book(root / ".state", clock)
     for name, role in (users or {}).items():
         if book.get(name) is None:  # a station shared by a module's tests keeps its accounts
             book.add(name, PASSWORD, role, by="test")
-    app = create_app(root, clock=clock, config=config, accounts=book)
+    app = create_app(root, clock=clock, config=config, accounts=book, language=language)
     app.config["TESTING"] = True
     return app, clock
 

@@ -5,6 +5,6 @@ from flask import Blueprint
 bp = Blueprint("probe_scripts", __name__)
 
 
-@bp.route("/scripts")
+@bp.route("/probe-page")
 def index() -> str:
     return "danh sách"

@@ -130,13 +130,15 @@ def secret_key(state_dir: Path) -> bytes:
 
 
 def create_app(station_root: Path | str, *, clock: Clock | None = None, config: WebOptions | None = None,
-               accounts: AccountBook | None = None, sink: Callable[[Station], Any] | None = None) -> Flask:
+               accounts: AccountBook | None = None, sink: Callable[[Station], Any] | None = None,
+               language: str | None = None) -> Flask:
     """A console for the station in ``station_root``.
 
     ``clock`` (aware UTC) drives sessions, the login limit and every "now" on the pages;
     ``config`` replaces the station's [web] settings; ``accounts`` replaces the station's
     account book (tests pass one with a fast hasher); ``sink`` makes the sink Phát ngay plays on
-    when no ``announcer run`` holds the station (default: the station's ``[player] sink``).
+    when no ``announcer run`` holds the station (default: the station's ``[player] sink``);
+    ``language`` ("vi" or "en") replaces the one the CLI would choose (ANNOUNCER_LANG, station.toml).
     """
     from announcer.config import require_station
     from announcer.schedule.state import load_station_or_last_valid
@@ -154,7 +156,7 @@ def create_app(station_root: Path | str, *, clock: Clock | None = None, config: 
         audit=AuditLog(state_dir, clock=clock),
         limiter=security.LoginLimiter(config.login_attempts, timedelta(minutes=config.login_window_minutes),
                                       clock),
-        language=station_language(root, station),
+        language=language or station_language(root),
         sink_factory=sink,
     )
     here = Path(__file__).parent
@@ -224,7 +226,7 @@ def _install_frame(app: Flask) -> None:
 
     @app.errorhandler(404)
     def not_found(_exc: Exception) -> tuple[str, int]:
-        return security.error_page(translate("Page not found."), None, 404)
+        return security.error_page(tr("Page not found.", console.language), None, 404)
 
 
 def mmss(seconds: float | None) -> str:

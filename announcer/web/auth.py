@@ -9,7 +9,7 @@ from flask import Blueprint, g, redirect, render_template, request, session, url
 from announcer.accounts import ADMIN, MIN_PASSWORD, ROLES, AccountError
 from announcer.web import security
 from announcer.web.security import audit, console, require_role, tr
-from announcer.web.text import error_text
+from announcer.web.text import N_, error_text
 
 bp = Blueprint("auth", __name__)
 
@@ -57,7 +57,7 @@ def logout() -> Any:
     if user is not None:
         audit("logout")
     security.log_out()
-    session["notice"] = "You have logged out."
+    session["notice"] = N_("You have logged out.")
     return redirect(url_for("auth.login"))
 
 

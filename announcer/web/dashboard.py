@@ -10,7 +10,7 @@ from flask import Blueprint, render_template
 from announcer.schedule.check import ERROR
 from announcer.web.rundown import build_rundown, missing_jingles, render_problems
 from announcer.web.security import console, tr
-from announcer.web.text import error_text, problem_text
+from announcer.web.text import N_, error_text, problem_text
 
 bp = Blueprint("dashboard", __name__)
 
@@ -45,7 +45,7 @@ def today() -> Any:
         warnings.append(Warning(tr("The player has not answered since {when}.",
                                    when=_when(c, player.last_sign))))
     for name, status in sorted(render_problems(rundown).items()):
-        msgid = "{name}: no recording yet." if status == "missing" else "{name}: the recording is out of date."
+        msgid = N_("{name}: no recording yet.") if status == "missing" else N_("{name}: the recording is out of date.")
         warnings.append(Warning(tr(msgid, name=name), f"/scripts/{name}"))
     for title in missing_jingles(rundown):
         warnings.append(Warning(tr("Jingle file not found: {name}.", name=title)))

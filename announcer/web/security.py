@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 from flask import Flask, current_app, g, redirect, render_template, request, session, url_for
 
 from announcer.accounts import ADMIN, User
+from announcer.web.text import N_
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -158,7 +159,7 @@ def _gate() -> Any:
             session.clear()
             if endpoint in PUBLIC:
                 return None
-            session["notice"] = "Your session has ended. Please log in again."
+            session["notice"] = N_("Your session has ended. Please log in again.")
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
         session["seen"] = now
         g.user = user
@@ -167,7 +168,7 @@ def _gate() -> Any:
         return None
     if request.method in UNSAFE_METHODS or request.path.startswith("/api/"):
         return error_page(tr("Please log in to continue."), None, 401)
-    session["notice"] = "Please log in to continue."
+    session["notice"] = N_("Please log in to continue.")
     return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 
 
