@@ -161,7 +161,8 @@ class Desk:
             stop = threading.Event()
             options: dict[str, Any] = {}
             if "level" in inspect.signature(play_command).parameters:
-                options["level"] = job.level
+                # the schedule's spelling of "thông thường" is thong-thuong (announcer.schedule.levels)
+                options["level"] = "thong-thuong" if job.level == "thuong" else job.level
             with self._airing:
                 self._stop = stop
                 sink = self._sink(station, ident)

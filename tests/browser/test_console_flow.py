@@ -63,7 +63,7 @@ def test_a_clerk_puts_an_imported_notice_on_air(browser_page, shots, tmp_path):
     for user, role in (("bt", "bien-tap"), ("pd", "phe-duyet")):
         book.add(user, PASSWORD, role, by="test")
     # Phát ngay plays on a real file sink (the soundcard of a test machine is nobody's loudspeaker).
-    app = create_app(root, clock=clock, accounts=book,
+    app = create_app(root, clock=clock, accounts=book, language="vi",
                      sink=lambda st: FileSink(aired, wait=lambda stop, seconds: False, clock=clock, tz=st.tz))
     today = clock().astimezone(app.extensions["announcer"].station().tz).date()
     with LiveServer(app) as server:
