@@ -108,7 +108,7 @@ def build(obj: Context, scripts: tuple[Path, ...], engine: str | None, force: bo
         station.audio.write_wav = wav
     results = build_station(station, list(scripts), engine=engine, force=force, progress=_progress_bar,
                             jobs=jobs or default_jobs())
-    click.echo(format_build_table(results))
+    click.echo(format_build_table(results, tr))
     failed = [r for r in results if r.error]
     for result in failed:
         message = tr.error(result.error) if isinstance(result.error, AnnouncerError) else tr(result.error)

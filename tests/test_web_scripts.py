@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from announcer.script import parse_script
 from announcer.textnorm import load_lexicon
 from tests.stations import make_station
 from tests.web_helpers import login, make_console, token
@@ -357,3 +358,21 @@ def test_the_mp3_is_served_only_to_a_logged_in_user_and_only_from_audio_out(cons
         assert response.status_code in (400, 404) and b"ID3 secret" not in response.data
     (root / "audio_out" / "link.mp3").symlink_to(root / "secret.mp3")
     assert client.get("/scripts-audio/link").status_code == 404
+
+
+def test_the_level_is_chosen_among_three_and_a_wrong_one_is_refused(console):
+    from announcer.schedule.levels import Level
+
+    app, root = console
+    client = client_for(app)
+    data = form_of(client, "tiem")
+    data["f_level"] = ["khan-cap"]
+    assert post(client, "/scripts/tiem", data).status_code == 302
+    assert parse_script(root / "scripts" / "tiem.md").level == Level.KHAN_CAP
+    assert re.search(r'<option value="khan-cap" selected>Khẩn cấp</option>', page(client, "/scripts/tiem")[1])
+    data = form_of(client, "tiem")
+    data["f_level"] = ["rat-gap"]
+    response = post(client, "/scripts/tiem", data)
+    assert response.status_code == 400
+    assert re.search(r'data-field="level" role="alert">', response.get_data(as_text=True))
+    assert parse_script(root / "scripts" / "tiem.md").level == Level.KHAN_CAP
