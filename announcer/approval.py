@@ -4,9 +4,10 @@ With ``require_approval = true`` in station.toml only approved scripts air: ``pl
 others as waiting, the runner and its render-ahead leave them out, ``check`` warns about them.
 
 An approval covers a *fingerprint* of the script: its spoken text and when it airs (dates, days,
-slots, own times, urgent repeat). Any edit of those makes the fingerprint differ, so the script is
-back to draft by itself; nobody has to remember to revoke. Edits of the title, jingles, voice or
-engine do not: they change how it sounds, not what is said or when. The text is compared after
+slots, own times, urgent repeat, repeat count) and its level (a khẩn cấp item cuts into relays).
+Any edit of those makes the fingerprint differ, so the script is back to draft by itself; nobody
+has to remember to revoke. Edits of the title, jingles, voice, engine or of the priority within a
+level do not: they change how it sounds or its order, not what is said or when. The text is compared after
 NFC normalisation and with CRLF read as LF, because a browser's textarea sends CRLF and editors on
 Windows may save decomposed diacritics; those saves do not change what is read.
 
@@ -73,6 +74,7 @@ def fingerprint(script: Script) -> str:
         "times": list(script.times),
         "every": script.every_minutes,
         "between": list(script.between) if script.between else None,
+        "level": int(script.level),
     }
     data = json.dumps(covered, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(data.encode("utf-8")).hexdigest()

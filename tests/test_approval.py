@@ -60,13 +60,15 @@ COVERED = [  # an edit of what an approval covers: the spoken text and when it a
     ("slots: [sang]", 'slots: [sang]\ntimes: ["11:00"]'),
     ("slots: [sang]", 'slots: [sang]\nevery: 30m\nbetween: "06:00-20:00"'),
     ("slots: [sang]", "slots: [sang]\nrepeat: 3"),
+    ("slots: [sang]", "slots: [sang]\nlevel: khan-cap"),
+    ("slots: [sang]", "slots: [sang]\npriority: 5"),  # a raised priority is ưu tiên
 ]
 NOT_COVERED = [  # how it sounds or is listed, not what is said or when
     ("title: Tiêm chủng sởi", "title: Tiêm chủng sởi đợt 2"),
     ("slots: [sang]", "slots: [sang]\nintro: none"),
     ("slots: [sang]", "slots: [sang]\nvoice: trung-nu"),
     ("slots: [sang]", "slots: [sang]\nspeed: 0.9"),
-    ("slots: [sang]", "slots: [sang]\npriority: 5"),
+    ("slots: [sang]", "slots: [sang]\npriority: -1"),  # still thông thường
 ]
 
 

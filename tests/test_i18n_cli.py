@@ -217,8 +217,8 @@ def test_lexicon_mistake_in_vietnamese_with_its_line(tmp_path: Path, capsys: pyt
     code, out, err = run_cli(["--station", str(root), "check"], capsys)
     assert code == 1
     assert (f"Lỗi: {root / 'lexicon.tsv'}:3: dòng 3 của từ điển phải có dạng 'chữ viết<TAB>cách đọc' (hoặc "
-            "'chữ viết<TAB>cách đọc<TAB>engine=TÊN'), nhưng đang là "
-            "'HĐND hội đồng nhân dân' — Hãy ngăn cách chữ viết và cách đọc bằng đúng một ký tự TAB") in out, out
+            "'chữ viết<TAB>cách đọc<TAB>engine=TÊN'), nhưng đang là 'HĐND hội đồng nhân dân' — Hãy ngăn cách chữ "
+            "viết và cách đọc bằng đúng một ký tự TAB") in out, out
 
 
 def test_play_of_a_missing_item_in_vietnamese(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
