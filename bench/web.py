@@ -211,7 +211,7 @@ def pages(console: Console, today: date, station: Path) -> list[tuple[str, str, 
         ("CSV of a day /log.csv", "GET", f"/log.csv?date={middle.isoformat()}", {}),
         ("phát ngay form /play", "GET", "/play", {}),
     ]
-    first = sorted(p.name for p in (station / "scripts").glob("*.md"))[0]
+    first = sorted(p.stem for p in (station / "scripts").glob("*.md"))[0]
     if console.exists("/scripts"):
         out.append(("script list /scripts", "GET", "/scripts", {}))
         out.append(("editor /scripts/<name>", "GET", f"/scripts/{first}", {}))

@@ -42,8 +42,8 @@ def test_the_week_grid_has_days_across_and_times_down(built, tmp_path):
     rows = sorted({head for head, _ in cells})
     assert rows == ["06:00 Buổi sang", "09:30 Giờ riêng", "17:00 Buổi chieu"]
     for day in range(7):
-        assert 'href="/scripts/tiem-chung.md"' in cells[("06:00 Buổi sang", day)]
-        assert 'href="/scripts/cap-nuoc.md"' in cells[("09:30 Giờ riêng", day)]
+        assert 'href="/scripts/tiem-chung"' in cells[("06:00 Buổi sang", day)]
+        assert 'href="/scripts/cap-nuoc"' in cells[("09:30 Giờ riêng", day)]
 
 
 def test_each_item_shows_its_length_and_each_block_its_end_and_the_gap_after(built, tmp_path):
@@ -66,7 +66,7 @@ def test_a_script_with_dates_airs_only_on_those_days(built, tmp_path):
                     encoding="utf-8")
     app, _ = make_console(tmp_path, users={"lan": "bien-tap"}, station=root)
     cells = _cells(_client(app).get("/schedule").get_data(as_text=True))
-    aired = [day for day in range(7) if "cap-nuoc.md" in cells.get(("09:30 Giờ riêng", day), "")]
+    aired = [day for day in range(7) if "/scripts/cap-nuoc\"" in cells.get(("09:30 Giờ riêng", day), "")]
     assert aired == [2, 3]  # Wednesday and Thursday
 
 
