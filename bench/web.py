@@ -88,7 +88,8 @@ def make_station(root: Path, scripts: int, days: int, today: date, seed: int = 1
     for n in range(scripts):
         name = f"thong-bao-{n:03d}"
         slots = rng.sample([s for s, _ in SLOTS], rng.randint(0, 2))
-        front = [f"title: Thông báo số {n + 1}: {rng.choice(PHRASES)[:50]}"]
+        topic = _text(rng, 1)[:50].rstrip(" ,.").replace('"', "")
+        front = [f'title: "Thông báo số {n + 1}: {topic}"']
         if slots:
             front.append(f"slots: [{', '.join(slots)}]")
         if not slots or rng.random() < 0.15:

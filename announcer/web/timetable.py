@@ -44,4 +44,5 @@ def week() -> Any:
     totals = {day: sum((b.duration for b in rundown.on(day)), timedelta()) for day in rundown.days}
     return render_template("week.html", days=rundown.days, rows=ordered, totals=totals, today=today,
                            monday=monday, previous=monday - timedelta(days=7), following=monday + timedelta(days=7),
-                           weekday_names=DAY_NAMES, waiting=rundown.waiting or [])
+                           weekday_names=DAY_NAMES, waiting=rundown.waiting or [],
+                           words={status: tr(f"render:{status}") for status in ("missing", "stale", "fallback")})
