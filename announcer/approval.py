@@ -4,9 +4,10 @@ With ``require_approval = true`` in station.toml only approved scripts air: ``pl
 others as waiting, the runner and its render-ahead leave them out, ``check`` warns about them.
 
 An approval covers a *fingerprint* of the script: its spoken text and when it airs (dates, days,
-slots, own times, urgent repeat). Any edit of those makes the fingerprint differ, so the script is
-back to draft by itself; nobody has to remember to revoke. Edits of the title, jingles, voice or
-engine do not: they change how it sounds, not what is said or when. The text is compared after
+slots, own times, urgent repeat, repeat count) and its level (a khẩn cấp item cuts into relays).
+Any edit of those makes the fingerprint differ, so the script is back to draft by itself; nobody
+has to remember to revoke. Edits of the title, jingles, voice, engine or of the priority within a
+level do not: they change how it sounds or its order, not what is said or when. The text is compared after
 NFC normalisation and with CRLF read as LF, because a browser's textarea sends CRLF and editors on
 Windows may save decomposed diacritics; those saves do not change what is read.
 
@@ -22,7 +23,8 @@ Interface (for the web app and the CLI)::
     book = ApprovalBook(station.state_dir)
     book.status(script)               # "approved" | "draft"
     book.record(script)               # Approval | None  (None also when the fingerprint is old)
-    book.approve(script, by="Nguyễn Văn A", now=aware_datetime) -> Approval
+    book.approve(script, by="Nguyễn Văn A", now=aware_datetime, expected=None) -> Approval
+                                      # expected: fingerprint shown to the approver (refused if changed)
     book.revoke(script, by="...", now=...) -> bool  (False: it was not approved)
     book.history(script=None)         # list of dicts: action, script, by, at, fingerprint
     approved_only(station, scripts, book) -> (airing, waiting)
@@ -41,7 +43,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from announcer.errors import ConfigError
+from announcer.errors import ConfigError, ScheduleError
 from announcer.fsutil import atomic_write_text
 from announcer.i18n import _
 from announcer.script import Script
@@ -72,6 +74,7 @@ def fingerprint(script: Script) -> str:
         "times": list(script.times),
         "every": script.every_minutes,
         "between": list(script.between) if script.between else None,
+        "level": int(script.level),
     }
     data = json.dumps(covered, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(data.encode("utf-8")).hexdigest()
@@ -158,10 +161,18 @@ class ApprovalBook:
 
     # --- changing ----------------------------------------------------------------------------------------
 
-    def approve(self, script: Script, by: str, now: datetime) -> Approval:
-        """Approve ``script`` as it is now, by user ``by`` at ``now`` (aware)."""
+    def approve(self, script: Script, by: str, now: datetime, expected: str | None = None) -> Approval:
+        """Approve ``script`` as it is now, by user ``by`` at ``now`` (aware).
+
+        ``expected``: the fingerprint of the version the approver was shown (the web page keeps it in
+        the form); when the script changed since, nothing is approved and a ConfigError says so, so
+        nobody approves a text they have not read.
+        """
         who = _user(by)
         approval = Approval(script_key(script), who, now, fingerprint(script))
+        if expected is not None and expected != approval.fingerprint:
+            raise ConfigError(_("the script was changed after you opened it; nothing was approved"),
+                              file=script.path, hint=_("read it again, then approve it"))
         with self._lock:
             data = self._read()
             data["approved"][approval.script] = {"by": who, "at": now.isoformat(), "fingerprint": approval.fingerprint}
@@ -259,3 +270,16 @@ def listing(scripts: Iterable[Script], book: ApprovalBook) -> list[Row]:
         ok = found is not None and found.fingerprint == fingerprint(script)
         rows.append(Row(script, APPROVED if ok else DRAFT, found))
     return rows
+
+
+def require_approved(station: Any, script: Script | None, path: Path) -> None:
+    """For playing now (``announcer play``, the web's phát ngay): a script must be approved where the
+    station requires it; ``script`` None (it does not parse) cannot be shown to be, so it is refused too."""
+    book = book_for(station)
+    if book is None:
+        return
+    if script is None or book.status(script) != APPROVED:
+        raise ScheduleError(_("{name} is waiting for approval: only approved scripts air at this station",
+                              name=path.name), file=path,
+                            hint=_("approve it in the web console, or run: announcer approve scripts/{name} --by NAME",
+                                   name=path.name))

@@ -182,8 +182,6 @@ class Translator:
             return msgid.format(**shown)
 
     def _field(self, value: Any) -> Any:
-        if isinstance(value, Msg):
-            return self(value)
         inner = message_of(value)
         return self(inner) if isinstance(inner, Msg) else value
 

@@ -81,13 +81,13 @@ def _docx_text(src: Path, limits: Limits | None = None) -> str:
         from docx.table import Table
         from docx.text.paragraph import Paragraph
     except ImportError as exc:  # pragma: no cover - a dependency of the project
-        raise NoticeImportError("python-docx is not installed", file=src,
-                                hint="pip install python-docx, or save the notice as .txt") from exc
+        raise NoticeImportError(_("python-docx is not installed"), file=src,
+                                hint=_("pip install python-docx, or save the notice as .txt")) from exc
     try:
         document = docx.Document(str(src))
     except Exception as exc:  # noqa: BLE001 - python-docx raises many kinds for a bad file
-        raise NoticeImportError(f"cannot open the Word file ({type(exc).__name__})", file=src,
-                                hint="open it in Word or LibreOffice and save it again as .docx") from exc
+        raise NoticeImportError(_("cannot open the Word file ({reason})", reason=type(exc).__name__), file=src,
+                                hint=_("open it in Word or LibreOffice and save it again as .docx")) from exc
     lines: list[str] = []
 
     def walk(container: object) -> None:
@@ -114,28 +114,28 @@ def read_notice_text(src: Path, limits: Limits | None = None) -> tuple[str, str]
     src = Path(src)
     suffix = src.suffix.lower()
     if not src.exists():
-        raise NoticeImportError("notice not found", file=src, hint="check the path and the file name")
+        raise NoticeImportError(_("notice not found"), file=src, hint=_("check the path and the file name"))
     if src.is_dir():
-        raise NoticeImportError("this is a folder, not a notice file", file=src)
+        raise NoticeImportError(_("this is a folder, not a notice file"), file=src)
     if suffix == ".docx":
         return unicodedata.normalize("NFC", _docx_text(src, limits)), "docx"
     if suffix == ".doc":
-        raise NoticeImportError("old Word .doc files cannot be read", file=src,
-                                hint="open it in Word or LibreOffice and save it as .docx")
+        raise NoticeImportError(_("old Word .doc files cannot be read"), file=src,
+                                hint=_("open it in Word or LibreOffice and save it as .docx"))
     if suffix not in TEXT_SUFFIXES:
-        raise NoticeImportError(f"unsupported notice format {suffix!r}", file=src,
-                                hint="save the notice as .docx or .txt")
+        raise NoticeImportError(_("unsupported notice format {suffix!r}", suffix=suffix), file=src,
+                                hint=_("save the notice as .docx or .txt"))
     try:
         raw = src.read_bytes()
     except OSError as exc:
-        raise NoticeImportError(f"cannot read the notice: {exc.strerror}", file=src) from exc
+        raise NoticeImportError(_("cannot read the notice: {reason}", reason=exc.strerror), file=src) from exc
     utf16 = utf16_encoding(raw)
     if utf16 is not None and utf16 != "utf-16":  # UTF-16 saved without a BOM (Notepad's "Unicode" can)
         text = unicodedata.normalize("NFC", raw.decode(utf16, errors="replace"))
         return text.replace("\r\n", "\n").replace("\r", "\n"), utf16
     if b"\x00" in raw[:4096] and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise NoticeImportError("this looks like a binary file, not text", file=src,
-                                hint="save the notice as .docx or .txt")
+        raise NoticeImportError(_("this looks like a binary file, not text"), file=src,
+                                hint=_("save the notice as .docx or .txt"))
     text, encoding = decode_notice(raw)
     return text.replace("\r\n", "\n").replace("\r", "\n"), encoding
 
@@ -519,15 +519,15 @@ def import_notice(src: Path, scripts_dir: Path, dest: Path | None = None, force:
     removed: list[str] = []
     lines, header = _clean_lines(text.split("\n"), removed)
     if not any(line.strip() for line in lines):
-        raise NoticeImportError("no text left to read in the notice", file=src,
-                                hint="check that the file holds the notice text (not only images)")
+        raise NoticeImportError(_("no text left to read in the notice"), file=src,
+                                hint=_("check that the file holds the notice text (not only images)"))
     title = _front_matter_title(front_matter) or _title(lines, fallback=src.stem, header=header)
     if dest is None:
         dest = Path(scripts_dir) / f"{slugify(title)}.md"
     dest = Path(dest)
     if dest.exists() and not force:
-        raise NoticeImportError("the script already exists", file=dest,
-                                hint="use --force to overwrite it, or -o to choose another name")
+        raise NoticeImportError(_("the script already exists"), file=dest,
+                                hint=_("use --force to overwrite it, or -o to choose another name"))
     # A script in an old encoding keeps its own settings (slots, dates...): only its text is cleaned.
     head = front_matter or f"---\ntitle: {json.dumps(title, ensure_ascii=False)}\n---\n"
     content = f"{head}\n{_paragraphs(lines)}"

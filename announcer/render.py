@@ -37,9 +37,11 @@ from typing import TYPE_CHECKING, Any
 
 from announcer import __version__
 from announcer.audio.loudness import Input, Loudness, MasterSettings, SpeechFit, master_to_mp3
+from announcer.clips import Clip
 from announcer.config import Station, find_line, is_no_jingle
 from announcer.errors import AnnouncerError, ConfigError, EngineError, RenderError, ScriptError
 from announcer.fsutil import replace_durably
+from announcer.i18n import ENGLISH, Translator, _
 from announcer.script import Script, parse_script, scan_scripts
 from announcer.speech import Pause, Piece, Speech, format_preview, plan_reading
 
@@ -134,6 +136,9 @@ def render_fingerprint(station: Station, script_path: Path, engine: str | None =
         for jingle in (script.intro, script.outro):
             if jingle:
                 parts[f"jingle:{jingle}"] = _file_digest(station.resolve(jingle))
+        from announcer.clips import clips_digest
+
+        parts["clips"] = [script.intro_voice, clips_digest(station, script)]
     blob = json.dumps(parts, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:24]
 
@@ -216,13 +221,18 @@ def make_chain(station: Station, engine: str | None, voice: str | None, speed: f
     for name in names:
         if name not in ENGINES:
             raise EngineError(
-                f"unknown engine {name!r}",
+                _("unknown engine {name!r}", name=name),
                 file=None if engine else station.config_path,
                 line=None if engine else find_line(_station_source(station), "engines"),
-                hint=f"use one of: {', '.join(ENGINES)}",
+                hint=_("use one of: {names}", names=", ".join(ENGINES)),
             )
     engines = chain_engines(station, names, voice, speed, forced=bool(engine))
-    return EngineChain(engines, SpeechCache(station.cache_dir / "speech"))
+    from announcer.textnorm.engine_forms import EngineForms, form_problems, load_engine_forms
+
+    forms = load_engine_forms(station.lexicon_path)
+    for problem in form_problems(forms, station.lexicon_path, ENGINES):
+        raise problem
+    return EngineChain(engines, SpeechCache(station.cache_dir / "speech"), forms=EngineForms(forms))
 
 
 def _station_source(station: Station) -> str:
@@ -253,8 +263,11 @@ def plan_script(station: Station, script: Script) -> list[Piece]:
     pieces = plan_reading(script.body, script.body_line, make_normalizer(station), audio.sentence_pause_ms,
                           audio.paragraph_pause_ms)
     if not any(isinstance(p, Speech) for p in pieces):
-        raise ScriptError("the script has nothing to read aloud", file=script.path, line=script.body_line,
-                          hint="write the notice text after the front matter")
+        raise ScriptError(_("the script has nothing to read aloud"), file=script.path, line=script.body_line,
+                          hint=_("write the notice text after the front matter"))
+    if script.intro_voice:
+        pieces[:0] = [Clip(script.intro_voice, script.line_of("intro_voice") or 1),
+                      Pause(audio.paragraph_pause_ms, "paragraph")]
     return pieces
 
 
@@ -267,8 +280,9 @@ def _jingle_path(station: Station, script: Script, which: str) -> tuple[Path | N
     if own is not None:
         path = inside_station(station, Path(own.strip()), f"{which} jingle", script.path, script.line_of(which))
         if not path.is_file():
-            raise RenderError(f"{which} jingle {own!r} not found", file=script.path, line=script.line_of(which),
-                              hint=f"put the file at {path} or write '{which}: none'")
+            raise RenderError(_("{key} jingle {value!r} not found", key=which, value=own), file=script.path,
+                              line=script.line_of(which),
+                              hint=_("put the file at {target} or write '{key}: none'", target=path, key=which))
         require_short_audio(path, station.limits, f"{which} jingle", script.path, script.line_of(which))
         return path, own
     default = station.intro if which == "intro" else station.outro
@@ -277,8 +291,10 @@ def _jingle_path(station: Station, script: Script, which: str) -> tuple[Path | N
     line = find_line(_station_source(station), which)
     path = inside_station(station, Path(default.strip()), f"the default {which} jingle", station.config_path, line)
     if not path.is_file():
-        raise RenderError(f"default {which} jingle {default!r} not found", file=station.config_path, line=line,
-                          hint=f"put the file at {path}, fix the path, or set {which} = \"\" for none")
+        raise RenderError(_("default {key} jingle {value!r} not found", key=which, value=default),
+                          file=station.config_path, line=line,
+                          hint=_('put the file at {target}, fix the path, or set {key} = "" for none', target=path,
+                                 key=which))
     require_short_audio(path, station.limits, f"default {which} jingle", station.config_path, line)
     return path, default
 
@@ -347,8 +363,8 @@ def _staging(folder: Path) -> Iterator[Path]:
         sweep_stale_staging(folder)
         tmp = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=folder))
     except OSError as exc:
-        raise RenderError(f"cannot write to {folder}: {exc.strerror}", file=folder,
-                          hint="check that the folder exists, is writable and the disk is not full") from None
+        raise RenderError(_("cannot write to {folder}: {reason}", folder=folder, reason=exc.strerror), file=folder,
+                          hint=_("check that the folder exists, is writable and the disk is not full")) from None
     try:
         yield tmp
     finally:
@@ -375,13 +391,13 @@ def build_station(
     else:
         targets, unreadable = scan_scripts(station.scripts_dir)
         # A link leaving the station, a loop or a folder named x.md: said, not skipped in silence.
-        unreadable_results = [BuildResult(Path(exc.file or station.scripts_dir), error=str(exc))
+        unreadable_results = [BuildResult(Path(exc.file or station.scripts_dir), error=exc.marked())
                               for exc in unreadable]
         if not targets and unreadable:
             return unreadable_results
         if not targets:
-            raise ScriptError("no scripts to build", file=station.scripts_dir,
-                              hint="add a .md script there, or run `announcer import NOTICE`")
+            raise ScriptError(_("no scripts to build"), file=station.scripts_dir,
+                              hint=_("add a .md script there, or run `announcer import NOTICE`"))
     results: dict[Path, BuildResult] = {}
 
     @functools.cache
@@ -422,7 +438,7 @@ def build_station(
             except (ScriptError, RenderError, EngineError, ConfigError) as exc:
                 if len(targets) == 1 or is_fatal(station, exc):
                     raise
-                results[path] = BuildResult(path, error=str(exc))  # reported by the caller, with the rest
+                results[path] = BuildResult(path, error=exc.marked())  # reported by the caller, with the rest
     # One warning for the whole run, not one per sentence or per script.
     total: Counter[tuple[str, str, str]] = Counter()
     for result in results.values():
@@ -466,6 +482,7 @@ def render_script(
     stores: Stores | None = None,
 ) -> BuildResult:
     from announcer.audio.mixer import ProgramWriter
+    from announcer.clips import ClipStore, clip_samples, matching_gain, resolve_clip
 
     stores = (stores or Stores(chains if chains is not None else {})).ready(station)
     assert stores.jingles is not None
@@ -493,8 +510,13 @@ def render_script(
         sample = _SpeechSample()
         rates: Counter[int] = Counter()
         bar = progress(speech_count, path.name) if progress else None
+        clip_store = ClipStore(station.cache_dir / "clips")
+        clip_files: list[tuple[Path, float]] = []  # each clip's file and loudness, in order
         with bar if bar is not None else _null():
             for piece in pieces:
+                if isinstance(piece, Clip):
+                    clip_path = resolve_clip(station, piece, path)
+                    clip_files.append((clip_path, clip_store.loudness(clip_path, station.limits.max_jingle_s)))
                 if isinstance(piece, Speech):
                     result = chain.speak(piece.text)
                     spoken.append((result.key, result.engine, result.voice))  # not the clip: memory
@@ -503,6 +525,9 @@ def render_script(
                     if bar is not None:
                         bar.update(1)
         speech_rate = rates.most_common(1)[0][0]
+        speech_lufs_now = sample.lufs()
+        clip_gains = [(p, matching_gain(speech_lufs_now, lufs, p) if speech_lufs_now is not None else 0.0)
+                      for p, lufs in clip_files]
         jingle_lufs = settings.target_lufs - JINGLE_BELOW_SPEECH_LU
         intro_info = stores.jingles.get(intro, settings, jingle_lufs) if intro else None
         outro_info = stores.jingles.get(outro, settings, jingle_lufs) if outro else None
@@ -511,7 +536,7 @@ def render_script(
         mp3_tmp = stage / "out.mp3"
         wav_tmp = stage / "out.wav" if audio.write_wav else None
         program_key = _program_key(station, script, pieces, spoken, speech_rate,
-                                   [(intro, intro_info), (outro, outro_info)])
+                                   [(intro, intro_info), (outro, outro_info)], clip_gains)
         reused = None if wav_tmp else _reuse_mastered(read_manifest(station, path), program_key, paths["mp3"],
                                                      mp3_tmp, tags)
         if reused is not None:
@@ -534,7 +559,17 @@ def render_script(
                     if reading > 1:
                         writer.add_silence(audio.interlude_ms)
                     spoken_iter = iter(spoken)
+                    clip_iter = iter(clip_gains)
                     for piece in pieces:
+                        if isinstance(piece, Clip):
+                            clip_path, gain = next(clip_iter)
+                            start, end = writer.add(clip_samples(clip_path, speech_rate, station.limits.max_jingle_s),
+                                                    gain)
+                            segments.append({"kind": "clip", "start": round(offset + start, 3),
+                                             "end": round(offset + end, 3), "name": piece.name,
+                                             "file": clip_path.relative_to(station.root).as_posix(),
+                                             "gain_db": gain, "line": piece.line, "reading": reading})
+                            continue
                         if not isinstance(piece, Speech):
                             writer.add_silence(piece.ms)
                             continue
@@ -598,11 +633,22 @@ def render_script(
 
 
 def _program_key(station: Station, script: Script, pieces: list[Piece], spoken: list[tuple[str, str, str]],
-                 speech_rate: int, jingles: list[tuple[Path | None, Any]]) -> str:
+                 speech_rate: int, jingles: list[tuple[Path | None, Any]],
+                 clip_gains: list[tuple[Path, float]] | None = None) -> str:
     """Everything the mastered audio depends on (not the tags): the same key means the same
     audio frames, so a render with it can be reused instead of encoded again."""
     clips = iter(spoken)
-    track = [next(clips)[0] if isinstance(piece, Speech) else piece.ms for piece in pieces]
+    recordings = iter(clip_gains or [])
+
+    def part(piece: Piece) -> Any:
+        if isinstance(piece, Speech):
+            return next(clips)[0]
+        if isinstance(piece, Clip):
+            clip_path, gain = next(recordings)
+            return [_file_digest(clip_path), gain]
+        return piece.ms
+
+    track = [part(piece) for piece in pieces]
     audio = station.audio
     parts = [__version__, repr(_master_settings(station)), speech_rate, track, script.repeat, audio.interlude_ms,
              audio.jingle_gap_ms, [[_file_digest(path), info.gain_db] if path and info else None
@@ -731,7 +777,7 @@ def _speech_fit(station: Station, stores: Stores, sample: _SpeechSample, speech_
         return speech_lufs, fit, key
     estimate = estimate_fit(speech_wav, settings, 1.5 * SPEECH_SAMPLE_S)
     if estimate is None:
-        raise RenderError("the speech is silent", hint="check the script text and the engine")
+        raise RenderError(_("the speech is silent"), hint=_("check the script text and the engine"))
     raw, first = estimate
     if speech_lufs is None:
         return raw, first, key
@@ -804,8 +850,8 @@ def _publish(stage: Path, paths: dict[str, Path], with_wav: bool) -> None:
         for key, name in publish_order(with_wav):
             replace_durably(stage / name, paths[key])
     except OSError as exc:
-        raise RenderError(f"cannot write {paths[key]}: {exc.strerror}", file=paths[key],
-                          hint="check that audio_out is writable and the disk is not full") from None
+        raise RenderError(_("cannot write {path}: {reason}", path=paths[key], reason=exc.strerror), file=paths[key],
+                          hint=_("check that audio_out is writable and the disk is not full")) from None
 
 
 # --- one-off speech, preview, table ----------------------------------------------------------------------
@@ -825,15 +871,18 @@ def say_text(station: Station, text: str, output: Path, engine: str | None = Non
     from announcer.audio.mixer import ProgramWriter
 
     if not text.strip():
-        raise ScriptError("there is no text to say", hint='give the text in quotes: announcer say "..." -o x.mp3')
+        raise ScriptError(_("there is no text to say"), hint=_('give the text in quotes: announcer say "..." -o x.mp3'))
     chain = make_chain(station, engine, voice)
     pieces = plan_reading(text, 1, make_normalizer(station), station.audio.sentence_pause_ms,
                           station.audio.paragraph_pause_ms)
     if not any(isinstance(p, Speech) for p in pieces):
-        raise ScriptError("the text has nothing to read aloud", hint="give words to say")
+        raise ScriptError(_("the text has nothing to read aloud"), hint=_("give words to say"))
     output = output.resolve()
     engines: Counter[str] = Counter()
     stores = Stores().ready(station)
+    if any(isinstance(p, Clip) for p in pieces):
+        raise ScriptError("`say` reads text only; a [clip: ...] plays in a script's render",
+                          hint="put the text with its clip in a script and run `announcer build`")
     with _staging(output.parent) as stage:
         clips = []
         sample = _SpeechSample()
@@ -845,7 +894,7 @@ def say_text(station: Station, text: str, output: Path, engine: str | None = Non
                 sample.add(spoken.clip)
                 engines[spoken.engine] += 1
                 voices.add(f"{spoken.engine}:{spoken.voice}")
-            else:
+            elif isinstance(piece, Pause):
                 clips.append(piece)
         rates = Counter(c.frame_rate for c in clips if not isinstance(c, Pause))
         program = stage / "program.wav"
@@ -873,7 +922,8 @@ def say_text(station: Station, text: str, output: Path, engine: str | None = Non
         try:
             replace_durably(tmp, output)
         except OSError as exc:
-            raise RenderError(f"cannot write {output}: {exc.strerror}", file=output) from None
+            raise RenderError(_("cannot write {path}: {reason}", path=output, reason=exc.strerror),
+                              file=output) from None
         (stage / "check.mp3").unlink(missing_ok=True)
     for warning in chain.fallback_summary():
         log.warning("%s", warning)
@@ -896,15 +946,15 @@ def preview_script(station: Station, path: Path) -> str:
     return "\n".join(lines)
 
 
-def format_build_table(results: list[BuildResult]) -> str:
-    rows = [("script", "duration", "loudness", "peak", "engines", "status")]
+def format_build_table(results: list[BuildResult], tr: Translator = ENGLISH) -> str:
+    rows = [tuple(tr(h) for h in (_("script"), _("duration"), _("loudness"), _("peak"), _("engines"), _("status")))]
     for r in results:
         if r.error:
-            rows.append((r.script.name, "-", "-", "-", "-", "FAILED"))
+            rows.append((r.script.name, "-", "-", "-", "-", tr(_("FAILED"))))
             continue
         minutes, seconds = divmod(r.duration_s, 60)
         rows.append((r.script.name, f"{int(minutes)}:{seconds:04.1f}", f"{r.loudness_lufs:.1f} LUFS",
                      f"{r.true_peak_db:.1f} dBTP", ",".join(r.engines) or "-",
-                     "up to date" if r.skipped else "built"))
+                     tr(_("up to date") if r.skipped else _("built"))))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows)

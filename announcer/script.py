@@ -22,11 +22,13 @@ import yaml
 from announcer.config import is_no_jingle, parse_days, parse_hhmm
 from announcer.errors import ScriptError
 from announcer.i18n import _
+from announcer.schedule.levels import Level, level_from_priority, parse_level
 
 FIELDS = {
     "title": _("the title read in tags and listings"),
     "intro": _("opening jingle file, or 'none'"),
     "outro": _("closing jingle file, or 'none'"),
+    "intro_voice": _("a recording in clips/ read before the text, e.g. chao-buoi-sang"),
     "repeat": _("how many times the text is read (1-10)"),
     "engine": _("speech engine: gtts or espeak"),
     "voice": _("a voice such as trung-nu, bac-nam, \"miền Nam, nữ\", or an engine's voice (vi-vn-x-south)"),
@@ -36,6 +38,7 @@ FIELDS = {
     "from": _("first day of the campaign, e.g. 17/6/2021"),
     "until": _("last day of the campaign, e.g. 24/6/2021"),
     "days": _("daily, weekdays or a list such as [mon, wed]"),
+    "level": _("thong-thuong, uu-tien or khan-cap (thông thường, ưu tiên, khẩn cấp)"),
     "priority": _("higher airs first within a slot (integer)"),
     "every": _("urgent repeat interval, e.g. 30m"),
     "between": _("window for 'every', e.g. \"06:00-20:00\""),
@@ -72,6 +75,8 @@ class Script:
     """Jingle path; None means the station default; '' means no jingle."""
     outro: str | None = None
     """Closing jingle, same convention as intro."""
+    intro_voice: str | None = None
+    """A clip name (announcer.clips) read before the text, each time it is read."""
     repeat: int = 1
     """How many times the text is read."""
     engine: str | None = None
@@ -96,8 +101,15 @@ class Script:
     """Urgent repeat interval in minutes."""
     between: tuple[str, str] | None = None
     """Window (HH:MM, HH:MM) for the urgent repeat."""
+    explicit_level: Level | None = None
+    """``level:`` as written; None when the script has none (see ``level``)."""
     lines: dict[str, int] = field(default_factory=dict)
     """Front matter key -> file line, for messages."""
+
+    @property
+    def level(self) -> Level:
+        """The broadcast level: ``level:``, else derived from ``priority`` (announcer.schedule.levels)."""
+        return self.explicit_level if self.explicit_level is not None else level_from_priority(self.priority)
 
     @property
     def stem(self) -> str:
@@ -378,6 +390,14 @@ def _fill_fields(script: Script, meta: dict[str, Any], path: Path, problems: lis
             value = scalar(key)
             if value is not None:
                 setattr(script, key, "" if is_no_jingle(value) else value)
+        value = scalar("intro_voice")
+        if value and not is_no_jingle(value):
+            from announcer.clips import name_problem
+
+            problem = name_problem(value)
+            if problem:
+                raise fail("intro_voice", problem)
+            script.intro_voice = value
 
     def repeat() -> None:
         value = scalar("repeat")
@@ -455,6 +475,14 @@ def _fill_fields(script: Script, meta: dict[str, Any], path: Path, problems: lis
                 raise fail("priority", _("{value} is not a whole number from -999999 to 999999", value=shown(value)))
             script.priority = int(value)
 
+    def level() -> None:
+        value = scalar("level")
+        if value is not None:
+            try:
+                script.explicit_level = parse_level(value)
+            except ValueError as exc:
+                raise fail("level", str(exc)) from None
+
     def every() -> None:
         value = scalar("every")
         if value:
@@ -476,7 +504,7 @@ def _fill_fields(script: Script, meta: dict[str, Any], path: Path, problems: lis
                 raise fail("between", _("'between' needs 'every', e.g. every: 30m"))
             script.between = (parts[0], parts[1])
 
-    for step in (title, jingles, repeat, engine, slots, times, dates, days, priority, every):
+    for step in (title, jingles, repeat, engine, slots, times, dates, days, priority, level, every):
         try:
             step()
         except ScriptError as exc:

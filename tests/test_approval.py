@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import unicodedata
 from datetime import UTC, datetime, timedelta
@@ -19,10 +20,11 @@ from announcer.approval import (
     listing,
 )
 from announcer.config import load_station
-from announcer.errors import ConfigError
+from announcer.errors import ConfigError, ScheduleError
 from announcer.schedule.check import run_checks
 from announcer.schedule.model import load_scripts
 from announcer.schedule.planner import build_plan, plan_to_text
+from announcer.schedule.runner import play_command
 from announcer.script import parse_script
 from tests.stations import run_cli
 from tests.test_schedule_fixtures import STATION, FakeClock, make_station, script_text, start_runner, utc
@@ -58,13 +60,15 @@ COVERED = [  # an edit of what an approval covers: the spoken text and when it a
     ("slots: [sang]", 'slots: [sang]\ntimes: ["11:00"]'),
     ("slots: [sang]", 'slots: [sang]\nevery: 30m\nbetween: "06:00-20:00"'),
     ("slots: [sang]", "slots: [sang]\nrepeat: 3"),
+    ("slots: [sang]", "slots: [sang]\nlevel: khan-cap"),
+    ("slots: [sang]", "slots: [sang]\npriority: 5"),  # a raised priority is ưu tiên
 ]
 NOT_COVERED = [  # how it sounds or is listed, not what is said or when
     ("title: Tiêm chủng sởi", "title: Tiêm chủng sởi đợt 2"),
     ("slots: [sang]", "slots: [sang]\nintro: none"),
     ("slots: [sang]", "slots: [sang]\nvoice: trung-nu"),
     ("slots: [sang]", "slots: [sang]\nspeed: 0.9"),
-    ("slots: [sang]", "slots: [sang]\npriority: 5"),
+    ("slots: [sang]", "slots: [sang]\npriority: -1"),  # still thông thường
 ]
 
 
@@ -81,10 +85,14 @@ def test_other_edits_keep_the_fingerprint(tmp_path: Path, old: str, new: str) ->
 
 
 def test_crlf_and_decomposed_diacritics_read_the_same(tmp_path: Path) -> None:
-    """A browser's textarea sends CRLF; an editor may save decomposed (NFD) diacritics."""
-    before = fingerprint(_script(tmp_path))
+    """A browser's textarea sends CRLF; an editor may save decomposed (NFD) diacritics. Saved and
+    parsed, or handed over as a Script straight from a form (the web), the fingerprint is the same."""
+    script = _script(tmp_path)
+    before = fingerprint(script)
     windows = unicodedata.normalize("NFD", NOTICE).replace("\n", "\r\n")
     assert fingerprint(_script(tmp_path, windows)) == before
+    from_form = dataclasses.replace(script, body=unicodedata.normalize("NFD", script.body).replace("\n", "\r\n"))
+    assert from_form.body != script.body and fingerprint(from_form) == before
 
 
 def test_fingerprint_is_sha256_hex(tmp_path: Path) -> None:
@@ -293,3 +301,45 @@ def test_cli_approve_says_when_the_station_does_not_require_it(tmp_path: Path,
     root = _station(tmp_path, STATION)
     code, out, err = run_cli(["--station", str(root), "approve", "tiem.md", "--by", "Bình"], capsys)
     assert code == 0 and "does not require approval" in out
+
+
+class _Recorder:
+    name = "recorder"
+
+    def __init__(self) -> None:
+        self.played: list[str] = []
+
+    def play(self, path: Path, duration_s: float | None, stop: object) -> bool:
+        self.played.append(path.name)
+        return True
+
+
+def test_play_now_refuses_a_script_waiting_for_approval(tmp_path: Path) -> None:
+    root = _station(tmp_path)
+    sink = _Recorder()
+    clock = FakeClock(utc("2021-06-20 01:00"))
+    with pytest.raises(ScheduleError) as info:
+        play_command(root, "scripts/tiem.md", None, clock=clock, renderer=lambda s, p: [], sink_obj=sink)
+    assert info.value.file == str(root / "scripts" / "tiem.md") and "waiting for approval" in info.value.message
+    assert sink.played == []
+    ApprovalBook(root / ".state").approve(parse_script(root / "scripts" / "tiem.md"), "Bình", NOW)
+    assert play_command(root, "scripts/tiem.md", None, clock=clock, renderer=lambda s, p: [], sink_obj=sink) == 0
+    assert sink.played == ["tiem.mp3"]
+
+
+def test_play_now_without_require_approval_plays_drafts(tmp_path: Path) -> None:
+    root = _station(tmp_path, STATION)
+    sink = _Recorder()
+    code = play_command(root, "scripts/tiem.md", None, clock=FakeClock(utc("2021-06-20 01:00")),
+                        renderer=lambda s, p: [], sink_obj=sink)
+    assert code == 0 and sink.played == ["tiem.mp3"]
+
+
+def test_approving_a_version_that_changed_since_it_was_shown_is_refused(tmp_path: Path) -> None:
+    book = ApprovalBook(tmp_path / ".state")
+    shown = fingerprint(_script(tmp_path))  # what the approver's page showed
+    edited = _edit(tmp_path, "36 tháng", "48 tháng")  # an editor saves meanwhile
+    with pytest.raises(ConfigError) as info:
+        book.approve(edited, "Trần Thị Bình", NOW, expected=shown)
+    assert info.value.file == str(edited.path) and book.status(edited) == DRAFT and book.history() == []
+    assert book.approve(edited, "Trần Thị Bình", NOW, expected=fingerprint(edited)).fingerprint == fingerprint(edited)

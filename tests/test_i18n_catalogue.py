@@ -34,6 +34,19 @@ def fields_of(text: str) -> set[str]:
     return {name for _lit, name, _spec, _conv in string.Formatter().parse(text) if name is not None}
 
 
+def marked_calls() -> list[tuple[str, str, set[str] | None]]:
+    """(where, msgid, keyword names given; None when **fields are passed) of every _() call."""
+    calls = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "_" and node.args:
+                names = {k.arg for k in node.keywords if k.arg is not None}
+                spread = any(k.arg is None for k in node.keywords)
+                calls.append((f"{path.relative_to(PACKAGE)}:{node.lineno}", node.args[0].value,  # type: ignore[attr-defined]
+                              None if spread else names))
+    return calls
+
+
 MSGIDS = marked_msgids()
 VI = catalogue("vi")
 
@@ -133,3 +146,10 @@ def test_a_broken_translation_falls_back_to_english_not_a_crash() -> None:
 
     tr = Translator("vi", {"x {a}": "y {b}"})
     assert tr(_("x {a}", a=1)) == "x 1"
+
+
+@pytest.mark.parametrize(("where", "msgid", "given"), marked_calls(), ids=lambda v: v if isinstance(v, str) else "")
+def test_every_call_fills_exactly_the_fields_of_its_msgid(where: str, msgid: str, given: set[str] | None) -> None:
+    """A field left out would raise KeyError while an error is being reported: the user would get a crash."""
+    if given is not None:
+        assert given == fields_of(msgid), f"{where}: _({msgid!r}) is given {sorted(given)}"

@@ -61,7 +61,7 @@ def test_language_must_be_vi_or_en(tmp_path: Path) -> None:
                       encoding="utf-8")
     with pytest.raises(ConfigError) as info:
         load_station(root)
-    assert info.value.line == 4 and "en, vi" in info.value.message
+    assert info.value.line == 8 and "en, vi" in info.value.message
 
 
 def test_vietnamese_station_gets_vietnamese_errors_with_file_and_line(tmp_path: Path,
@@ -192,3 +192,53 @@ def test_the_web_gets_the_same_words_from_an_error() -> None:
     assert translator("vi").error(exc) == ("station.toml:3: không có múi giờ 'Asia/Hanoi' — "
                                            'Hãy dùng tên múi giờ IANA, ví dụ "Asia/Ho_Chi_Minh"')
     assert str(exc) == translator("en").error(exc)
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])  # in this process, and in worker processes
+def test_build_failures_and_table_in_vietnamese(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                jobs: str) -> None:
+    root = _vi_station(tmp_path / "s")
+    (root / "scripts" / "thu.md").write_text("---\ntitle: Trống\nslots: [sang]\n---\n\n", encoding="utf-8")
+    (root / "scripts" / "hai.md").write_text("---\ntitle: Hai\nrepeat: 11\n---\nKính thưa.\n", encoding="utf-8")
+    code, out, err = run_cli(["--station", str(root), "build", "--jobs", jobs], capsys)
+    assert code == 1
+    assert out.splitlines()[0].split() == ["bản", "tin", "thời", "lượng", "độ", "lớn", "đỉnh", "bộ", "đọc",
+                                           "trạng", "thái"]
+    assert out.count("LỖI") == 2
+    assert f"Lỗi: {root / 'scripts' / 'thu.md'}:5: bản tin chưa có nội dung để đọc — Hãy viết" in err, err
+    assert (f"Lỗi: {root / 'scripts' / 'hai.md'}:3: repeat: '11' không phải số nguyên từ 1 đến 10 (chữ số 0-9)"
+            in err), err
+
+
+def test_lexicon_mistake_in_vietnamese_with_its_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = _vi_station(tmp_path / "s")
+    (root / "lexicon.tsv").write_text("# từ điển của đài\nUBND\tủy ban nhân dân\nHĐND hội đồng nhân dân\n",
+                                      encoding="utf-8")
+    code, out, err = run_cli(["--station", str(root), "check"], capsys)
+    assert code == 1
+    assert (f"Lỗi: {root / 'lexicon.tsv'}:3: dòng 3 của từ điển phải có dạng 'chữ viết<TAB>cách đọc' (hoặc "
+            "'chữ viết<TAB>cách đọc<TAB>engine=TÊN'), nhưng đang là 'HĐND hội đồng nhân dân' — Hãy ngăn cách chữ "
+            "viết và cách đọc bằng đúng một ký tự TAB") in out, out
+
+
+def test_play_of_a_missing_item_in_vietnamese(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = _vi_station(tmp_path / "s")
+    code, out, err = run_cli(["--station", str(root), "play", "scripts/khong-co.md", "--sink", "file:" +
+                              str(tmp_path / "ra")], capsys)
+    assert code != 0 and err.startswith("Lỗi: ") and "không tìm thấy" in err, err
+
+
+@pytest.mark.parametrize(("name", "content", "expected"), [
+    ("cu.doc", b"\xd0\xcf\x11\xe0old word", "không đọc được tệp Word .doc kiểu cũ — Hãy mở bằng Word hoặc LibreOffice"),
+    ("hong.docx", b"PK\x03\x04 not really a zip", "tệp .docx này không phải tệp Word (không phải tệp nén zip)"),
+    ("anh.png", b"\x89PNG\r\n", "không hỗ trợ định dạng thông báo '.png' — Hãy lưu thông báo thành .docx hoặc .txt"),
+])
+def test_import_refusals_in_vietnamese(tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str,
+                                       content: bytes, expected: str) -> None:
+    root = _vi_station(tmp_path / "s")
+    source = tmp_path / name
+    source.write_bytes(content)
+    before = sorted(p.name for p in (root / "scripts").iterdir())
+    code, out, err = run_cli(["--station", str(root), "import", str(source)], capsys)
+    assert code == 3 and err.startswith(f"Lỗi: {source}: {expected}"), err
+    assert sorted(p.name for p in (root / "scripts").iterdir()) == before

@@ -142,7 +142,7 @@ WEB = Path(web_app.__file__).parent
 KEYED = {
     "status": ("played", "late", "missed", "failed", "cut", "started", "upcoming", "no-record"),
     "render": ("missing", "stale", "fallback"),
-    "level": ("thuong", "uu-tien", "khan-cap"),
+    "level": ("thong-thuong", "uu-tien", "khan-cap"),
     "job": ("preparing", "handed", "playing", "done", "cut", "failed"),
     "day": ("mon", "tue", "wed", "thu", "fri", "sat", "sun"),
 }

@@ -240,14 +240,27 @@ def _check_engines(station: Station, scripts: list[Script], source: str) -> list
     return problems
 
 
+def _check_clips(station: Station, scripts: list[Script]) -> list[Problem]:
+    """Every [clip: ...] and intro_voice: a plain name, in clips/, not hours long."""
+    from announcer.clips import clip_problems
+
+    return [Problem.from_error(exc) for script in scripts for exc in clip_problems(station, script)]
+
+
 def _check_lexicon(station: Station) -> list[Problem]:
     from announcer.textnorm import load_lexicon
 
     try:
-        load_lexicon(station.lexicon_path)
+        lexicon = load_lexicon(station.lexicon_path)
     except ConfigError as exc:
         return [Problem.from_error(exc)]
-    return []
+    from announcer.engines import ENGINES
+    from announcer.textnorm import normalize
+    from announcer.textnorm.engine_forms import form_problems, load_engine_forms
+
+    forms = load_engine_forms(station.lexicon_path)
+    read = {f.written: normalize(f.written, dialect=station.dialect, lexicon=lexicon) for f in forms}
+    return [Problem.from_error(exc) for exc in form_problems(forms, station.lexicon_path, ENGINES, read)]
 
 
 def _check_lengths(station: Station, scripts: list[Script]) -> list[Problem]:
@@ -350,6 +363,23 @@ def _check_approvals(station: Station, scripts: list[Script]) -> list[Problem]:
     return [Problem.from_error(waiting_message(station, script), WARNING) for script in waiting]
 
 
+def _check_relays(station: Station, scripts: list[Script], source: str) -> list[Problem]:
+    """Missing fallbacks, windows over slots or own times, relays at once (announcer.schedule.relay)."""
+    from announcer.schedule.relay import relay_problems
+
+    if not station.relays:
+        return []
+    keys = KeyLines(source) if source else None
+    own = [(t, s.days, f"{s.path.name} (own time)") for s in scripts for t in s.times]
+    out = []
+    for problem in relay_problems(station, own):
+        index = station.relays.index(problem.relay)
+        line = keys.lines.get(f"relay.{index}.{problem.key}") if keys is not None and problem.key else None
+        out.append(Problem(problem.severity, str(station.config_path), line or problem.relay.line,
+                           problem.message, problem.hint))
+    return out
+
+
 def run_checks(
     root: Path,
     today: date | None = None,
@@ -374,11 +404,13 @@ def run_checks(
         else:
             scripts.append(parse_script(path, max_bytes))
     problems.extend(_check_jingles(usable, scripts, source))
+    problems.extend(_check_clips(usable, scripts))
     problems.extend(_check_engines(usable, scripts, source))
     problems.extend(_check_lexicon(usable))
     problems.extend(_check_lengths(usable, scripts))
     if station is not None:
         problems.extend(_check_schedule(usable, scripts, declared, today))
+        problems.extend(_check_relays(usable, scripts, source))
         problems.extend(_check_renders(usable, scripts, today, status_fn))
         problems.extend(_check_approvals(usable, scripts))
     return problems

@@ -19,12 +19,15 @@ from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
+from announcer.approval import require_approved
 from announcer.config import Station
 from announcer.errors import ConfigError, ScheduleError, ScriptError
+from announcer.i18n import _
 from announcer.schedule import renders
 from announcer.schedule.asrun import iso
 from announcer.schedule.clock import Clock, clock_from_env
 from announcer.schedule.inbox import Inbox, PlayRequest
+from announcer.schedule.levels import Level, parse_level
 from announcer.schedule.model import Item, Occurrence
 from announcer.schedule.player import Airing, Job, Player
 from announcer.schedule.runlock import run_lock_holder
@@ -102,7 +105,11 @@ class Handover:
         script = None
         if request.script is not None:
             script = Script(path=self.root / request.script, title=request.title, body="")
-        item = Item("script" if script else "file", self.root / request.file, script, request.title)
+        try:
+            level = parse_level(request.level) if request.level else Level.THONG_THUONG
+        except ValueError:
+            level = Level.THONG_THUONG
+        item = Item("script" if script else "file", self.root / request.file, script, request.title, level=level)
         at = request.requested.astimezone(station.tz)
         return RequestOccurrence(at, None, PLAY_SOURCE, [item], request=request.ident), item
 
@@ -118,9 +125,9 @@ def _resolve_target(station: Station, target: Path) -> Path:
         if candidate.is_file():
             return candidate
     raise ScheduleError(
-        "script or audio file not found",
+        _("script or audio file not found"),
         file=target,
-        hint="name a script (scripts/x.md) or an audio file (audio_out/x.mp3)",
+        hint=_("name a script (scripts/x.md) or an audio file (audio_out/x.mp3)"),
     )
 
 
@@ -135,6 +142,8 @@ class _PlayItem:
     is_script: bool
     error: str | None
     """A rebuild that failed (the last good render plays)."""
+    level: Level = Level.THONG_THUONG
+    """The script's level (``--level`` overrides it)."""
 
 
 def _station_for_play(root: Path) -> Station:
@@ -159,6 +168,7 @@ def _prepare_play(station: Station, target: Path, renderer: renders.Renderer) ->
         script = parse_script(path)
     except ScriptError as exc:
         log.error("%s — playing its existing render", exc)
+    require_approved(station, script, path)
     if script is not None and renders.render_status(station, script) != renders.FRESH:
         try:
             results = list(renderer(station, [path]) or [])
@@ -169,7 +179,7 @@ def _prepare_play(station: Station, target: Path, renderer: renders.Renderer) ->
             error = f"rebuild failed, played the last good render: {exc}"
     stem_script = script or Script(path=path, title=path.stem, body="")
     audio = renders.render_file(station, stem_script)
-    return _PlayItem(path, audio, renders.render_title(station, stem_script), True, error)
+    return _PlayItem(path, audio, renders.render_title(station, stem_script), True, error, stem_script.level)
 
 
 def _station_rel(root: Path, path: Path) -> str:
@@ -187,14 +197,15 @@ def _hand_off(station: Station, store: PlayerStore, item: _PlayItem, clock: Cloc
         title=item.title,
         requested=clock(),
         error=item.error,
+        level=item.level.slug,
     )
     try:
         ident = Inbox(store).put(request)
     except (OSError, sqlite3.Error) as exc:
         raise ScheduleError(
-            f"cannot hand the item over to the running player: {exc}",
+            _("cannot hand the item over to the running player: {reason}", reason=str(exc)),
             file=store.path,
-            hint="check that the station folder is writable and the disk is not full",
+            hint=_("check that the station folder is writable and the disk is not full"),
         ) from None
     log.info("play request %s", ident)
     return ident
@@ -211,6 +222,7 @@ def play_command(
     sink_obj: Sink | None = None,
     report: Callable[[str], None] = log.warning,
     handed: Callable[[str], None] | None = None,
+    level: Level | None = None,
 ) -> int:
     """Play a script's render (rebuilding it first when stale) or an audio file, now.
 
@@ -223,12 +235,15 @@ def play_command(
     root = Path(station_dir)
     station = _station_for_play(root)
     item = _prepare_play(station, Path(target), renderer)
+    if level is not None:
+        item.level = level
     store = PlayerStore(station.state_dir, legacy_asrun=station.asrun_path)
     record = _play_record(station, item, clock())
     if not item.audio.is_file():
         record["error"] = item.error or "no render; run announcer build"
         store.finish(_play_key(), record)
-        raise ScheduleError(f"{item.audio} does not exist", file=item.audio, hint=f"run: announcer build {item.path}")
+        raise ScheduleError(_("{path} does not exist", path=item.audio), file=item.audio,
+                            hint=_("run: announcer build {name}", name=item.path))
     holder = run_lock_holder(station.state_dir)
     if holder is not None:
         ident = _hand_off(station, store, item, clock)

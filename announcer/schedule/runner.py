@@ -31,11 +31,13 @@ from typing import Any
 from announcer.approval import APPROVALS_FILE, approved_only, book_for, fingerprint
 from announcer.config import STATION_FILE, Station
 from announcer.errors import AnnouncerError, ConfigError, ScheduleError, ScriptError
+from announcer.i18n import _
 from announcer.schedule import renders
 from announcer.schedule.clock import Clock, Monotonic, Periodic, clock_from_env, utc_now
 from announcer.schedule.handover import HANDED_OFF, PLAY_SOURCE, Handover, minutes, play_command
 from announcer.schedule.model import Schedule, load_scripts, parse_script_safely
 from announcer.schedule.player import Airing, Job, Player
+from announcer.schedule.relay import RelayScheduler
 from announcer.schedule.render_ahead import RENDER_LEAD, RenderAhead, RenderWorker
 from announcer.schedule.runlock import RunLock
 from announcer.schedule.signals import Signals
@@ -116,6 +118,7 @@ class Runner:
             status_fn=status_fn,
         )
         self.handover = Handover(self.root, self.store, self.airing, clock)
+        self.relays = RelayScheduler(self.store, clock, self._get_sink)
         self.last_error: AnnouncerError | None = None
         self._mtimes: dict[Path, tuple[int, int]] = {}
         self._last_tick: datetime | None = None
@@ -146,10 +149,10 @@ class Runner:
             station, error = load_station_or_last_valid(self.root)
         except ConfigError as exc:
             raise ScheduleError(
-                f"cannot start: {exc.message}",
+                _("cannot start: {problem}", problem=exc.message),
                 file=exc.file,
                 line=exc.line,
-                hint=exc.hint or "fix station.toml (announcer check lists every problem)",
+                hint=exc.hint or _("fix station.toml (announcer check lists every problem)"),
             ) from None
         if error is not None:
             log.error("%s — playing the last valid schedule until it is fixed", error)
@@ -313,6 +316,7 @@ class Runner:
         self.player = Player(self._sink, self.airing.play)
         self.player.start()
         self.take_requests(at_start=True)
+        self.take_relays()
         self.render_worker.start()
         self.render_ahead(now, horizon=timedelta(days=1))
         log.warning(
@@ -409,6 +413,14 @@ class Runner:
             return
         self.handover.take(self.station, self.player, at_start=at_start)
 
+    def take_relays(self) -> None:
+        """Queue each relay window as it opens (``relay``); one joined late (a restart) airs the rest."""
+        if self.station is None or self.player is None:
+            return
+        for session in self.relays.sessions(self.station):
+            occ, item = session.occurrence()
+            self.player.submit([Job(occ, item, "played", relay=session)], urgent=True)
+
     def seconds_to_next_fire(self, now: datetime | None = None) -> float | None:
         if self.schedule is None:
             return None
@@ -433,6 +445,7 @@ class Runner:
         jobs = Periodic(self.monotonic)
         jobs.every(1, guarded(self.tick, "tick"))
         jobs.every(1, guarded(self.take_requests, "play-requests"))
+        jobs.every(1, guarded(self.take_relays, "relays"))
         jobs.every(2, guarded(self.reload_if_changed, "reload"))
         jobs.every(5, guarded(self.store.flush, "record-retry"))
         jobs.every(max(1.0, 60 / self.rate), guarded(self.render_ahead, "render-ahead"))
@@ -465,6 +478,7 @@ class Runner:
     def stop(self) -> None:
         if self.player is not None:
             self.player.stop()
+        self.relays.stop()
         self.render_worker.stop()
         self.store.flush()
         self.store.close()
