@@ -93,6 +93,7 @@ class StationView:
         self._lock = threading.Lock()
         self._cache: dict[str, tuple[Any, Any]] = {}
         self._durations: dict[Path, tuple[Any, float | None]] = {}
+        self._fragments: dict[Any, tuple[Any, Any]] = {}
 
     def _cached(self, name: str, signature: Any, compute: Callable[[], Any]) -> Any:
         found = self._cache.get(name)
@@ -125,6 +126,17 @@ class StationView:
             return build_plan(station, scripts.values(), first, days, errors, duration_fn=self.duration)
 
         return self._cached(f"plan:{first}:{days}", signature, make)
+
+    def fragment(self, key: Any, plan: Any) -> Any:
+        """A piece of page made from ``plan`` (the very object), while the plan is current."""
+        found = self._fragments.get(key)
+        return found[1] if found is not None and found[0] is plan else None
+
+    def keep_fragment(self, key: Any, plan: Any, value: Any) -> None:
+        with self._lock:
+            if len(self._fragments) > 64:
+                self._fragments.clear()
+            self._fragments[key] = (plan, value)
 
     def script_by_name(self, station: Station, name: str) -> Script | None:
         """A script of the station by its file name (``x.md`` or ``x``); never a path."""
