@@ -88,7 +88,8 @@ def make_station(root: Path, scripts: int, days: int, today: date, seed: int = 1
     for n in range(scripts):
         name = f"thong-bao-{n:03d}"
         slots = rng.sample([s for s, _ in SLOTS], rng.randint(0, 2))
-        front = [f"title: Thông báo số {n + 1}: {rng.choice(PHRASES)[:50]}"]
+        topic = _text(rng, 1)[:50].rstrip(" ,.").replace('"', "")
+        front = [f'title: "Thông báo số {n + 1}: {topic}"']
         if slots:
             front.append(f"slots: [{', '.join(slots)}]")
         if not slots or rng.random() < 0.15:
@@ -211,7 +212,7 @@ def pages(console: Console, today: date, station: Path) -> list[tuple[str, str, 
         ("CSV of a day /log.csv", "GET", f"/log.csv?date={middle.isoformat()}", {}),
         ("phát ngay form /play", "GET", "/play", {}),
     ]
-    first = sorted(p.name for p in (station / "scripts").glob("*.md"))[0]
+    first = sorted(p.stem for p in (station / "scripts").glob("*.md"))[0]
     if console.exists("/scripts"):
         out.append(("script list /scripts", "GET", "/scripts", {}))
         out.append(("editor /scripts/<name>", "GET", f"/scripts/{first}", {}))

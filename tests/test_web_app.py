@@ -142,7 +142,7 @@ WEB = Path(web_app.__file__).parent
 KEYED = {
     "status": ("played", "late", "missed", "failed", "cut", "started", "upcoming", "no-record"),
     "render": ("missing", "stale", "fallback"),
-    "level": ("thuong", "uu-tien", "khan-cap"),
+    "level": ("thong-thuong", "uu-tien", "khan-cap"),
     "job": ("preparing", "handed", "playing", "done", "cut", "failed"),
     "day": ("mon", "tue", "wed", "thu", "fri", "sat", "sun"),
 }
@@ -202,3 +202,34 @@ def test_a_page_module_may_add_its_vietnamese_words(tmp_path, monkeypatch):
     assert text.tr("Probe words", "en") == "Probe words"
     monkeypatch.setitem(text.VI, "Today", "Ngày này")
     assert text.tr("Today", "vi") == "Hôm nay"  # the console's catalogue wins
+
+
+def test_a_live_console_on_loopback_serves_the_first_run_page_and_the_style_sheet(tmp_path, monkeypatch):
+    """announcer serve's server (waitress) for real, on 127.0.0.1, through the CLI command's code."""
+    import threading
+    import urllib.request
+
+    from waitress import create_server
+
+    monkeypatch.delenv("ANNOUNCER_LANG")
+    root = make_station(tmp_path / "st")
+    servers = []
+
+    def serve(app, **options):
+        server = create_server(app, host=options["host"], port=0, threads=options["threads"])
+        servers.append(server)
+        threading.Thread(target=server.run, daemon=True).start()
+
+    said = []
+    serve_command(root, None, None, said.append, serve=serve)
+    server = servers[0]
+    try:
+        base = f"http://127.0.0.1:{server.effective_port}"
+        with urllib.request.urlopen(base + "/") as answer:  # redirected to the first-run page
+            page = answer.read().decode("utf-8")
+            assert answer.url.endswith("/first-run")
+        assert "Lần đầu sử dụng: tạo tài khoản quản trị" in page
+        with urllib.request.urlopen(base + "/static/console.css") as answer:
+            assert answer.headers["Content-Type"].startswith("text/css")
+    finally:
+        server.close()

@@ -48,12 +48,12 @@ def test_todays_rundown_shows_each_item_with_what_the_player_recorded(built, tmp
     app, _clock = make_console(tmp_path, users={"lan": "bien-tap"}, station=root)  # 08:00 in Hà Nội
     page = _page(app)
     assert "Hôm nay, 15/12/2026" in page
-    rows = [r for r in re.findall(r"<tr>(.*?)</tr>", page, flags=re.S) if "tiem-chung.md" in r]
+    rows = [r for r in re.findall(r"<tr>(.*?)</tr>", page, flags=re.S) if "/scripts/tiem-chung\"" in r]
     assert len(rows) == 2  # sáng and chiều
     assert "Đã phát" in rows[0] and "06:00:00" in rows[0]
     assert "Chưa đến giờ" in rows[1]
     assert "Chưa đến giờ" in _row(page, "Thông báo tạm dừng cấp nước")  # own time 09:30
-    assert 'href="/scripts/tiem-chung.md"' in page
+    assert 'href="/scripts/tiem-chung"' in page
 
 
 def test_an_item_past_its_time_without_a_record_says_so(built, tmp_path):
@@ -116,7 +116,7 @@ def test_missing_and_stale_renders_are_warnings_that_link_the_script(tmp_path):
     root = slotted_station(tmp_path)  # nothing rendered
     app, _ = make_console(tmp_path, users={"lan": "bien-tap"}, station=root)
     page = _page(app)
-    assert re.search(r'<a href="/scripts/tiem-chung.md">tiem-chung.md: chưa có bản thu.</a>', page)
+    assert re.search(r'<a href="/scripts/tiem-chung">tiem-chung.md: chưa có bản thu.</a>', page)
     assert "(chưa có bản thu)" in _row(page, "Thông báo tạm dừng cấp nước")
 
 

@@ -72,7 +72,7 @@ def test_nothing_airs_before_the_confirmation(built, tmp_path):
 
 def test_confirmed_it_plays_here_when_no_player_runs_and_the_page_says_when(built, tmp_path):
     rig = Rig(built, tmp_path)
-    answer = rig.post("/play/start", kind="script", script="tiem-chung.md", level="thuong")
+    answer = rig.post("/play/start", kind="script", script="tiem-chung.md", level="thong-thuong")
     assert answer.status_code == 302
     rig.desk.wait()
     page = rig.client.get(answer.headers["Location"]).get_data(as_text=True)
@@ -83,7 +83,7 @@ def test_confirmed_it_plays_here_when_no_player_runs_and_the_page_says_when(buil
     assert (rec["source"], rec["status"], rec["script"]) == ("play", "played", "scripts/tiem-chung.md")
     entry = rig.app.extensions["announcer"].audit.entries()[0]
     assert (entry["user"], entry["action"], entry["target"], entry["level"]) == (
-        "lan", "broadcast-now", "tiem-chung.md", "thuong")
+        "lan", "broadcast-now", "tiem-chung.md", "thong-thuong")
 
 
 def test_with_a_running_player_it_is_handed_over_and_the_page_follows_it(built, tmp_path):
@@ -99,6 +99,7 @@ def test_with_a_running_player_it_is_handed_over_and_the_page_follows_it(built, 
         store.open()
         ((ident, request),) = store.requests()
         assert request["script"] == "scripts/cap-nuoc.md" and request["file"] == "audio_out/cap-nuoc.mp3"
+        assert request["level"] == "khan-cap"  # the level chosen on the page goes with the hand-over
         # the player takes it, as Handover and Airing do: a record under the request's key
         key = f"2026-12-15T08:00|play:{ident}|cap-nuoc"
         store.start(key, {"scheduled": "2026-12-15T08:00:00+07:00", "started": "2026-12-15T08:00:04.000+07:00",
@@ -132,7 +133,7 @@ def test_an_urgent_item_stops_the_one_playing_here(built, tmp_path):
         return stop.wait(20)
 
     rig = Rig(built, tmp_path, wait=wait)
-    first = rig.post("/play/start", kind="script", script="tiem-chung.md", level="thuong")
+    first = rig.post("/play/start", kind="script", script="tiem-chung.md", level="thong-thuong")
     assert started.wait(20)
     rig.waits = lambda stop, seconds: False
     second = rig.post("/play/start", kind="script", script="cap-nuoc.md", level="khan-cap")
@@ -144,12 +145,12 @@ def test_an_urgent_item_stops_the_one_playing_here(built, tmp_path):
 
 
 @pytest.mark.parametrize(("form", "words"), [
-    ({"kind": "script", "script": "", "level": "thuong"}, "Hãy chọn một bản tin trong danh sách."),
-    ({"kind": "script", "script": "../station.toml", "level": "thuong"}, "Hãy chọn một bản tin trong danh sách."),
-    ({"kind": "script", "script": "/etc/passwd", "level": "thuong"}, "Hãy chọn một bản tin trong danh sách."),
+    ({"kind": "script", "script": "", "level": "thong-thuong"}, "Hãy chọn một bản tin trong danh sách."),
+    ({"kind": "script", "script": "../station.toml", "level": "thong-thuong"}, "Hãy chọn một bản tin trong danh sách."),
+    ({"kind": "script", "script": "/etc/passwd", "level": "thong-thuong"}, "Hãy chọn một bản tin trong danh sách."),
     ({"kind": "script", "script": "tiem-chung.md", "level": "rat-gap"}, "Hãy chọn mức độ."),
-    ({"kind": "text", "text": "   ", "level": "thuong"}, "Hãy nhập nội dung cần đọc."),
-    ({"kind": "text", "text": "Kính thưa bà con. " * 80, "level": "thuong"}, "chỉ đọc được tối đa 1000 ký tự"),
+    ({"kind": "text", "text": "   ", "level": "thong-thuong"}, "Hãy nhập nội dung cần đọc."),
+    ({"kind": "text", "text": "Kính thưa bà con. " * 80, "level": "thong-thuong"}, "chỉ đọc được tối đa 1000 ký tự"),
 ])
 def test_a_bad_choice_is_refused_in_vietnamese_and_nothing_airs(built, tmp_path, form, words):
     rig = Rig(built, tmp_path)
@@ -163,7 +164,7 @@ def test_a_bad_choice_is_refused_in_vietnamese_and_nothing_airs(built, tmp_path,
 
 def test_start_without_the_csrf_token_is_refused(built, tmp_path):
     rig = Rig(built, tmp_path)
-    answer = rig.client.post("/play/start", data={"kind": "script", "script": "tiem-chung.md", "level": "thuong"})
+    answer = rig.client.post("/play/start", data={"kind": "script", "script": "tiem-chung.md", "level": "thong-thuong"})
     assert answer.status_code == 400
     rig.desk.wait()
     assert rig.played() == []
@@ -177,7 +178,7 @@ def test_an_unknown_job_is_not_found(built, tmp_path):
 
 def test_a_typed_text_with_html_is_shown_as_text(built, tmp_path):
     rig = Rig(built, tmp_path)
-    page = rig.post("/play", kind="text", text="<script>alert(1)</script> Họp tổ", level="thuong")
+    page = rig.post("/play", kind="text", text="<script>alert(1)</script> Họp tổ", level="thong-thuong")
     body = page.get_data(as_text=True)
     assert "<script>alert(1)" not in body and "&lt;script&gt;alert(1)&lt;/script&gt; Họp tổ" in body
 
@@ -187,9 +188,9 @@ def test_an_unapproved_script_cannot_air_when_approval_is_required(built, tmp_pa
     rig = Rig(built, tmp_path)
     config = rig.root / "station.toml"
     config.write_text("require_approval = true\n" + config.read_text(encoding="utf-8"), encoding="utf-8")
-    answer = rig.post("/play/start", kind="script", script="tiem-chung.md", level="thuong")
+    answer = rig.post("/play/start", kind="script", script="tiem-chung.md", level="thong-thuong")
     assert answer.status_code == 400 and "chưa được phê duyệt" in answer.get_data(as_text=True)
-    typed = rig.post("/play/start", kind="text", text="Kính thưa bà con.", level="thuong")
+    typed = rig.post("/play/start", kind="text", text="Kính thưa bà con.", level="thong-thuong")
     assert typed.status_code == 400 and "cần người có quyền phê duyệt" in typed.get_data(as_text=True)
     rig.desk.wait()
     assert rig.played() == []
@@ -199,7 +200,7 @@ def test_job_pages_reload_while_the_item_is_being_prepared(built, tmp_path):
     rig = Rig(built, tmp_path)
     gate = threading.Event()
     rig.desk.say = lambda station, text, output: gate.wait(20) and None
-    answer = rig.post("/play/start", kind="text", text="Kính thưa bà con.", level="thuong")
+    answer = rig.post("/play/start", kind="text", text="Kính thưa bà con.", level="thong-thuong")
     page = rig.client.get(answer.headers["Location"]).get_data(as_text=True)
     assert "Đang chuẩn bị bản thu…" in page and 'http-equiv="refresh"' in page
     gate.set()

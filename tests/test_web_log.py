@@ -43,7 +43,7 @@ def test_the_log_of_a_day_lists_what_aired_with_its_status(station, tmp_path):
     assert "06:00" in rows[0] and "Đã phát" in rows[0] and "Buổi sang" in rows[0]
     assert "Bị lỡ" in rows[1] and "missed by 20 min" in rows[1]
     assert "Phát muộn" in rows[2]
-    assert 'href="/scripts/tiem-chung.md"' in rows[0]
+    assert 'href="/scripts/tiem-chung"' in rows[0]
 
 
 def test_the_log_defaults_to_today_and_links_the_days_around(station, tmp_path):

@@ -42,8 +42,8 @@ def test_the_week_grid_has_days_across_and_times_down(built, tmp_path):
     rows = sorted({head for head, _ in cells})
     assert rows == ["06:00 Buổi sang", "09:30 Giờ riêng", "17:00 Buổi chieu"]
     for day in range(7):
-        assert 'href="/scripts/tiem-chung.md"' in cells[("06:00 Buổi sang", day)]
-        assert 'href="/scripts/cap-nuoc.md"' in cells[("09:30 Giờ riêng", day)]
+        assert 'href="/scripts/tiem-chung"' in cells[("06:00 Buổi sang", day)]
+        assert 'href="/scripts/cap-nuoc"' in cells[("09:30 Giờ riêng", day)]
 
 
 def test_each_item_shows_its_length_and_each_block_its_end_and_the_gap_after(built, tmp_path):
@@ -66,7 +66,7 @@ def test_a_script_with_dates_airs_only_on_those_days(built, tmp_path):
                     encoding="utf-8")
     app, _ = make_console(tmp_path, users={"lan": "bien-tap"}, station=root)
     cells = _cells(_client(app).get("/schedule").get_data(as_text=True))
-    aired = [day for day in range(7) if "cap-nuoc.md" in cells.get(("09:30 Giờ riêng", day), "")]
+    aired = [day for day in range(7) if "/scripts/cap-nuoc\"" in cells.get(("09:30 Giờ riêng", day), "")]
     assert aired == [2, 3]  # Wednesday and Thursday
 
 
@@ -110,3 +110,36 @@ def test_an_empty_week_says_so(tmp_path):
     root = slotted_station(tmp_path, scripts={})
     app, _ = make_console(tmp_path, users={"lan": "bien-tap"}, station=root)
     assert "Tuần này không có lịch phát." in _client(app).get("/schedule").get_data(as_text=True)
+
+
+def test_the_grid_follows_an_edit_made_while_the_console_runs(built, tmp_path):
+    import shutil
+
+    root = tmp_path / "station"
+    shutil.copytree(built, root)
+    app, _ = make_console(tmp_path, users={"lan": "bien-tap"}, station=root)
+    client = _client(app)
+    assert ("09:30 Giờ riêng", 0) in _cells(client.get("/schedule").get_data(as_text=True))
+    path = root / "scripts" / "cap-nuoc.md"
+    path.write_text(path.read_text(encoding="utf-8").replace('"09:30"', '"10:45"'), encoding="utf-8")
+    cells = _cells(client.get("/schedule").get_data(as_text=True))
+    assert ("10:45 Giờ riêng", 0) in cells and ("09:30 Giờ riêng", 0) not in cells
+    def length(cell):
+        return re.search(r'<span class="muted">(\d+:\d\d)</span>', cell).group(1)
+
+    sang = _cells(client.get("/schedule").get_data(as_text=True))[("06:00 Buổi sang", 0)]
+    before = length(cells[("10:45 Giờ riêng", 0)])
+    assert before != length(sang)
+    for suffix in (".mp3", ".json"):  # a new render (its length is read from its manifest)
+        shutil.copyfile(root / "audio_out" / f"tiem-chung{suffix}", root / "audio_out" / f"cap-nuoc{suffix}")
+    cell = _cells(client.get("/schedule").get_data(as_text=True))[("10:45 Giờ riêng", 0)]
+    assert length(cell) == length(sang)
+    import json
+
+    manifest = root / "audio_out" / "cap-nuoc.json"  # a manifest rewritten alone (tags redone) counts too
+    manifest.write_text(json.dumps({**json.loads(manifest.read_text(encoding="utf-8")), "duration_s": 125.0}),
+                        encoding="utf-8")
+    assert length(_cells(client.get("/schedule").get_data(as_text=True))[("10:45 Giờ riêng", 0)]) == "2:05"
+    (root / "audio_out" / "cap-nuoc.mp3").unlink()  # and a render that is gone
+    cell = _cells(client.get("/schedule").get_data(as_text=True))[("10:45 Giờ riêng", 0)]
+    assert "(chưa có bản thu)" in cell

@@ -222,7 +222,7 @@ def play_command(
     sink_obj: Sink | None = None,
     report: Callable[[str], None] = log.warning,
     handed: Callable[[str], None] | None = None,
-    level: Level | str | None = None,
+    level: Level | None = None,
 ) -> int:
     """Play a script's render (rebuilding it first when stale) or an audio file, now.
 
@@ -235,8 +235,8 @@ def play_command(
     root = Path(station_dir)
     station = _station_for_play(root)
     item = _prepare_play(station, Path(target), renderer)
-    if level is not None:  # the console's Phát ngay names it ("khan-cap"), the CLI passes a Level
-        item.level = parse_level(level) if isinstance(level, str) else level
+    if level is not None:
+        item.level = level
     store = PlayerStore(station.state_dir, legacy_asrun=station.asrun_path)
     record = _play_record(station, item, clock())
     if not item.audio.is_file():

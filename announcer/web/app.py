@@ -216,6 +216,7 @@ def _install_frame(app: Flask) -> None:
     app.jinja_env.filters["hhmmss"] = lambda moment: _local(console, moment, "%H:%M:%S")
     app.jinja_env.filters["when"] = lambda moment: _local(console, moment, "%H:%M %d/%m/%Y")
     app.jinja_env.filters["mmss"] = mmss
+    app.jinja_env.filters["script_url"] = script_url
     app.jinja_env.filters["hours"] = lambda seconds: _hours(console, seconds)
     app.jinja_env.filters["ddmmyyyy"] = lambda day: day.strftime("%d/%m/%Y") if day else ""
 
@@ -227,6 +228,15 @@ def _install_frame(app: Flask) -> None:
     @app.errorhandler(404)
     def not_found(_exc: Exception) -> tuple[str, int]:
         return security.error_page(tr("Page not found.", console.language), None, 404)
+
+
+def script_url(name: str) -> str:
+    """The script page of ``x.md`` / ``scripts/x.md`` / ``x``: /scripts/x (the script pages take the name)."""
+    from urllib.parse import quote
+
+    stem = str(name).replace("\\", "/").rsplit("/", 1)[-1]
+    stem = stem[:-3] if stem.lower().endswith(".md") else stem
+    return "/scripts/" + quote(stem, safe="")
 
 
 def mmss(seconds: float | None) -> str:

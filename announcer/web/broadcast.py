@@ -27,7 +27,7 @@ def _choices(c: Any, station: Any) -> list[Choice]:
 
 def _form(c: Any, station: Any, errors: dict[str, str], status: int = 200) -> Any:
     form = {"script": request.form.get("script", ""), "text": request.form.get("text", ""),
-            "level": request.form.get("level", "thuong"), "kind": request.form.get("kind", "script")}
+            "level": request.form.get("level", "thong-thuong"), "kind": request.form.get("kind", "script")}
     return render_template("broadcast.html", choices=_choices(c, station), form=form, errors=errors,
                            levels=LEVELS, max_text=MAX_TEXT), status
 

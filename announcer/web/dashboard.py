@@ -8,6 +8,7 @@ from typing import Any
 from flask import Blueprint, render_template
 
 from announcer.schedule.check import ERROR
+from announcer.web.app import script_url
 from announcer.web.rundown import build_rundown, missing_jingles, render_problems
 from announcer.web.security import console, tr
 from announcer.web.text import N_, error_text, problem_text
@@ -46,7 +47,7 @@ def today() -> Any:
                                    when=_when(c, player.last_sign))))
     for name, status in sorted(render_problems(rundown).items()):
         msgid = N_("{name}: no recording yet.") if status == "missing" else N_("{name}: the recording is out of date.")
-        warnings.append(Warning(tr(msgid, name=name), f"/scripts/{name}"))
+        warnings.append(Warning(tr(msgid, name=name), script_url(name)))
     for title in missing_jingles(rundown):
         warnings.append(Warning(tr("Jingle file not found: {name}.", name=title)))
     for block in rundown.blocks:
@@ -55,7 +56,7 @@ def today() -> Any:
                                        at=_hhmm(c, block.at), seconds=int(block.overrun.total_seconds()))))
     for script in rundown.waiting or []:
         warnings.append(Warning(tr("{name} is waiting for approval.", name=script.path.name),
-                                f"/scripts/{script.path.name}"))
+                                script_url(script.path.name)))
     errors = [p for p in c.view.problems(station) if p.severity == ERROR]
     for problem in errors[:20]:
         warnings.append(Warning(tr("Check: {problem}", problem=problem_text(problem, c.language, c.root))))

@@ -13,7 +13,6 @@ fields (under ``_lock``). ``jobs`` keeps the last ``KEEP`` jobs.
 
 from __future__ import annotations
 
-import inspect
 import logging
 import threading
 import uuid
@@ -26,12 +25,13 @@ from typing import Any
 
 from announcer.config import Station
 from announcer.errors import AnnouncerError
+from announcer.schedule.levels import parse_level
 from announcer.schedule.sinks import Sink, parse_sink
 
 log = logging.getLogger(__name__)
 
-LEVELS = ("thuong", "uu-tien", "khan-cap")
-"""thông thường, ưu tiên, khẩn cấp."""
+LEVELS = ("thong-thuong", "uu-tien", "khan-cap")
+"""thông thường, ưu tiên, khẩn cấp: the slugs of ``announcer.schedule.levels.Level``."""
 URGENT = "khan-cap"
 KEEP = 50
 MAX_TEXT = 1000
@@ -159,17 +159,13 @@ class Desk:
             if job.level == URGENT and self._stop is not None:
                 self._stop.set()  # khẩn cấp: the item playing here stops now
             stop = threading.Event()
-            options: dict[str, Any] = {}
-            if "level" in inspect.signature(play_command).parameters:
-                # the schedule's spelling of "thông thường" is thong-thuong (announcer.schedule.levels)
-                options["level"] = "thong-thuong" if job.level == "thuong" else job.level
             with self._airing:
                 self._stop = stop
                 sink = self._sink(station, ident)
                 code = play_command(self.root, target, None, clock=self.clock, stop=stop, sink_obj=sink,
                                     report=lambda message: None,
                                     handed=lambda request: self._set(ident, state=HANDED, request=request),
-                                    **options)
+                                    level=parse_level(job.level))
                 self._stop = None
             current = self.get(ident)
             if current is not None and current.state != HANDED:

@@ -13,8 +13,9 @@ from typing import Any
 
 from announcer.config import Station
 from announcer.schedule import renders
-from announcer.schedule.planner import Plan, build_plan
+from announcer.schedule.planner import Plan
 from announcer.script import Script
+from announcer.web.app import script_url
 
 UPCOMING, NO_RECORD = "upcoming", "no-record"
 
@@ -25,7 +26,9 @@ class Row:
     """intro, script or outro."""
     title: str
     script: str | None
-    """The script's file name (x.md), for its link."""
+    """The script's file name (x.md)."""
+    url: str | None
+    """Its page (/scripts/x)."""
     duration_s: float | None
     render: str
     """fresh, stale, missing, fallback; 'jingle' for jingles."""
@@ -65,12 +68,9 @@ class Rundown:
 
 def build_rundown(console: Any, station: Station, first: date, days: int, now: datetime) -> Rundown:
     view = console.view
-    scripts, errors = view.scripts(station)
-    every = list(scripts.values())
-    waiting = view.waiting_approval(station, every)
-    airing = [s for s in every if waiting is None or s not in waiting]
-    plan = build_plan(station, airing, first, days, errors)
+    plan = view.plan(station, first, days)  # it leaves out what waits for approval, as the player does
     aired = view.aired(station)
+    waiting = list(plan.waiting) if getattr(station, "require_approval", False) else None
     rundown = Rundown([first + timedelta(days=n) for n in range(days)], waiting=waiting, plan=plan)
     for entry in plan.entries:
         if not entry.items:
@@ -84,6 +84,7 @@ def build_rundown(console: Any, station: Station, first: date, days: int, now: d
                 status = UPCOMING if entry.occ.at > now else NO_RECORD
             script = item.item.script
             rows.append(Row(item.item.kind, item.item.title, script.path.name if script is not None else None,
+                            script_url(script.path.name) if script is not None else None,
                             item.duration_s, item.status, status, record))
         rundown.blocks.append(Block(entry.occ.at, entry.end, entry.occ.slot, entry.occ.source, rows))
     for current, following in zip(rundown.blocks, rundown.blocks[1:], strict=False):

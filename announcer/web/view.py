@@ -66,11 +66,15 @@ def _signature(paths: list[Path]) -> tuple[Any, ...]:
     return tuple(out)
 
 
-def _folder_signature(folder: Path, suffix: str = ".md") -> tuple[Any, ...]:
+def _folder_signature(folder: Path, suffix: str | tuple[str, ...] = ".md") -> tuple[Any, ...]:
     try:
         with os.scandir(folder) as entries:
-            return tuple(sorted((e.name, e.stat().st_mtime_ns, e.stat().st_size)
-                                for e in entries if e.name.endswith(suffix)))
+            found = []
+            for entry in entries:
+                if entry.name.endswith(suffix):
+                    stat = entry.stat()
+                    found.append((entry.name, stat.st_mtime_ns, stat.st_size))
+            return tuple(sorted(found))
     except OSError:
         return ()
 
@@ -88,6 +92,8 @@ class StationView:
         self.clock = clock
         self._lock = threading.Lock()
         self._cache: dict[str, tuple[Any, Any]] = {}
+        self._durations: dict[Path, tuple[Any, float | None]] = {}
+        self._fragments: dict[Any, tuple[Any, Any]] = {}
 
     def _cached(self, name: str, signature: Any, compute: Callable[[], Any]) -> Any:
         found = self._cache.get(name)
@@ -105,6 +111,32 @@ class StationView:
 
         return self._cached("scripts", _folder_signature(station.scripts_dir),
                             lambda: load_scripts(station.scripts_dir))
+
+    def plan(self, station: Station, first: date, days: int) -> Any:
+        """The planner's plan of ``days`` days from ``first``; made again only when what it is made of
+        changed: station.toml, the scripts, the renders, the lexicon, the approvals."""
+        from announcer.schedule.planner import build_plan
+
+        signature = (first, days, _signature([station.config_path, station.lexicon_path,
+                                              station.state_dir / "approvals.json"]),
+                     _folder_signature(station.scripts_dir), _folder_signature(station.audio_out, (".mp3", ".json")))
+
+        def make() -> Any:
+            scripts, errors = self.scripts(station)
+            return build_plan(station, scripts.values(), first, days, errors, duration_fn=self.duration)
+
+        return self._cached(f"plan:{first}:{days}", signature, make)
+
+    def fragment(self, key: Any, plan: Any) -> Any:
+        """A piece of page made from ``plan`` (the very object), while the plan is current."""
+        found = self._fragments.get(key)
+        return found[1] if found is not None and found[0] is plan else None
+
+    def keep_fragment(self, key: Any, plan: Any, value: Any) -> None:
+        with self._lock:
+            if len(self._fragments) > 64:
+                self._fragments.clear()
+            self._fragments[key] = (plan, value)
 
     def script_by_name(self, station: Station, name: str) -> Script | None:
         """A script of the station by its file name (``x.md`` or ``x``); never a path."""
@@ -125,6 +157,24 @@ class StationView:
             return None
         _airing, waiting = approval.approved_only(scripts, book)
         return list(waiting)
+
+    def duration(self, path: Path) -> float | None:
+        """An audio file's length, read once per version of the file and of its manifest (the length
+        comes from the manifest first); the planner asks for every item of every day."""
+        from announcer.schedule.renders import audio_duration
+
+        key = _signature([path, path.with_suffix(".json")])
+        if key[0][1] is None:
+            return None
+        found = self._durations.get(path)
+        if found is not None and found[0] == key:
+            return found[1]
+        value = audio_duration(path)
+        with self._lock:
+            if len(self._durations) > 20_000:
+                self._durations.clear()
+            self._durations[path] = (key, value)
+        return value
 
     # --- the player's database ---------------------------------------------------------------------------------
 
