@@ -251,7 +251,8 @@ def check(obj: Context) -> None:
 
 
 @cli.command()
-@click.option("--sink", help="soundcard, command:ARGV or file:DIR (default from station.toml).")
+@click.option("--sink", help="soundcard, command:ARGV, file:DIR or icecast://USER@HOST:PORT/MOUNT "
+              "(default from station.toml).")
 @pass_context
 def run(obj: Context, sink: str | None) -> None:
     """Play the schedule unattended (Ctrl-C stops)."""
@@ -260,7 +261,7 @@ def run(obj: Context, sink: str | None) -> None:
 
     root = obj.require()
     spec = sink or _configured_sink(root)
-    problem = probe_sink(spec)
+    problem = probe_sink(spec, root)
     if problem:  # said at start, not at the first item; the player still starts (a device may come back)
         click.echo(f"warning: the sink {spec or 'soundcard'!r} cannot play here: {problem}", err=True)
     sys.exit(run_command(root, sink))
@@ -278,7 +279,7 @@ def _configured_sink(root: Path) -> str | None:
 
 @cli.command()
 @click.argument("target", type=click.Path(path_type=Path))
-@click.option("--sink", help="soundcard, command:ARGV or file:DIR.")
+@click.option("--sink", help="soundcard, command:ARGV, file:DIR or icecast://USER@HOST:PORT/MOUNT.")
 @pass_context
 def play(obj: Context, target: Path, sink: str | None) -> None:
     """Play a script's render or an audio file now (hands it to a running `announcer run`)."""

@@ -152,6 +152,18 @@ class Slot:
 
 
 @dataclass
+class Zone:
+    """A speaker cluster ("cụm loa") with its own sink and its own timeline (announcer.schedule.zones)."""
+
+    name: str
+    """Zone name used by scripts' ``zones:`` list, e.g. cho, khu-pho-3."""
+    sink: str
+    """Where its audio goes: icecast://USER@HOST:PORT/MOUNT, soundcard, command:ARGV or file:DIR."""
+    line: int | None = None
+    """Line in station.toml where the zone is declared (for messages)."""
+
+
+@dataclass
 class PlayerOptions:
     sink: str = "soundcard"
     """Default sink: soundcard, command:ARGV or file:DIR."""
@@ -200,6 +212,8 @@ class Station:
     """Unattended playback."""
     slots: list[Slot] = field(default_factory=list)
     """Daily broadcast slots."""
+    zones: list[Zone] = field(default_factory=list)
+    """Speaker clusters, each with its own sink; none: one timeline on ``player.sink``."""
 
     # Derived locations; not configurable, so every station looks the same.
     @property
@@ -323,6 +337,7 @@ class KeyLines:
     def __init__(self, source: str) -> None:
         self.lines: dict[str, int] = {}
         self.slot_lines: list[int] = []
+        self.zone_lines: list[int] = []
         prefix = ""
         in_string: str | None = None
         depth = 0
@@ -340,6 +355,9 @@ class KeyLines:
                 if name == "slot":
                     self.slot_lines.append(number)
                     prefix = f"slot.{len(self.slot_lines) - 1}."
+                elif name == "zone":
+                    self.zone_lines.append(number)
+                    prefix = f"zone.{len(self.zone_lines) - 1}."
                 else:
                     prefix = name + "."
                 self.lines.setdefault(name, number)
@@ -423,7 +441,7 @@ def _type_name(hint: Any) -> str:
 
 def _apply(target: Any, table: dict[str, Any], where: str, problems: _Problems) -> None:
     """Overlay a TOML table onto a dataclass, checking names, types and ranges; a bad value keeps its default."""
-    fields = {f.name: f for f in dataclasses.fields(target) if f.name not in ("root", "slots", "line")}
+    fields = {f.name: f for f in dataclasses.fields(target) if f.name not in ("root", "slots", "zones", "line")}
     hints = _field_types(type(target))
     for key, value in table.items():
         dotted = f"{where}{key}"
@@ -520,8 +538,10 @@ def station_problems(root: Path | str, overrides: dict[str, Any] | None = None) 
                                          hint="station.toml holds settings only; restore it from a backup")]
         problems.keys = KeyLines(source)
         raw_slots = data.pop("slot", [])
+        raw_zones = data.pop("zone", [])
         _apply(station, data, "", problems)
         station.slots = _parse_slots(raw_slots, problems, _roots_only(station))
+        station.zones = _parse_zones(raw_zones, problems)
     if overrides:
         _apply(station, overrides, "", _Problems(path, None) if not problems.keys else problems)
     _validate(station, problems)
@@ -593,6 +613,44 @@ def _parse_slots(raw: Any, problems: _Problems, station: Station) -> list[Slot]:
             slots.append(Slot(name=name, at=str(at), days=days, intro=table.get("intro"),
                               outro=table.get("outro"), line=head))
     return slots
+
+
+def _parse_zones(raw: Any, problems: _Problems) -> list[Zone]:
+    """Each [[zone]] on its own; a zone with a problem is left out (and reported)."""
+    from announcer.schedule.sinks import sink_spec_problem
+
+    if not isinstance(raw, list):
+        problems.add("zones must be written as [[zone]] tables", "zone", "write each zone as a [[zone]] table")
+        return []
+    keys = problems.keys
+    zones: list[Zone] = []
+    for index, table in enumerate(raw):
+        head = keys.zone_lines[index] if keys is not None and index < len(keys.zone_lines) else None
+
+        def line_of(key: str, _i: int = index, _h: int | None = head) -> int | None:
+            return (keys.lines.get(f"zone.{_i}.{key}") if keys is not None else None) or _h
+
+        if not isinstance(table, dict):
+            problems.add("a zone must be a [[zone]] table", line=head)
+            continue
+        name, sink = table.get("name", ""), table.get("sink", "")
+        count = len(problems.found)
+        if not isinstance(name, str) or not name.strip():
+            problems.add("a [[zone]] has no name", hint='add name = "cho" (the speaker cluster)', line=line_of("name"))
+            name = ""
+        label = f"zone {name.strip()!r}" if name else f"zone #{index + 1}"
+        for key in sorted(set(table) - {"name", "sink"}):
+            problems.add(f"{label} has an unknown setting {key!r}", hint="a zone takes name and sink",
+                         line=line_of(key))
+        problem = sink_spec_problem(sink) if isinstance(sink, str) and sink.strip() else "it has no sink"
+        if problem:
+            problems.add(f"{label}: {problem}", line=line_of("sink"),
+                         hint='write e.g. sink = "icecast://source@127.0.0.1:8000/cho" or sink = "soundcard"')
+        if name and any(z.name == name.strip() for z in zones):
+            problems.add(f"zone {name.strip()!r} is declared twice", hint="rename one of them", line=head)
+        if len(problems.found) == count:
+            zones.append(Zone(name=name.strip(), sink=sink.strip(), line=head))
+    return zones
 
 
 def _check_inside(problems: _Problems, value: str, what: str, key: str, line: int | None = None,

@@ -38,6 +38,7 @@ FIELDS = {
     "priority": "higher airs first within a slot (integer)",
     "every": "urgent repeat interval, e.g. 30m",
     "between": "window for 'every', e.g. \"06:00-20:00\"",
+    "zones": "speaker clusters ([[zone]] names in station.toml) it airs in, e.g. [cho, khu-3]; default: all",
 }
 # ASCII digits only: str.isdigit() and \\d accept '²' or '٣', which int() then rejects or misreads.
 _DATE_ISO = re.compile(r"^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})$")
@@ -91,6 +92,8 @@ class Script:
     """Urgent repeat interval in minutes."""
     between: tuple[str, str] | None = None
     """Window (HH:MM, HH:MM) for the urgent repeat."""
+    zones: list[str] = field(default_factory=list)
+    """Zones (speaker clusters) it airs in; empty: every zone."""
     lines: dict[str, int] = field(default_factory=dict)
     """Front matter key -> file line, for messages."""
 
@@ -404,6 +407,10 @@ def _fill_fields(script: Script, meta: dict[str, Any], path: Path, problems: lis
         if "slots" in meta:
             script.slots = _as_list(meta["slots"])
 
+    def zones() -> None:
+        if "zones" in meta:
+            script.zones = [z.strip() for z in _as_list(meta["zones"]) if z.strip()]
+
     def times() -> None:
         if "times" in meta:
             values = _as_list(meta["times"])
@@ -465,7 +472,7 @@ def _fill_fields(script: Script, meta: dict[str, Any], path: Path, problems: lis
                 raise fail("between", "'between' needs 'every', e.g. every: 30m")
             script.between = (parts[0], parts[1])
 
-    for step in (title, jingles, repeat, engine, slots, times, dates, days, priority, every):
+    for step in (title, jingles, repeat, engine, slots, zones, times, dates, days, priority, every):
         try:
             step()
         except ScriptError as exc:
