@@ -18,7 +18,11 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 from xml.etree import ElementTree
+
+if TYPE_CHECKING:
+    import numpy as np
 
 ICECAST = shutil.which("icecast2") or shutil.which("icecast")
 SOURCE_PASSWORD = "hoang-hon-42"
@@ -191,3 +195,76 @@ class Listener:
 
     def data(self) -> bytes:
         return b"".join(piece for _, piece in list(self.pieces))
+
+
+# --- what a listener heard ------------------------------------------------------------------------------
+
+def ffmpeg() -> str:
+    import imageio_ffmpeg
+
+    return str(imageio_ffmpeg.get_ffmpeg_exe())
+
+
+def tone(path: Path, hz: float, seconds: float, *, volume_db: float = -12.0, title: str | None = None) -> Path:
+    """An MP3 of one steady tone peaking at ``volume_db`` dBFS (so any cut or gap shows), with an ID3
+    title like a render's."""
+    argv = [ffmpeg(), "-y", "-v", "error", "-f", "lavfi", "-i",
+            f"sine=frequency={hz}:duration={seconds}:sample_rate=44100",
+            "-af", f"volume={volume_db + 18:.1f}dB", "-c:a", "libmp3lame", "-b:a", "96k"]
+    if title:
+        argv += ["-metadata", f"title={title}"]
+    subprocess.run([*argv, str(path)], check=True)
+    return path
+
+
+def decode_mp3(data: bytes, rate: int = 8000) -> np.ndarray:
+    """Mono float samples of MP3 bytes (a stream cut anywhere decodes: the decoder resyncs)."""
+    import numpy as np
+
+    done = subprocess.run([ffmpeg(), "-v", "quiet", "-f", "mp3", "-i", "pipe:0", "-f", "s16le", "-ac", "1", "-ar",
+                           str(rate), "pipe:1"], input=data, capture_output=True, check=False)
+    return np.frombuffer(done.stdout, dtype="<i2").astype(np.float64) / 32768.0
+
+
+@dataclass
+class Span:
+    start: float
+    end: float
+    hz: float
+    """The dominant frequency."""
+    rms_db: float
+
+    @property
+    def seconds(self) -> float:
+        return self.end - self.start
+
+
+def sounding(samples: np.ndarray, rate: int = 8000, floor_db: float = -45.0, window: float = 0.005,
+             bridge: float = 0.0) -> list[Span]:
+    """The stretches that are not silence (5 ms windows), each with its frequency and level;
+    gaps shorter than ``bridge`` seconds are joined."""
+    import numpy as np
+
+    size = int(rate * window)
+    count = len(samples) // size
+    if count == 0:
+        return []
+    frames = samples[: count * size].reshape(count, size)
+    level = 20 * np.log10(np.sqrt((frames ** 2).mean(axis=1)) + 1e-12)
+    loud = level > floor_db
+    spans: list[list[int]] = []
+    for index, on in enumerate(loud):
+        if not on:
+            continue
+        if spans and (index - spans[-1][1]) * window <= bridge + window:
+            spans[-1][1] = index + 1
+        else:
+            spans.append([index, index + 1])
+    out = []
+    for first, last in spans:
+        part = samples[first * size: last * size]
+        spectrum = np.abs(np.fft.rfft(part * np.hanning(len(part))))
+        hz = float(np.fft.rfftfreq(len(part), 1 / rate)[int(spectrum.argmax())])
+        rms = 20 * np.log10(np.sqrt((part ** 2).mean()) + 1e-12)
+        out.append(Span(first * window, last * window, hz, float(rms)))
+    return out
