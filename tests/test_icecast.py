@@ -6,6 +6,7 @@ a gap or a wrong level in what it decoded.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ import pytest
 
 from announcer.errors import ConfigError
 from announcer.schedule.icecast import PASSWORD_ENV, IcecastSink, parse_icecast
+from announcer.schedule.runner import play_command
 from announcer.schedule.sinks import parse_sink, probe_sink, sink_spec_problem
 from tests.icecast_server import (
     ICECAST,
@@ -25,6 +27,7 @@ from tests.icecast_server import (
     sounding,
     tone,
 )
+from tests.test_schedule_fixtures import records
 
 needs_icecast = pytest.mark.skipif(ICECAST is None, reason="icecast2 is not installed (apt-get install icecast2)")
 RATE = 8000
@@ -204,3 +207,125 @@ def stream_loudness(samples, stretches: list[tuple[float, float]], tmp_path: Pat
         out.writeframes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
     # The stream is stereo; the mono decode averages equal channels, so the level is the same.
     return [ebur128_span(path, begin + 0.1, end - 0.1) for begin, end in stretches]
+
+
+@needs_icecast
+def test_stream_stays_up_with_silence_between_items(server: IcecastServer, password: str,
+                                                    sinks: list[IcecastSink]) -> None:
+    streaming(server, "/im-lang", sinks)
+    listener = Listener(server.url("/im-lang")).start()
+    time.sleep(2.5)
+    received = listener.data()
+    listener.stop()
+    # ~2.5 s of a 128 kbit/s stream arrived (not a mount that waits for items), all of it silence.
+    assert len(received) > 0.8 * 2.5 * 128_000 / 8
+    samples = decode_mp3(received)
+    assert len(samples) / RATE > 2.0
+    assert sounding(samples, RATE) == []
+    assert server.mount_status("/im-lang") is not None
+
+
+@needs_icecast
+def test_a_configured_filler_plays_between_items(server: IcecastServer, password: str,
+                                                 sinks: list[IcecastSink], tmp_path: Path) -> None:
+    bed = tone(tmp_path / "nen.mp3", 300, 0.7, volume_db=-30)
+    item = tone(tmp_path / "tin.mp3", 800, 1.0, volume_db=-6)
+    sink = streaming(server, "/nen", sinks, filler=bed)
+    listener = Listener(server.url("/nen")).start()
+    time.sleep(1.0)
+    assert sink.play(item, 1.0, threading.Event())
+    time.sleep(1.6)
+    samples = decode_mp3(listener.stop())
+    (whole,) = sounding(samples, RATE, bridge=0.1)  # the bed leaves no silence at all
+    item_at = change_point(samples, 300, 800, whole.start, whole.end)
+    item_end = change_point(samples, 800, 300, item_at + 0.5, whole.end)
+    assert item_end - item_at == pytest.approx(1.0, abs=0.06)
+    # The bed before and after the item (several loops of it), and not under the item.
+    for at in (item_at - 0.8, item_at - 0.3, item_end + 0.3, item_end + 0.7):
+        assert strength(samples, 300, at) > 5 * strength(samples, 800, at), at
+    assert strength(samples, 300, item_at + 0.5) < strength(samples, 800, item_at + 0.5) / 5
+
+
+@needs_icecast
+def test_password_never_on_a_command_line_nor_in_the_log(server: IcecastServer, password: str,
+                                                         sinks: list[IcecastSink], tmp_path: Path,
+                                                         caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    sink = streaming(server, "/kin", sinks)
+    item = tone(tmp_path / "a.mp3", 500, 8.0, title="Họp tổ dân phố")
+    stop = threading.Event()
+    playing = threading.Thread(target=sink.play, args=(item, 8.0, stop))
+    playing.start()
+    time.sleep(0.5)  # its decoder waits (it decodes at most a few seconds ahead)
+    seen = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                seen.append((proc / "cmdline").read_bytes())
+            except OSError:
+                continue
+    stop.set()
+    playing.join()
+    # The encoder and the decoder are running, and none of them shows the password.
+    assert any(b"libmp3lame" in cmd for cmd in seen) and any(b"a.mp3" in cmd for cmd in seen)
+    assert not any(password.encode() in cmd for cmd in seen)
+    server.stop()  # errors and reconnect attempts are logged too
+    time.sleep(1.5)
+    assert "lost the stream" in caplog.text or "cannot reach" in caplog.text
+    assert password not in caplog.text and password not in sink.name and password not in repr(sink.target)
+
+
+@needs_icecast
+def test_a_wrong_password_is_said_and_retried(server: IcecastServer, monkeypatch: pytest.MonkeyPatch,
+                                              sinks: list[IcecastSink], caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch.setenv(PASSWORD_ENV, "sai-mat-khau")
+    sink = parse_sink(server.sink_spec("/sai"))
+    assert isinstance(sink, IcecastSink)
+    sinks.append(sink)
+    sink.open()
+    assert not sink.wait_connected(1.5)
+    assert "refused user 'source'" in caplog.text
+    assert "sai-mat-khau" not in caplog.text
+    # Once the right password is in place, the next attempt gets through.
+    sink.target.password = SOURCE_PASSWORD
+    assert sink.wait_connected(15)
+
+
+@needs_icecast
+def test_server_restart_mid_item_stream_comes_back_and_the_log_says_cut(
+        server: IcecastServer, password: str, sinks: list[IcecastSink], tmp_path: Path) -> None:
+    station = tmp_path / "st"
+    station.mkdir()
+    item = tone(tmp_path / "dai.mp3", 440, 10.0, title="Thông báo dài")
+    after = tone(tmp_path / "sau.mp3", 880, 2.0, title="Tin sau")
+    sink = streaming(server, "/khoi-dong", sinks)
+    outcome: list[int] = []
+    playing = threading.Thread(target=lambda: outcome.append(play_command(station, item, None, sink_obj=sink)))
+    playing.start()
+    time.sleep(2.0)
+    down = time.monotonic()
+    server.stop()
+    time.sleep(0.5)
+    server.start()
+    listener = Listener(server.url("/khoi-dong"))
+    assert sink.wait_connected(15)
+    outage = time.monotonic() - down
+    assert outage < 6.0, "the stream came back while the item still plays"
+    listener.start()
+    playing.join(20)
+    assert outcome == [1]
+    [record] = records(station)
+    assert record["status"] == "cut"
+    assert "was down for" in record["error"] and "listeners missed" in record["error"]
+    lost = float(record["error"].split("was down for ")[1].split(" s")[0])
+    assert lost == pytest.approx(outage, abs=0.6)
+    # The next item goes out whole on the same stream.
+    assert play_command(station, after, None, sink_obj=sink) == 0
+    time.sleep(0.8)
+    samples = decode_mp3(listener.stop())
+    # What the listener got after the restart: the rest of the cut item, then the next one whole.
+    (heard_span,) = sounding(samples, RATE)
+    second_at = change_point(samples, 440, 880, heard_span.start, heard_span.end)
+    assert second_at - heard_span.start > 0.5
+    assert heard_span.end - second_at == pytest.approx(2.0, abs=0.06)
+    assert records(station)[-1]["status"] == "played"
