@@ -46,7 +46,7 @@ from announcer.schedule.state import (
     save_last_valid_station,
 )
 from announcer.schedule.store import PlayerStore
-from announcer.schedule.zones import ZonePlayers
+from announcer.schedule.zones import ZonePlayers, zone_sink_spec
 from announcer.script import Script, list_scripts
 
 log = logging.getLogger(__name__)
@@ -292,7 +292,8 @@ class Runner:
         self.store.set_meta(HEARTBEAT, since.isoformat())
         self._last_tick = since - timedelta(microseconds=1)
         if zoned:
-            players = ZonePlayers([(zone, self._make_sink(zone.sink)) for zone in self.station.zones],
+            players = ZonePlayers([(zone, self._make_sink(zone_sink_spec(zone, self.root)))
+                                   for zone in self.station.zones],
                                   self.airing.play)
             self._sinks = list(players.sinks.values())
             self._sink = self._sinks[0]

@@ -18,12 +18,21 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from pathlib import Path
 
 from announcer.config import Zone
 from announcer.schedule.player import Job, Player
 from announcer.schedule.sinks import Sink
 
 log = logging.getLogger(__name__)
+
+
+def zone_sink_spec(zone: Zone, root: Path) -> str:
+    """The zone's sink, a ``file:`` folder taken inside the station folder when written relative."""
+    kind, _, arg = zone.sink.partition(":")
+    if kind.strip().lower() == "file" and arg.strip() and not Path(arg.strip()).is_absolute():
+        return f"file:{root / arg.strip()}"
+    return zone.sink
 
 
 def script_zones(job: Job) -> list[str]:
