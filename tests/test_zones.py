@@ -253,3 +253,13 @@ sink = "{server.sink_spec('/truong')}"
         assert span.seconds == pytest.approx(1.5, abs=0.06)
     assert {r["zone"]: r["status"] for r in records(tmp_path)} == {"cho": "played", "truong": "played"}
 
+
+
+def test_check_names_an_unknown_zone_at_its_line(tmp_path: Path) -> None:
+    from announcer.schedule.check import run_checks
+
+    text = "---\ntitle: Họp chợ\nslots: [sang]\nzones: [cho, cho-moi]\n---\nKính thưa bà con tiểu thương.\n"
+    make_station(tmp_path, toml=ZONES, scripts={"a": text}, renders={"a": 1.0})
+    found = [p for p in run_checks(tmp_path, status_fn=lambda s, c: "fresh") if "zone" in p.message]
+    assert [(p.message, p.line) for p in found] == [("unknown zone 'cho-moi'", 4)]
+    assert "cho, truong" in str(found[0].hint)

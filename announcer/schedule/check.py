@@ -265,6 +265,7 @@ def _check_schedule(station: Station, scripts: list[Script], declared: set[str],
                         f"known slots: {known}",
                     )
                 )
+        problems.extend(_unknown_zones(station, script))
         if not script.slots and not script.times and not script.every_minutes:
             problems.append(
                 Problem(
@@ -327,6 +328,14 @@ def _check_renders(station: Station, scripts: list[Script], today: date, status_
                 )
             )
     return problems
+
+
+def _unknown_zones(station: Station, script: Script) -> list[Problem]:
+    """A zone a script names must be a [[zone]] of station.toml (the player would air it everywhere)."""
+    zones = [z.name for z in station.zones]
+    known = ", ".join(zones) or "none (add [[zone]] tables to station.toml, or remove zones:)"
+    return [Problem(ERROR, str(script.path), script.line_of("zones"), f"unknown zone {name!r}",
+                    f"known zones: {known}") for name in script.zones if name not in zones]
 
 
 def run_checks(
