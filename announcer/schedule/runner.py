@@ -57,6 +57,8 @@ ON_TIME = timedelta(seconds=5)
 """A fire later than this (but within grace) is logged 'late'."""
 MISS_LOOKBACK = timedelta(days=7)
 """Missed fire times older than this are not logged one by one (a clock corrected by years)."""
+HANDOVER_POLL_S = 0.25
+"""How often the loop looks for items handed over by ``announcer play``."""
 HEARTBEAT = "heartbeat"
 """Store meta: the wall time the loop last ticked, so a restart logs what the outage missed."""
 
@@ -431,7 +433,9 @@ class Runner:
         """The periodic jobs, each guarded, on the monotonic clock."""
         jobs = Periodic(self.monotonic)
         jobs.every(1, guarded(self.tick, "tick"))
-        jobs.every(1, guarded(self.take_requests, "play-requests"))
+        # Four times a second: an emergency handed over by `announcer play` must reach the air (and an
+        # Icecast listener) within 2 s; the inbox query costs next to nothing.
+        jobs.every(HANDOVER_POLL_S, guarded(self.take_requests, "play-requests"))
         jobs.every(2, guarded(self.reload_if_changed, "reload"))
         jobs.every(5, guarded(self.store.flush, "record-retry"))
         jobs.every(max(1.0, 60 / self.rate), guarded(self.render_ahead, "render-ahead"))
