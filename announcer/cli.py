@@ -280,17 +280,26 @@ def _configured_sink(root: Path) -> str | None:
 @cli.command()
 @click.argument("target", type=click.Path(path_type=Path))
 @click.option("--sink", help="soundcard, command:ARGV, file:DIR or icecast://USER@HOST:PORT/MOUNT.")
+@click.option("--level", "level_text", metavar="LEVEL",
+              help="thong-thuong, uu-tien or khan-cap (default: the script's level).")
 @pass_context
-def play(obj: Context, target: Path, sink: str | None) -> None:
+def play(obj: Context, target: Path, sink: str | None, level_text: str | None) -> None:
     """Play a script's render or an audio file now (hands it to a running `announcer run`)."""
     from announcer.config import Station, station_problems
     from announcer.guards import check_play_target
+    from announcer.schedule.levels import parse_level
     from announcer.schedule.runner import play_command
 
+    level = None
+    if level_text is not None:
+        try:
+            level = parse_level(level_text)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--level") from None
     root = obj.require()
     station, problems = station_problems(root)
     check_play_target(station if not problems else Station(root=root), target)
-    sys.exit(play_command(root, target, sink, report=click.echo))
+    sys.exit(play_command(root, target, sink, report=click.echo, level=level))
 
 
 @cli.command(name="log")

@@ -18,6 +18,7 @@ import tomllib
 import types
 import typing
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -164,6 +165,45 @@ class Zone:
 
 
 @dataclass
+class Relay:
+    """One scheduled relay ("tiếp âm") of an upstream station, from a [[relay]] table."""
+
+    name: str
+    """Name in the plan and the as-run log, e.g. "vov1" or "dai-tinh"."""
+    url: str
+    """Stream address: http(s) Icecast/Shoutcast MP3 or AAC, an HLS .m3u8, or anything else ffmpeg reads
+    (rtmp, rtsp, srt, udp)."""
+    at: str
+    """Local start of the window, HH:MM."""
+    duration_s: float
+    """Length of the window in seconds, from ``duration`` ("30m", "1h", "45s", or minutes as a number)
+    or from ``end`` ("06:30"; an end before ``at`` is on the next day). Up to 24 hours."""
+    days: list[str] = field(default_factory=lambda: list(DAY_NAMES))
+    """Days the window opens (mon..sun), like a slot's."""
+    date_from: date | None = None
+    """First day of the relay (``from``, 17/6/2021 or 2021-06-17), inclusive; None: no start."""
+    date_until: date | None = None
+    """Last day of the relay (``until``), inclusive; None: no end."""
+    fallback: str | None = None
+    """Played while the stream is down: an audio file or a playlist (.m3u/.m3u8/.txt, one file a line),
+    inside the station folder or media_dirs. None: silence."""
+    gain_db: float | None = field(default=None, metadata=_range(-30, 30))
+    """Fixed gain for the stream, dB (-30 to 30). None (default): one-pass loudness levelling to the
+    station's [audio] loudness and true peak."""
+    start_timeout_s: float = field(default=8.0, metadata=_range(1, 120))
+    """How long the stream may take to send audio before the fallback plays, seconds (1-120)."""
+    stall_timeout_s: float = field(default=8.0, metadata=_range(1, 120))
+    """How long the stream may send nothing before it counts as dropped and is reopened, seconds (1-120)."""
+    retry_max_s: float = field(default=30.0, metadata=_range(1, 600))
+    """Longest wait between two attempts to reopen a stream (the wait doubles from 1 s), seconds (1-600)."""
+    segment_s: float = field(default=2.0, metadata=_range(0.5, 30))
+    """The stream goes to the output in pieces this long, seconds (0.5-30): shorter reacts faster,
+    longer has fewer seams on a sound card."""
+    line: int | None = None
+    """Line in station.toml where the relay is declared (for messages)."""
+
+
+@dataclass
 class PlayerOptions:
     sink: str = "soundcard"
     """Default sink: soundcard, command:ARGV or file:DIR."""
@@ -214,6 +254,8 @@ class Station:
     """Daily broadcast slots."""
     zones: list[Zone] = field(default_factory=list)
     """Speaker clusters, each with its own sink; none: one timeline on ``player.sink``."""
+    relays: list[Relay] = field(default_factory=list)
+    """Scheduled relays ("tiếp âm") of an upstream station, from [[relay]] tables."""
 
     # Derived locations; not configurable, so every station looks the same.
     @property
@@ -336,8 +378,8 @@ class KeyLines:
 
     def __init__(self, source: str) -> None:
         self.lines: dict[str, int] = {}
-        self.slot_lines: list[int] = []
-        self.zone_lines: list[int] = []
+        self.array_lines: dict[str, list[int]] = {}
+        """Header line of each [[name]] table, in order, by array name."""
         prefix = ""
         in_string: str | None = None
         depth = 0
@@ -352,14 +394,10 @@ class KeyLines:
             array = _ARRAY_TABLE.match(line)
             if array:
                 name = _unquote_key(array.group(1))
-                if name == "slot":
-                    self.slot_lines.append(number)
-                    prefix = f"slot.{len(self.slot_lines) - 1}."
-                elif name == "zone":
-                    self.zone_lines.append(number)
-                    prefix = f"zone.{len(self.zone_lines) - 1}."
-                else:
-                    prefix = name + "."
+                # Each [[table]] of an array has its own keys: slot.1.at, relay.0.url.
+                heads = self.array_lines.setdefault(name, [])
+                heads.append(number)
+                prefix = f"{name}.{len(heads) - 1}."
                 self.lines.setdefault(name, number)
                 continue
             table = _TABLE.match(line)
@@ -377,6 +415,10 @@ class KeyLines:
                         in_string = quote
                 value = re.sub(r"\"[^\"]*\"|'[^']*'", "", rest.split("#", 1)[0])
                 depth = max(0, value.count("[") - value.count("]"))
+
+    @property
+    def slot_lines(self) -> list[int]:
+        return self.array_lines.get("slot", [])
 
     def line(self, dotted: str) -> int | None:
         """Line of ``dotted``, else of the nearest table that holds it."""
@@ -441,7 +483,8 @@ def _type_name(hint: Any) -> str:
 
 def _apply(target: Any, table: dict[str, Any], where: str, problems: _Problems) -> None:
     """Overlay a TOML table onto a dataclass, checking names, types and ranges; a bad value keeps its default."""
-    fields = {f.name: f for f in dataclasses.fields(target) if f.name not in ("root", "slots", "zones", "line")}
+    skip = ("root", "slots", "relays", "zones", "line")
+    fields = {f.name: f for f in dataclasses.fields(target) if f.name not in skip}
     hints = _field_types(type(target))
     for key, value in table.items():
         dotted = f"{where}{key}"
@@ -538,9 +581,11 @@ def station_problems(root: Path | str, overrides: dict[str, Any] | None = None) 
                                          hint="station.toml holds settings only; restore it from a backup")]
         problems.keys = KeyLines(source)
         raw_slots = data.pop("slot", [])
+        raw_relays = data.pop("relay", [])
         raw_zones = data.pop("zone", [])
         _apply(station, data, "", problems)
         station.slots = _parse_slots(raw_slots, problems, _roots_only(station))
+        station.relays = _parse_relays(raw_relays, problems, _roots_only(station))
         station.zones = _parse_zones(raw_zones, problems)
     if overrides:
         _apply(station, overrides, "", _Problems(path, None) if not problems.keys else problems)
@@ -625,7 +670,8 @@ def _parse_zones(raw: Any, problems: _Problems) -> list[Zone]:
     keys = problems.keys
     zones: list[Zone] = []
     for index, table in enumerate(raw):
-        head = keys.zone_lines[index] if keys is not None and index < len(keys.zone_lines) else None
+        heads = keys.array_lines.get("zone", []) if keys is not None else []
+        head = heads[index] if index < len(heads) else None
 
         def line_of(key: str, _i: int = index, _h: int | None = head) -> int | None:
             return (keys.lines.get(f"zone.{_i}.{key}") if keys is not None else None) or _h
@@ -651,6 +697,182 @@ def _parse_zones(raw: Any, problems: _Problems) -> list[Zone]:
         if len(problems.found) == count:
             zones.append(Zone(name=name.strip(), sink=sink.strip(), line=head))
     return zones
+
+
+RELAY_SCHEMES = ("http", "https", "rtmp", "rtmps", "rtsp", "srt", "udp", "rtp", "mmsh")
+"""Stream address schemes a relay may use (what ffmpeg opens as a network stream)."""
+_RELAY_KEYS = ("name", "url", "at", "duration", "end", "days", "from", "until", "fallback", "gain_db",
+               "start_timeout_s", "stall_timeout_s", "retry_max_s", "segment_s")
+_DURATION = re.compile(r"^(?:([0-9]{1,2})\s*(?:giờ|h|g))?\s*(?:([0-9]{1,4})\s*(?:phút|min|m|p))?\s*"
+                       r"(?:([0-9]{1,5})\s*(?:giây|s))?$")
+
+
+def parse_duration(value: Any) -> float:
+    """A relay's ``duration``: minutes as a number, or "30m", "1h", "1h30m", "45s", "90 phút" -> seconds."""
+    if isinstance(value, bool):
+        raise ValueError("duration must be a length such as \"30m\"")
+    if isinstance(value, int | float):
+        seconds = float(value) * 60
+    elif isinstance(value, str) and value.strip():
+        text = value.strip().lower()
+        if re.fullmatch(r"[0-9]{1,4}", text):
+            text += "m"
+        match = _DURATION.match(text)
+        if not match or not any(match.groups()):
+            raise ValueError(f"{value[:30]!r} is not a length; write e.g. \"30m\", \"1h30m\" or \"45s\"")
+        hours, mins, secs = (int(g) if g else 0 for g in match.groups())
+        seconds = float(hours * 3600 + mins * 60 + secs)
+    else:
+        raise ValueError("duration must be a length such as \"30m\"")
+    if not 1 <= seconds <= 24 * 3600:  # NaN fails this too
+        raise ValueError("duration must be from 1 second to 24 hours")
+    return seconds
+
+
+def relay_url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be a relay's stream address (None when it can)."""
+    from urllib.parse import urlsplit
+
+    text = url.strip()
+    if not text:
+        return "the stream address is empty"
+    if any(c.isspace() for c in text) or any(ord(c) < 32 for c in text):
+        return f"the stream address {text[:80]!r} has spaces or control characters in it"
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname
+        parts.port  # noqa: B018 - raises on a bad port
+    except ValueError as exc:
+        return f"the stream address {text[:80]!r} does not read: {exc}"
+    if parts.scheme.lower() not in RELAY_SCHEMES:
+        return (f"the stream address {text[:80]!r} is not a network stream (it must start with "
+                f"{', '.join(s + '://' for s in RELAY_SCHEMES[:3])}...)")
+    if not host:
+        return f"the stream address {text[:80]!r} names no server"
+    return None
+
+
+def _parse_relays(raw: Any, problems: _Problems, station: Station) -> list[Relay]:
+    """Each [[relay]] on its own, so every bad relay is reported; the valid ones are kept."""
+    from announcer.script import parse_date  # script.py imports this module
+
+    if not isinstance(raw, list):
+        problems.add("relays must be written as [[relay]] tables", "relay", "write each relay as a [[relay]] table")
+        return []
+    keys = problems.keys
+    heads = keys.array_lines.get("relay", []) if keys is not None else []
+    relays: list[Relay] = []
+    defaults = {f.name: f for f in dataclasses.fields(Relay)}
+    for index, table in enumerate(raw):
+        head = heads[index] if index < len(heads) else None
+        prefix = f"relay.{index}."
+
+        def add(message: str, key: str | None = None, hint: str | None = None, _p: str = prefix,
+                _h: int | None = head) -> None:
+            line = (keys.lines.get(_p + key) if keys is not None and key else None) or _h
+            problems.add(message, hint=hint, line=line)
+
+        if not isinstance(table, dict):
+            add("a relay must be a [[relay]] table")
+            continue
+        count = len(problems.found)
+        raw_name = table.get("name", "")
+        name = raw_name.strip() if isinstance(raw_name, str) else ""
+        label = f"relay {name!r}" if name else f"relay #{index + 1}"
+        if not isinstance(raw_name, str):
+            add(f"{label}: name must be text in quotes", "name", 'write name = "vov1"')
+        elif not name:
+            add("a [[relay]] has no name", "name", 'add name = "vov1"')
+        for key in sorted(set(table) - set(_RELAY_KEYS)):
+            add(f"{label} has an unknown setting {key!r}", key, "a relay takes " + ", ".join(_RELAY_KEYS))
+        url = table.get("url")
+        if not isinstance(url, str):
+            add(f"{label}: url must be a stream address in quotes", "url",
+                'write url = "http://server:8000/mount" (or an HLS .m3u8 address)')
+        else:
+            why = relay_url_problem(url)
+            if why:
+                add(f"{label}: {why}", "url", 'write url = "http://server:8000/mount" (or an HLS .m3u8 address)')
+        at = table.get("at")
+        if not isinstance(at, str):
+            add(f'{label}: at must be a quoted time such as "06:00"', "at", 'write at = "06:00"')
+            at = None
+        else:
+            try:
+                parse_hhmm(at)
+            except ValueError as exc:
+                add(f"{label}: {exc}", "at", 'write it as "06:00" (00:00 to 23:59)')
+                at = None
+        duration_s = 0.0
+        if ("duration" in table) == ("end" in table):
+            add(f"{label}: give the window's length as duration or its end as end (one of them)",
+                "duration" if "duration" in table else None, 'write duration = "30m" or end = "06:30"')
+        elif "duration" in table:
+            try:
+                duration_s = parse_duration(table["duration"])
+            except ValueError as exc:
+                add(f"{label}: {exc}", "duration", 'write duration = "30m"')
+        else:
+            end = table["end"]
+            try:
+                if not isinstance(end, str):
+                    raise ValueError('end must be a quoted time such as "06:30"')
+                end_h, end_m = parse_hhmm(end)
+                if at is not None:
+                    start_h, start_m = parse_hhmm(at)
+                    minutes = (end_h * 60 + end_m - start_h * 60 - start_m) % (24 * 60)
+                    if minutes == 0:
+                        raise ValueError("end is the same time as at")
+                    duration_s = minutes * 60.0
+            except ValueError as exc:
+                add(f"{label}: {exc}", "end", 'write end = "06:30" (an end before at is on the next day)')
+        days: list[str] = []
+        try:
+            days = parse_days(table.get("days", "daily"))
+        except ValueError as exc:
+            add(f"{label}: {exc}", "days", 'use "daily", "weekdays" or a list such as ["mon", "thu"]')
+        dates: dict[str, date | None] = {"from": None, "until": None}
+        for key in ("from", "until"):
+            if key not in table:
+                continue
+            value = table[key]
+            try:
+                dates[key] = value if isinstance(value, date) else parse_date(value if isinstance(value, str) else "?")
+            except ValueError:
+                add(f"{label}: {key} {str(value)[:30]!r} is not a date", key, "write 17/6/2021 or 2021-06-17")
+        if dates["from"] and dates["until"] and dates["until"] < dates["from"]:
+            add(f"{label}: until is before from", "until", "swap the two dates or correct the year")
+        fallback = table.get("fallback")
+        if fallback is not None and (not isinstance(fallback, str) or not fallback.strip()):
+            add(f"{label}: fallback must be a file name in quotes", "fallback",
+                'write fallback = "media/nhac-cho.mp3" (or a playlist .m3u)')
+            fallback = None
+        elif isinstance(fallback, str) and not _check_inside(
+                problems, fallback, f"{label}: fallback", "fallback", station=station,
+                line=(keys.lines.get(prefix + "fallback") if keys is not None else None) or head):
+            fallback = None
+        numbers: dict[str, float | None] = {}
+        for key in ("gain_db", "start_timeout_s", "stall_timeout_s", "retry_max_s", "segment_s"):
+            if key not in table:
+                continue
+            value = table[key]
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                add(f"{label}: {key} must be a number", key, f"the default is {defaults[key].default!r}")
+                continue
+            message = _out_of_range(defaults[key], float(value))
+            if message:
+                add(f"{label}: {key} = {value!r} is out of range: {message}", key,
+                    f"the default is {defaults[key].default!r}")
+                continue
+            numbers[key] = float(value)
+        if name and any(r.name == name for r in relays):
+            add(f"relay {name!r} is declared twice", "name", "rename one of them")
+        if len(problems.found) == count and isinstance(url, str) and at is not None:
+            relays.append(Relay(name=name, url=url.strip(), at=at, duration_s=duration_s, days=days,
+                                date_from=dates["from"], date_until=dates["until"],
+                                fallback=fallback.strip() if isinstance(fallback, str) else None,
+                                line=head, **numbers))  # type: ignore[arg-type]
+    return relays
 
 
 def _check_inside(problems: _Problems, value: str, what: str, key: str, line: int | None = None,

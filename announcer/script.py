@@ -21,6 +21,7 @@ import yaml
 
 from announcer.config import is_no_jingle, parse_days, parse_hhmm
 from announcer.errors import ScriptError
+from announcer.schedule.levels import Level, level_from_priority, parse_level
 
 FIELDS = {
     "title": "the title read in tags and listings",
@@ -35,6 +36,7 @@ FIELDS = {
     "from": "first day of the campaign, e.g. 17/6/2021",
     "until": "last day of the campaign, e.g. 24/6/2021",
     "days": "daily, weekdays or a list such as [mon, wed]",
+    "level": "thong-thuong, uu-tien or khan-cap (thông thường, ưu tiên, khẩn cấp)",
     "priority": "higher airs first within a slot (integer)",
     "every": "urgent repeat interval, e.g. 30m",
     "between": "window for 'every', e.g. \"06:00-20:00\"",
@@ -94,8 +96,15 @@ class Script:
     """Window (HH:MM, HH:MM) for the urgent repeat."""
     zones: list[str] = field(default_factory=list)
     """Zones (speaker clusters) it airs in; empty: every zone."""
+    explicit_level: Level | None = None
+    """``level:`` as written; None when the script has none (see ``level``)."""
     lines: dict[str, int] = field(default_factory=dict)
     """Front matter key -> file line, for messages."""
+
+    @property
+    def level(self) -> Level:
+        """The broadcast level: ``level:``, else derived from ``priority`` (announcer.schedule.levels)."""
+        return self.explicit_level if self.explicit_level is not None else level_from_priority(self.priority)
 
     @property
     def stem(self) -> str:
@@ -451,6 +460,14 @@ def _fill_fields(script: Script, meta: dict[str, Any], path: Path, problems: lis
                 raise fail("priority", f"{shown(value)} is not a whole number from -999999 to 999999")
             script.priority = int(value)
 
+    def level() -> None:
+        value = scalar("level")
+        if value is not None:
+            try:
+                script.explicit_level = parse_level(value)
+            except ValueError as exc:
+                raise fail("level", str(exc)) from None
+
     def every() -> None:
         value = scalar("every")
         if value:
@@ -472,7 +489,7 @@ def _fill_fields(script: Script, meta: dict[str, Any], path: Path, problems: lis
                 raise fail("between", "'between' needs 'every', e.g. every: 30m")
             script.between = (parts[0], parts[1])
 
-    for step in (title, jingles, repeat, engine, slots, zones, times, dates, days, priority, every):
+    for step in (title, jingles, repeat, engine, slots, zones, times, dates, days, priority, level, every):
         try:
             step()
         except ScriptError as exc:

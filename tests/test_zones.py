@@ -263,3 +263,34 @@ def test_check_names_an_unknown_zone_at_its_line(tmp_path: Path) -> None:
     found = [p for p in run_checks(tmp_path, status_fn=lambda s, c: "fresh") if "zone" in p.message]
     assert [(p.message, p.line) for p in found] == [("unknown zone 'cho-moi'", 4)]
     assert "cho, truong" in str(found[0].hint)
+
+
+def test_a_khan_cap_item_goes_to_every_zone_unless_it_names_some(tmp_path: Path) -> None:
+    scripts = {
+        "bao-lu": script_text(title="Báo lũ", times='["06:00"]', level="khan-cap"),
+        "chay-cho": script_text(title="Cháy chợ", times='["06:00"]', level="khẩn cấp", zones="[cho]"),
+    }
+    make_station(tmp_path, toml=ZONES, scripts=scripts, renders={"bao-lu": 1.0, "chay-cho": 1.0})
+    clock = FakeClock(utc("2021-06-19 22:59:59"))
+    runner = start(tmp_path, clock)
+    runner.tick()
+    clock.set(utc("2021-06-19 23:00"))
+    runner.tick()
+    settle(runner)
+    assert aired(tmp_path, "cho") == ["bao-lu.mp3", "chay-cho.mp3"]
+    assert aired(tmp_path, "truong") == ["bao-lu.mp3"]
+    runner.stop()
+
+
+def test_a_relay_window_airs_in_the_first_zone_only(tmp_path: Path) -> None:
+    from announcer.config import Zone
+    from announcer.schedule.model import Item, Occurrence
+    from announcer.schedule.player import Job
+    from announcer.schedule.sinks import FileSink
+
+    zones = [(Zone("cho", "file:a"), FileSink(tmp_path / "a")), (Zone("truong", "file:b"), FileSink(tmp_path / "b"))]
+    players = ZonePlayers(zones, lambda job, cut: None)
+    occ = Occurrence(utc("2021-06-19 23:00"), None, "relay")
+    item = Item("relay", tmp_path / "vov1", None, "VOV1")
+    assert players.targets(Job(occ, item, "played", relay=object())) == ["cho"]  # type: ignore[arg-type]
+    assert players.targets(Job(occ, item, "played")) == ["cho", "truong"]

@@ -338,6 +338,23 @@ def _unknown_zones(station: Station, script: Script) -> list[Problem]:
                     f"known zones: {known}") for name in script.zones if name not in zones]
 
 
+def _check_relays(station: Station, scripts: list[Script], source: str) -> list[Problem]:
+    """Missing fallbacks, windows over slots or own times, relays at once (announcer.schedule.relay)."""
+    from announcer.schedule.relay import relay_problems
+
+    if not station.relays:
+        return []
+    keys = KeyLines(source) if source else None
+    own = [(t, s.days, f"{s.path.name} (own time)") for s in scripts for t in s.times]
+    out = []
+    for problem in relay_problems(station, own):
+        index = station.relays.index(problem.relay)
+        line = keys.lines.get(f"relay.{index}.{problem.key}") if keys is not None and problem.key else None
+        out.append(Problem(problem.severity, str(station.config_path), line or problem.relay.line,
+                           problem.message, problem.hint))
+    return out
+
+
 def run_checks(
     root: Path,
     today: date | None = None,
@@ -367,6 +384,7 @@ def run_checks(
     problems.extend(_check_lengths(usable, scripts))
     if station is not None:
         problems.extend(_check_schedule(usable, scripts, declared, today))
+        problems.extend(_check_relays(usable, scripts, source))
         problems.extend(_check_renders(usable, scripts, today, status_fn))
     return problems
 

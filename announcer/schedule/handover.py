@@ -25,6 +25,7 @@ from announcer.schedule import renders
 from announcer.schedule.asrun import iso
 from announcer.schedule.clock import Clock, clock_from_env
 from announcer.schedule.inbox import Inbox, PlayRequest
+from announcer.schedule.levels import Level, parse_level
 from announcer.schedule.model import Item, Occurrence
 from announcer.schedule.player import Airing, Job, Player
 from announcer.schedule.runlock import run_lock_holder
@@ -105,7 +106,11 @@ class Handover:
         script = None
         if request.script is not None:
             script = Script(path=self.root / request.script, title=request.title, body="")
-        item = Item("script" if script else "file", self.root / request.file, script, request.title)
+        try:
+            level = parse_level(request.level) if request.level else Level.THONG_THUONG
+        except ValueError:
+            level = Level.THONG_THUONG
+        item = Item("script" if script else "file", self.root / request.file, script, request.title, level=level)
         at = request.requested.astimezone(station.tz)
         return RequestOccurrence(at, None, PLAY_SOURCE, [item], request=request.ident), item
 
@@ -138,6 +143,8 @@ class _PlayItem:
     is_script: bool
     error: str | None
     """A rebuild that failed (the last good render plays)."""
+    level: Level = Level.THONG_THUONG
+    """The script's level (``--level`` overrides it)."""
 
 
 def _station_for_play(root: Path) -> Station:
@@ -172,7 +179,7 @@ def _prepare_play(station: Station, target: Path, renderer: renders.Renderer) ->
             error = f"rebuild failed, played the last good render: {exc}"
     stem_script = script or Script(path=path, title=path.stem, body="")
     audio = renders.render_file(station, stem_script)
-    return _PlayItem(path, audio, renders.render_title(station, stem_script), True, error)
+    return _PlayItem(path, audio, renders.render_title(station, stem_script), True, error, stem_script.level)
 
 
 def _station_rel(root: Path, path: Path) -> str:
@@ -190,6 +197,7 @@ def _hand_off(station: Station, store: PlayerStore, item: _PlayItem, clock: Cloc
         title=item.title,
         requested=clock(),
         error=item.error,
+        level=item.level.slug,
     )
     try:
         ident = Inbox(store).put(request)
@@ -213,6 +221,7 @@ def play_command(
     stop: threading.Event | None = None,
     sink_obj: Sink | None = None,
     report: Callable[[str], None] = log.warning,
+    level: Level | None = None,
 ) -> int:
     """Play a script's render (rebuilding it first when stale) or an audio file, now.
 
@@ -224,6 +233,8 @@ def play_command(
     root = Path(station_dir)
     station = _station_for_play(root)
     item = _prepare_play(station, Path(target), renderer)
+    if level is not None:
+        item.level = level
     store = PlayerStore(station.state_dir, legacy_asrun=station.asrun_path)
     record = _play_record(station, item, clock())
     if not item.audio.is_file():

@@ -34,6 +34,8 @@ class PlayRequest:
     """When ``play`` handed it over (aware)."""
     error: str | None = None
     """A note for the as-run log, e.g. a failed rebuild before the hand-over."""
+    level: str | None = None
+    """Its level's slug (``--level``, else the script's); None from an older ``play``: thông thường."""
     ident: str = ""
     """The request file's name without .json; unique, set when read."""
 
@@ -45,6 +47,7 @@ class PlayRequest:
             "title": self.title,
             "requested": self.requested.isoformat(),
             "error": self.error,
+            "level": self.level,
             "pid": os.getpid(),
         }
 
@@ -58,12 +61,14 @@ class PlayRequest:
             raise ValueError("'requested' has no UTC offset")
         script = data.get("script")
         error = data.get("error")
+        level = data.get("level")
         return cls(
             file=data["file"],
             script=script if isinstance(script, str) and script else None,
             title=str(data.get("title") or Path(data["file"]).stem),
             requested=requested,
             error=error if isinstance(error, str) else None,
+            level=level if isinstance(level, str) else None,
             ident=ident,
         )
 

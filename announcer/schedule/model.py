@@ -14,6 +14,7 @@ from pathlib import Path
 
 from announcer.config import DAY_NAMES, Station, is_no_jingle, parse_hhmm
 from announcer.errors import ScriptError
+from announcer.schedule.levels import Level
 from announcer.script import Script, parse_script, scan_scripts
 
 
@@ -28,6 +29,8 @@ class Item:
     script: Script | None = None
     title: str = ""
     priority: int = 0
+    level: Level = Level.THONG_THUONG
+    """The script's broadcast level (jingles: thông thường; a job takes its occurrence's)."""
 
     @property
     def ident(self) -> str:
@@ -58,8 +61,13 @@ class Occurrence:
         return max((i.priority for i in self.items if i.script is not None), default=0)
 
     @property
+    def level(self) -> Level:
+        return max((i.level for i in self.items if i.script is not None), default=Level.THONG_THUONG)
+
+    @property
     def urgent(self) -> bool:
-        return self.source == "every"
+        """Goes before everything waiting: an urgent repeat, or anything holding a khẩn cấp script."""
+        return self.source == "every" or self.level == Level.KHAN_CAP
 
     @property
     def scripts(self) -> list[Script]:
@@ -97,14 +105,14 @@ def at_local(station: Station, day: date, hhmm: str) -> datetime:
 
 
 def order_scripts(scripts: Iterable[Script]) -> list[Script]:
-    """Higher priority first, then by file name."""
-    return sorted(scripts, key=lambda s: (-s.priority, s.path.name))
+    """Higher level first (khẩn cấp, ưu tiên, thông thường), then higher priority, then by file name."""
+    return sorted(scripts, key=lambda s: (-s.level, -s.priority, s.path.name))
 
 
 def _script_item(station: Station, script: Script) -> Item:
     from announcer.schedule.renders import render_file
 
-    return Item("script", render_file(station, script), script, script.title, script.priority)
+    return Item("script", render_file(station, script), script, script.title, script.priority, script.level)
 
 
 def every_times(script: Script) -> list[str]:
@@ -164,7 +172,7 @@ class Schedule:
             for hhmm in every_times(script):
                 occ = Occurrence(at_local(station, day, hhmm), None, "every", [_script_item(station, script)])
                 out.append(occ)
-        out.sort(key=lambda o: (o.at, 0 if o.urgent else 1, -o.priority, o.slot or ""))
+        out.sort(key=lambda o: (o.at, 0 if o.urgent else 1, -o.level, -o.priority, o.slot or ""))
         return out
 
     def between(self, start: datetime, end: datetime) -> list[Occurrence]:

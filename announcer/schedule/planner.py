@@ -14,6 +14,7 @@ from announcer.config import DAY_NAMES, Station, load_station
 from announcer.errors import ConfigError, ScriptError
 from announcer.schedule import renders
 from announcer.schedule.model import Item, Occurrence, Schedule, load_scripts
+from announcer.schedule.relay import RelayWindow, windows_on
 from announcer.schedule.sinks import Clock, utc_now
 from announcer.script import Script
 
@@ -44,6 +45,8 @@ class Plan:
     station: Station
     entries: list[PlanEntry] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    relays: list[RelayWindow] = field(default_factory=list)
+    """Relay windows opening on the planned days."""
 
 
 def build_plan(
@@ -89,6 +92,15 @@ def build_plan(
     )
     for path in missing_jingles:
         plan.warnings.append(f"{path}: jingle file not found")
+    for offset in range(max(days, 1)):
+        plan.relays.extend(windows_on(station, first_day + timedelta(days=offset)))
+    for window in plan.relays:
+        for entry in plan.entries:
+            if entry.items and window.contains(entry.occ.at):
+                plan.warnings.append(
+                    f"{entry.occ.at:%Y-%m-%d} {_label(entry.occ)} at {entry.occ.at:%H:%M} falls inside relay "
+                    f"{window.relay.name} ({window.start:%H:%M}-{window.end:%H:%M}): only ưu tiên and khẩn cấp "
+                    "items cut in; the others wait until it ends")
     busy = [e for e in plan.entries if e.items]
     for current, following in zip(busy, busy[1:], strict=False):
         if current.end > following.occ.at:
@@ -120,9 +132,21 @@ def _clock_text(seconds: float | None) -> str:
     return f"{whole // 60}:{whole % 60:02d}"
 
 
+def _relay_json(window: RelayWindow) -> dict[str, Any]:
+    relay = window.relay
+    return {"date": window.start.date().isoformat(), "relay": relay.name, "at": window.start.strftime("%H:%M"),
+            "end": window.end.strftime("%H:%M"), "url": relay.url, "fallback": relay.fallback, "items": []}
+
+
+def _relay_text(window: RelayWindow) -> str:
+    fallback = f", fallback {window.relay.fallback}" if window.relay.fallback else ", silence if it drops"
+    return (f"  {window.start:%H:%M}  relay {window.relay.name}  (tiếp âm until {window.end:%H:%M:%S})  "
+            f"{window.relay.url}{fallback}")
+
+
 def plan_to_json(plan: Plan) -> list[dict[str, Any]]:
     station = plan.station
-    out = []
+    out = [_relay_json(w) for w in plan.relays]
     for entry in plan.entries:
         out.append(
             {
@@ -143,13 +167,25 @@ def plan_to_json(plan: Plan) -> list[dict[str, Any]]:
                 "end": entry.end.strftime("%H:%M"),
             }
         )
-    return out
+    return sorted(out, key=lambda e: (e["date"], e["at"], "relay" not in e))
 
 
 def plan_to_text(plan: Plan) -> str:
     lines: list[str] = []
     current_day = None
-    for entry in plan.entries:
+    relays = sorted(plan.relays, key=lambda w: w.start)
+    for entry in [*plan.entries, None]:
+        while relays and (entry is None or relays[0].start <= entry.occ.at):
+            window = relays.pop(0)
+            if window.start.date() != current_day:
+                if lines:
+                    lines.append("")
+                current_day = window.start.date()
+                lines.append(f"{current_day.isoformat()} ({DAY_NAMES[current_day.weekday()]}), "
+                             f"{plan.station.timezone}")
+            lines.append(_relay_text(window))
+        if entry is None:
+            break
         day = entry.occ.at.date()
         if day != current_day:
             if lines:
@@ -171,7 +207,7 @@ def plan_to_text(plan: Plan) -> str:
                 if item.status == renders.MISSING:
                     label += "  (missing)"
             lines.append(f"         {_clock_text(item.duration_s):>6}  {label}")
-    if not plan.entries:
+    if not plan.entries and not plan.relays:
         lines.append("no slots on these days")
     if plan.warnings:
         lines.append("")

@@ -1,9 +1,9 @@
 """The playback worker: one item at a time, urgent items first, each recorded before it airs.
 
 Threads: ``Player`` owns one worker thread (``announcer-player``), the only caller of the sink
-and of ``Airing.play``. The loop thread calls ``submit``; ``_cond`` guards ``_queue``,
-``_current`` and ``_stopping``. ``Airing`` reads the render worker's ``errors`` with single
-``dict.get`` calls (the render thread may change them at any moment).
+and of ``Airing.play`` (and of a relay's ``play``). The loop thread calls ``submit``; ``_cond``
+guards ``_queue``, ``_current``, ``_parked`` and ``_stopping``. ``Airing`` reads the render
+worker's ``errors`` with single ``dict.get`` calls (the render thread may change them at any moment).
 
 Record before air, and airing beats bookkeeping: an item is recorded ``started`` in the store
 before the sink gets it; a restart never plays an item the store knows. When the record cannot
@@ -16,17 +16,19 @@ that crashed, so it airs only when its record is durable (database or fallback j
 from __future__ import annotations
 
 import logging
+import math
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from announcer.config import Station
 from announcer.schedule import renders
 from announcer.schedule.asrun import iso
 from announcer.schedule.clock import Clock
+from announcer.schedule.levels import Level
 from announcer.schedule.model import Item, Occurrence
 from announcer.schedule.sinks import Sink, SinkCut, SinkError
 from announcer.schedule.store import ALREADY, UNRECORDED, PlayerStore
@@ -56,6 +58,8 @@ class Job:
     """The zone's sink (``zones``); None: the player's one sink."""
     zone: str | None = None
     """The zone this job airs in (``zones``); None when the station has no zones."""
+    relay: Resumable | None = None
+    """A relay window (``relay.RelaySession``): it plays instead of ``item`` and may be resumed."""
 
     @property
     def priority(self) -> int:
@@ -67,9 +71,32 @@ class Job:
         return self.occ.item_key(self.item) + (f"@{self.zone}" if self.zone else "")
 
     @property
-    def rank(self) -> tuple[bool, int]:
-        """What decides a cut-in: a handed-over item beats any scheduled one, then priority."""
-        return (self.handed_over, self.priority)
+    def level(self) -> Level:
+        """The item's level; a jingle takes its occurrence's, a hand-over the one ``play`` gave it."""
+        return self.item.level if self.item.script is not None or self.handed_over else self.occ.level
+
+    @property
+    def rank(self) -> tuple[bool, bool, int, int | float]:
+        """What decides a cut-in: khẩn cấp beats everything else; then a handed-over item beats any
+        scheduled one; then the level, then priority. A relay ranks below every own item."""
+        if self.relay is not None:
+            return (False, False, -1, -math.inf)
+        return (self.level == Level.KHAN_CAP, self.handed_over, int(self.level), self.priority)
+
+    @property
+    def cuts_relay(self) -> bool:
+        """Own items at ưu tiên or khẩn cấp, and items handed over by ``announcer play``, interrupt a relay."""
+        return self.relay is None and (self.handed_over or self.level.cuts_relay)
+
+
+class Resumable(Protocol):
+    """A job that can be interrupted and resumed (a relay window)."""
+
+    done: bool
+
+    def play(self, cut: threading.Event) -> None: ...
+
+    def abandon(self, why: str) -> None: ...
 
 
 class Player:
@@ -81,6 +108,8 @@ class Player:
         self._queue: list[Job] = []
         self._cond = threading.Condition()
         self._current: Job | None = None
+        self._parked: Job | None = None
+        """A relay cut by an own item, waiting to resume."""
         self._cut = threading.Event()
         self._stopping = False
         self._thread: threading.Thread | None = None
@@ -90,59 +119,90 @@ class Player:
         self._thread.start()
 
     def submit(self, jobs: Sequence[Job], urgent: bool = False) -> None:
-        """Queue ``jobs``; urgent ones go before everything not urgent, higher rank first, in order."""
+        """Queue ``jobs``; urgent ones go before everything not urgent and after urgent ones of at least
+        their rank, together and in order. An urgent batch of higher rank cuts in the item on air; a
+        relay on air is cut by any item that may interrupt it (``Job.cuts_relay``)."""
         if not jobs:
             return
         with self._cond:
+            top = max(jobs, key=lambda j: j.rank)
             if urgent:
+                at = 0
+                while at < len(self._queue) and self._queue[at].urgent and self._queue[at].rank >= top.rank:
+                    at += 1
                 for job in jobs:
                     job.urgent = True
-                    at = 0
-                    while at < len(self._queue) and self._queue[at].urgent and self._queue[at].rank >= job.rank:
-                        at += 1
-                    self._queue.insert(at, job)
-                top = max(jobs, key=lambda j: j.rank)
-                if self._current is not None and top.rank > self._current.rank:
-                    what = "item from announcer play" if top.handed_over else f"item (priority {top.priority})"
-                    log.warning("urgent %s cuts in", what)
-                    self._cut.set()
+                self._queue[at:at] = jobs
             else:
                 self._queue.extend(jobs)
+            current = self._current
+            if current is not None and current.relay is not None:
+                if any(job.cuts_relay for job in jobs):
+                    log.warning("%s item cuts into the relay", top.level.label)
+                    self._cut.set()
+            elif urgent and current is not None and top.rank > current.rank:
+                what = "item from announcer play" if top.handed_over else f"item (priority {top.priority})"
+                log.warning("urgent %s %s cuts in", top.level.label, what)
+                self._cut.set()
             self._cond.notify_all()
+
+    def _next_job(self) -> Job:
+        """The next job (under ``_cond``): a relay waiting to resume lets only what may cut it go first."""
+        parked = self._parked
+        if parked is not None:
+            for index, job in enumerate(self._queue):
+                if job.cuts_relay:
+                    return self._queue.pop(index)
+            self._parked = None
+            return parked
+        return self._queue.pop(0)
 
     def _run(self) -> None:
         while True:
             with self._cond:
-                while not self._queue and not self._stopping:
+                while not self._queue and self._parked is None and not self._stopping:
                     self._cond.wait()
                 if self._stopping:
                     self._current = None
                     self._cond.notify_all()
                     return
-                job = self._queue.pop(0)
+                job = self._next_job()
                 self._current = job
                 self._cut.clear()
+            resumable = False
             try:
-                self._play_job(job, self._cut)
+                if job.relay is not None:
+                    job.relay.play(self._cut)
+                    # Only a relay cut by an own item waits to resume; one that returned by itself
+                    # (or raised) is over, or it could spin the worker forever.
+                    resumable = not job.relay.done and self._cut.is_set()
+                else:
+                    self._play_job(job, self._cut)
             except Exception:  # noqa: BLE001 - one bad item must not end playback
                 log.exception("playing %s failed", job.item.file)
             with self._cond:
                 self._current = None
+                stopping = self._stopping
+                if resumable and not stopping:
+                    self._parked = job  # cut by an own item: it resumes when that is over
                 self._cond.notify_all()
+            if resumable and stopping and job.relay is not None:
+                job.relay.abandon("the player stopped")
 
     def waiting_since(self) -> list[datetime]:
         """Fire times of the items queued or on air (not settled yet)."""
         with self._cond:
             jobs = self._queue + ([self._current] if self._current is not None else [])
-            return [job.occ.at for job in jobs]
+            return [job.occ.at for job in jobs if job.relay is None]
 
     def busy(self) -> bool:
         with self._cond:
-            return self._current is not None or bool(self._queue)
+            return self._current is not None or bool(self._queue) or self._parked is not None
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
         with self._cond:
-            return self._cond.wait_for(lambda: self._current is None and not self._queue, timeout)
+            return self._cond.wait_for(
+                lambda: self._current is None and not self._queue and self._parked is None, timeout)
 
     def stop(self, timeout: float = 10.0) -> None:
         with self._cond:
@@ -152,6 +212,10 @@ class Player:
             self._cond.notify_all()
         if self._thread is not None:
             self._thread.join(timeout)
+        with self._cond:
+            parked, self._parked = self._parked, None
+        if parked is not None and parked.relay is not None:
+            parked.relay.abandon("the player stopped")
 
 
 class _Stale:

@@ -35,6 +35,7 @@ from announcer.schedule.clock import Clock, Monotonic, Periodic, clock_from_env,
 from announcer.schedule.handover import HANDED_OFF, PLAY_SOURCE, Handover, minutes, play_command
 from announcer.schedule.model import Schedule, load_scripts, parse_script_safely
 from announcer.schedule.player import Airing, Job, Player
+from announcer.schedule.relay import RelayScheduler
 from announcer.schedule.render_ahead import RENDER_LEAD, RenderAhead, RenderWorker
 from announcer.schedule.runlock import RunLock
 from announcer.schedule.signals import Signals
@@ -119,6 +120,7 @@ class Runner:
             status_fn=status_fn,
         )
         self.handover = Handover(self.root, self.store, self.airing, clock)
+        self.relays = RelayScheduler(self.store, clock, self._get_sink)
         self.last_error: AnnouncerError | None = None
         self._mtimes: dict[Path, tuple[int, int]] = {}
         self._last_tick: datetime | None = None
@@ -308,6 +310,7 @@ class Runner:
             open_sink(sink)
         self.player.start()
         self.take_requests(at_start=True)
+        self.take_relays()
         self.render_worker.start()
         self.render_ahead(now, horizon=timedelta(days=1))
         log.warning(
@@ -410,6 +413,14 @@ class Runner:
             return
         self.handover.take(self.station, self.player, at_start=at_start)
 
+    def take_relays(self) -> None:
+        """Queue each relay window as it opens (``relay``); one joined late (a restart) airs the rest."""
+        if self.station is None or self.player is None:
+            return
+        for session in self.relays.sessions(self.station):
+            occ, item = session.occurrence()
+            self.player.submit([Job(occ, item, "played", relay=session)], urgent=True)
+
     def seconds_to_next_fire(self, now: datetime | None = None) -> float | None:
         if self.schedule is None:
             return None
@@ -436,6 +447,7 @@ class Runner:
         # Four times a second: an emergency handed over by `announcer play` must reach the air (and an
         # Icecast listener) within 2 s; the inbox query costs next to nothing.
         jobs.every(HANDOVER_POLL_S, guarded(self.take_requests, "play-requests"))
+        jobs.every(1, guarded(self.take_relays, "relays"))
         jobs.every(2, guarded(self.reload_if_changed, "reload"))
         jobs.every(5, guarded(self.store.flush, "record-retry"))
         jobs.every(max(1.0, 60 / self.rate), guarded(self.render_ahead, "render-ahead"))
@@ -468,6 +480,7 @@ class Runner:
     def stop(self) -> None:
         if self.player is not None:
             self.player.stop()
+        self.relays.stop()
         for sink in self._sinks:
             close_sink(sink)
         self.render_worker.stop()

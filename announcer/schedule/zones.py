@@ -3,8 +3,10 @@
 A station with ``[[zone]]`` entries gets one ``Player`` per zone, all sharing the store and the
 airing code; a job goes to the zones its script names in ``zones:`` (every zone when it names
 none). A jingle goes where the scripts of its slot go. An item handed over by ``announcer
-play`` (an emergency) goes to every zone unless its script names some. Each zone records the
-item under its own key (``Job.key``), so one zone's record never stops another from airing it.
+play`` (an emergency), like a khẩn cấp item, goes to every zone unless its script names some. A
+relay window ("tiếp âm") airs in the first zone only: it is one session on one sink. Each zone
+records an item under its own key (``Job.key``), so one zone's record never stops another from
+airing it.
 
 Threads: ``ZonePlayers`` is driven by the runner's loop thread (``submit``) like a ``Player``;
 each zone's ``Player`` owns its worker thread. ``ZonePlayers`` itself keeps no state that
@@ -64,6 +66,9 @@ class ZonePlayers:
     def targets(self, job: Job, group: Sequence[Job] = ()) -> list[str]:
         """The zones ``job`` airs in. A jingle (no script) follows the scripts of its ``group``."""
         known = list(self.players)
+        if job.relay is not None:
+            # A relay window is one session on one sink (the runner's first): it airs in the first zone.
+            return known[:1]
         if job.item.script is None:
             named: list[str] = []
             for other in group:
