@@ -11,8 +11,10 @@ What it measures (goals of issue 12):
    silence between them measured in 5 ms windows at the listener (< 50 ms);
 3. CPU and memory of ``announcer run`` and its children (the MP3 encoder) while it streams for
    ``--minutes``, a 20-s item every minute (< 10% of one core, < 150 MB), side by side with a
-   baseline: one ``ffmpeg -re`` streaming the same items and silence straight to Icecast (what a
-   sysadmin would script; it has the password on its command line).
+   baseline: one ``ffmpeg -re`` streaming silence straight to Icecast (what a sysadmin would
+   script; it has the password on its command line);
+4. the same while it relays an upstream MP3 stream (a ``[[relay]]`` window added to station.toml
+   while it runs; the upstream is ffmpeg streaming a tone to another mount) for ``--relay-minutes``.
 
 Needs the icecast2 binary (Debian: apt-get install icecast2). It starts its own server on a free
 loopback port, as nobody when run as root. The load average is printed: timings under load are
@@ -146,12 +148,49 @@ def watch(pid: int, seconds: float, every: float, feed) -> tuple[float, float, i
     return 100 * (total_cpu - start_cpu) / (time.monotonic() - started), peak_pct, peak_rss
 
 
+def relay_phase(server: IcecastServer, station: Path, pid: int, minutes: float) -> tuple[float, int, float]:
+    """An upstream station (ffmpeg streaming a tone to another mount), relayed by ``announcer run``."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    import numpy as np
+
+    upstream = subprocess.Popen(
+        [ffmpeg(), "-hide_banner", "-loglevel", "error", "-re", "-f", "lavfi", "-i",
+         f"sine=frequency=350:sample_rate=44100:duration={minutes * 60 + 180}", "-af", "volume=6dB",
+         "-c:a", "libmp3lame", "-b:a", "64k", "-content_type", "audio/mpeg", "-f", "mp3",
+         f"icecast://source:{SOURCE_PASSWORD}@127.0.0.1:{server.port}/upstream"],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        server.wait_mount("/upstream", 15)
+        start = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh"))
+        relay = (f'\n[[relay]]\nname = "upstream"\nurl = "{server.url("/upstream")}"\n'
+                 f'at = "{start:%H:%M}"\nduration = "{int(minutes) + 3}m"\n')
+        config = station / "station.toml"
+        config.write_text(config.read_text(encoding="utf-8") + relay, encoding="utf-8")
+        time.sleep(20)  # picked up within seconds; the stream opens and settles
+        mean, _peak, rss = watch(pid, minutes * 60, 5.0, lambda: None)
+        listener = Listener(server.url("/bench")).start()
+        time.sleep(3.0)
+        samples = decode_mp3(listener.stop())
+        spectrum = np.abs(np.fft.rfft(samples * np.hanning(len(samples))))
+        hz = float(np.fft.rfftfreq(len(samples), 1 / RATE)[int(spectrum.argmax())]) if len(samples) else 0.0
+        return mean, rss, hz
+    finally:
+        upstream.terminate()
+        upstream.wait(10)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--minutes", type=float, default=10.0, help="streaming time for CPU/memory (10)")
     parser.add_argument("--handovers", type=int, default=5, help="hand-over latency samples (5)")
+    parser.add_argument("--relay-minutes", type=float, default=None,
+                        help="relaying time for CPU/memory (default: --minutes; 0 skips)")
     parser.add_argument("--skip-baseline", action="store_true")
     args = parser.parse_args()
+    if args.relay_minutes is None:
+        args.relay_minutes = args.minutes
     if ICECAST is None:
         print("icecast2 is not installed (Debian: apt-get install icecast2)")
         return 2
@@ -238,6 +277,15 @@ def main() -> int:
                   f"(peak {b_peak:.1f}%), RSS {b_rss / 1e6:.0f} MB")
             if b_mean > 0 and b_rss > 0:
                 print(f"   ratio announcer/baseline: CPU {mean / b_mean:.1f}x, RSS {rss / b_rss:.1f}x")
+        # 4. CPU and memory while relaying an upstream stream (a [[relay]] window added while running)
+        if args.relay_minutes > 0:
+            r_mean, r_rss, r_hz = relay_phase(server, station, run.pid, args.relay_minutes)
+            print(f"\n4. relaying an upstream MP3 stream for {args.relay_minutes:g} min ([[relay]] window, "
+                  f"decoded, levelled, streamed), load {load()} at end")
+            print(f"   announcer run + children: mean {r_mean:.1f}% of one core, peak RSS {r_rss / 1e6:.0f} MB; "
+                  f"the listener heard {r_hz:.0f} Hz (upstream tone: 350 Hz)")
+            mean, rss = max(mean, r_mean), max(rss, r_rss)
+            failed |= r_mean >= 10 or r_rss >= 150e6 or abs(r_hz - 350) > 20
         print(f"\ngoals (< 10% of one core, < 150 MB): {'met' if mean < 10 and rss < 150e6 else 'NOT met'}")
     finally:
         run.terminate()
