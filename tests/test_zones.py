@@ -294,3 +294,15 @@ def test_a_relay_window_airs_in_the_first_zone_only(tmp_path: Path) -> None:
     item = Item("relay", tmp_path / "vov1", None, "VOV1")
     assert players.targets(Job(occ, item, "played", relay=object())) == ["cho"]  # type: ignore[arg-type]
     assert players.targets(Job(occ, item, "played")) == ["cho", "truong"]
+
+
+def test_check_says_when_an_icecast_sink_has_no_password(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from announcer.schedule.check import run_checks
+
+    monkeypatch.delenv(PASSWORD_ENV, raising=False)
+    toml = STATION + '\n[[zone]]\nname = "cho"\nsink = "icecast://source@127.0.0.1:8000/cho"\n'
+    make_station(tmp_path, toml=toml)
+    found = [p for p in run_checks(tmp_path, status_fn=lambda s, c: "fresh") if "Icecast" in p.message]
+    assert [(p.message, p.line) for p in found] == [("no Icecast password for 127.0.0.1:8000", len(toml.splitlines()))]
+    (tmp_path / "secrets.toml").write_text('[icecast]\nkey = "mat-khau-loa"\n', encoding="utf-8")
+    assert [p for p in run_checks(tmp_path, status_fn=lambda s, c: "fresh") if "Icecast" in p.message] == []

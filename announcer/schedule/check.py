@@ -330,6 +330,26 @@ def _check_renders(station: Station, scripts: list[Script], today: date, status_
     return problems
 
 
+def _check_icecast_passwords(station: Station, source: str) -> list[Problem]:
+    """Each Icecast sink (``[player] sink``, the zones') needs a password, from the environment or
+    secrets.toml: said here rather than by a silent stream at the first item. Never quotes it."""
+    from announcer.schedule.icecast import parse_icecast
+
+    keys = KeyLines(source) if source else None
+    sinks = [(station.player.sink, keys.lines.get("player.sink") if keys is not None else None)]
+    sinks += [(zone.sink, (keys.lines.get(f"zone.{index}.sink") if keys is not None else None) or zone.line)
+              for index, zone in enumerate(station.zones)]
+    out = []
+    for spec, line in sinks:
+        if not spec.strip().lower().startswith("icecast:"):
+            continue
+        try:
+            parse_icecast(spec, root=station.root)
+        except ConfigError as exc:
+            out.append(Problem(ERROR, str(station.config_path), line, exc.message, exc.hint))
+    return out
+
+
 def _unknown_zones(station: Station, script: Script) -> list[Problem]:
     """A zone a script names must be a [[zone]] of station.toml (the player would air it everywhere)."""
     zones = [z.name for z in station.zones]
@@ -385,6 +405,7 @@ def run_checks(
     if station is not None:
         problems.extend(_check_schedule(usable, scripts, declared, today))
         problems.extend(_check_relays(usable, scripts, source))
+        problems.extend(_check_icecast_passwords(usable, source))
         problems.extend(_check_renders(usable, scripts, today, status_fn))
     return problems
 
