@@ -93,6 +93,13 @@ class ViettelOptions:
 
 
 @dataclass
+class PiperOptions:
+    model: str = "voices/vi_VN-vais1000-medium.onnx"
+    """The Piper voice file, relative to the station folder, with its .onnx.json beside it; downloaded
+    once by hand (`announcer engines` says from where), never at run time."""
+
+
+@dataclass
 class AudioOptions:
     loudness_lufs: float = field(default=-16.0, metadata=_range(-31.0, -9.0))
     """Integrated loudness target of every rendered file, LUFS; -31 to -9 (broadcast -23, loudspeakers -16)."""
@@ -242,6 +249,8 @@ class Station:
     """Options of the online gTTS voice."""
     fpt: FptOptions = field(default_factory=FptOptions)
     """Options of the FPT.AI cloud voices (key: FPT_TTS_KEY or secrets.toml)."""
+    piper: PiperOptions = field(default_factory=PiperOptions)
+    """The offline neural voice (engine ``piper``)."""
     viettel: ViettelOptions = field(default_factory=ViettelOptions)
     """Options of the Viettel AI cloud voices (key: VIETTEL_TTS_KEY or secrets.toml)."""
     audio: AudioOptions = field(default_factory=AudioOptions)

@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 from announcer import __version__
 from announcer.audio.loudness import Input, Loudness, MasterSettings, SpeechFit, master_to_mp3
+from announcer.clips import Clip
 from announcer.config import Station, find_line, is_no_jingle
 from announcer.errors import AnnouncerError, ConfigError, EngineError, RenderError, ScriptError
 from announcer.fsutil import replace_durably
@@ -134,6 +135,9 @@ def render_fingerprint(station: Station, script_path: Path, engine: str | None =
         for jingle in (script.intro, script.outro):
             if jingle:
                 parts[f"jingle:{jingle}"] = _file_digest(station.resolve(jingle))
+        from announcer.clips import clips_digest
+
+        parts["clips"] = [script.intro_voice, clips_digest(station, script)]
     blob = json.dumps(parts, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:24]
 
@@ -222,7 +226,12 @@ def make_chain(station: Station, engine: str | None, voice: str | None, speed: f
                 hint=f"use one of: {', '.join(ENGINES)}",
             )
     engines = chain_engines(station, names, voice, speed, forced=bool(engine))
-    return EngineChain(engines, SpeechCache(station.cache_dir / "speech"))
+    from announcer.textnorm.engine_forms import EngineForms, form_problems, load_engine_forms
+
+    forms = load_engine_forms(station.lexicon_path)
+    for problem in form_problems(forms, station.lexicon_path, ENGINES):
+        raise problem
+    return EngineChain(engines, SpeechCache(station.cache_dir / "speech"), forms=EngineForms(forms))
 
 
 def _station_source(station: Station) -> str:
@@ -255,6 +264,9 @@ def plan_script(station: Station, script: Script) -> list[Piece]:
     if not any(isinstance(p, Speech) for p in pieces):
         raise ScriptError("the script has nothing to read aloud", file=script.path, line=script.body_line,
                           hint="write the notice text after the front matter")
+    if script.intro_voice:
+        pieces[:0] = [Clip(script.intro_voice, script.line_of("intro_voice") or 1),
+                      Pause(audio.paragraph_pause_ms, "paragraph")]
     return pieces
 
 
@@ -466,6 +478,7 @@ def render_script(
     stores: Stores | None = None,
 ) -> BuildResult:
     from announcer.audio.mixer import ProgramWriter
+    from announcer.clips import ClipStore, clip_samples, matching_gain, resolve_clip
 
     stores = (stores or Stores(chains if chains is not None else {})).ready(station)
     assert stores.jingles is not None
@@ -493,8 +506,13 @@ def render_script(
         sample = _SpeechSample()
         rates: Counter[int] = Counter()
         bar = progress(speech_count, path.name) if progress else None
+        clip_store = ClipStore(station.cache_dir / "clips")
+        clip_files: list[tuple[Path, float]] = []  # each clip's file and loudness, in order
         with bar if bar is not None else _null():
             for piece in pieces:
+                if isinstance(piece, Clip):
+                    clip_path = resolve_clip(station, piece, path)
+                    clip_files.append((clip_path, clip_store.loudness(clip_path, station.limits.max_jingle_s)))
                 if isinstance(piece, Speech):
                     result = chain.speak(piece.text)
                     spoken.append((result.key, result.engine, result.voice))  # not the clip: memory
@@ -503,6 +521,9 @@ def render_script(
                     if bar is not None:
                         bar.update(1)
         speech_rate = rates.most_common(1)[0][0]
+        speech_lufs_now = sample.lufs()
+        clip_gains = [(p, matching_gain(speech_lufs_now, lufs, p) if speech_lufs_now is not None else 0.0)
+                      for p, lufs in clip_files]
         jingle_lufs = settings.target_lufs - JINGLE_BELOW_SPEECH_LU
         intro_info = stores.jingles.get(intro, settings, jingle_lufs) if intro else None
         outro_info = stores.jingles.get(outro, settings, jingle_lufs) if outro else None
@@ -511,7 +532,7 @@ def render_script(
         mp3_tmp = stage / "out.mp3"
         wav_tmp = stage / "out.wav" if audio.write_wav else None
         program_key = _program_key(station, script, pieces, spoken, speech_rate,
-                                   [(intro, intro_info), (outro, outro_info)])
+                                   [(intro, intro_info), (outro, outro_info)], clip_gains)
         reused = None if wav_tmp else _reuse_mastered(read_manifest(station, path), program_key, paths["mp3"],
                                                      mp3_tmp, tags)
         if reused is not None:
@@ -534,7 +555,17 @@ def render_script(
                     if reading > 1:
                         writer.add_silence(audio.interlude_ms)
                     spoken_iter = iter(spoken)
+                    clip_iter = iter(clip_gains)
                     for piece in pieces:
+                        if isinstance(piece, Clip):
+                            clip_path, gain = next(clip_iter)
+                            start, end = writer.add(clip_samples(clip_path, speech_rate, station.limits.max_jingle_s),
+                                                    gain)
+                            segments.append({"kind": "clip", "start": round(offset + start, 3),
+                                             "end": round(offset + end, 3), "name": piece.name,
+                                             "file": clip_path.relative_to(station.root).as_posix(),
+                                             "gain_db": gain, "line": piece.line, "reading": reading})
+                            continue
                         if not isinstance(piece, Speech):
                             writer.add_silence(piece.ms)
                             continue
@@ -598,11 +629,22 @@ def render_script(
 
 
 def _program_key(station: Station, script: Script, pieces: list[Piece], spoken: list[tuple[str, str, str]],
-                 speech_rate: int, jingles: list[tuple[Path | None, Any]]) -> str:
+                 speech_rate: int, jingles: list[tuple[Path | None, Any]],
+                 clip_gains: list[tuple[Path, float]] | None = None) -> str:
     """Everything the mastered audio depends on (not the tags): the same key means the same
     audio frames, so a render with it can be reused instead of encoded again."""
     clips = iter(spoken)
-    track = [next(clips)[0] if isinstance(piece, Speech) else piece.ms for piece in pieces]
+    recordings = iter(clip_gains or [])
+
+    def part(piece: Piece) -> Any:
+        if isinstance(piece, Speech):
+            return next(clips)[0]
+        if isinstance(piece, Clip):
+            clip_path, gain = next(recordings)
+            return [_file_digest(clip_path), gain]
+        return piece.ms
+
+    track = [part(piece) for piece in pieces]
     audio = station.audio
     parts = [__version__, repr(_master_settings(station)), speech_rate, track, script.repeat, audio.interlude_ms,
              audio.jingle_gap_ms, [[_file_digest(path), info.gain_db] if path and info else None
@@ -834,6 +876,9 @@ def say_text(station: Station, text: str, output: Path, engine: str | None = Non
     output = output.resolve()
     engines: Counter[str] = Counter()
     stores = Stores().ready(station)
+    if any(isinstance(p, Clip) for p in pieces):
+        raise ScriptError("`say` reads text only; a [clip: ...] plays in a script's render",
+                          hint="put the text with its clip in a script and run `announcer build`")
     with _staging(output.parent) as stage:
         clips = []
         sample = _SpeechSample()
@@ -845,7 +890,7 @@ def say_text(station: Station, text: str, output: Path, engine: str | None = Non
                 sample.add(spoken.clip)
                 engines[spoken.engine] += 1
                 voices.add(f"{spoken.engine}:{spoken.voice}")
-            else:
+            elif isinstance(piece, Pause):
                 clips.append(piece)
         rates = Counter(c.frame_rate for c in clips if not isinstance(c, Pause))
         program = stage / "program.wav"

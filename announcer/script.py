@@ -27,6 +27,7 @@ FIELDS = {
     "title": "the title read in tags and listings",
     "intro": "opening jingle file, or 'none'",
     "outro": "closing jingle file, or 'none'",
+    "intro_voice": "a recording in clips/ read before the text, e.g. chao-buoi-sang",
     "repeat": "how many times the text is read (1-10)",
     "engine": "speech engine: gtts or espeak",
     "voice": "a voice such as trung-nu, bac-nam, \"miền Nam, nữ\", or an engine's voice (vi-vn-x-south)",
@@ -70,6 +71,8 @@ class Script:
     """Jingle path; None means the station default; '' means no jingle."""
     outro: str | None = None
     """Closing jingle, same convention as intro."""
+    intro_voice: str | None = None
+    """A clip name (announcer.clips) read before the text, each time it is read."""
     repeat: int = 1
     """How many times the text is read."""
     engine: str | None = None
@@ -380,6 +383,14 @@ def _fill_fields(script: Script, meta: dict[str, Any], path: Path, problems: lis
             value = scalar(key)
             if value is not None:
                 setattr(script, key, "" if is_no_jingle(value) else value)
+        value = scalar("intro_voice")
+        if value and not is_no_jingle(value):
+            from announcer.clips import name_problem
+
+            problem = name_problem(value)
+            if problem:
+                raise fail("intro_voice", problem)
+            script.intro_voice = value
 
     def repeat() -> None:
         value = scalar("repeat")

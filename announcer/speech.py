@@ -12,6 +12,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from announcer.clips import CLIP_MARKER, Clip
+
 _MARKER = re.compile(
     r"\[\s*(?:nghỉ|ngừng|dừng|pause|im lặng)\s*(\d+(?:[.,]\d+)?)\s*(giây|s|sec|ms|mili giây|phút|min)?\s*\]",
     re.IGNORECASE,
@@ -35,7 +37,7 @@ class Pause:
     kind: str  # sentence | paragraph | marker
 
 
-Piece = Speech | Pause
+Piece = Speech | Pause | Clip
 
 
 def marker_ms(amount: str, unit: str | None) -> int:
@@ -80,14 +82,19 @@ def plan_reading(
             add_pause(paragraph_pause_ms, "paragraph")
             continue
         position = 0
-        for match in [*_MARKER.finditer(raw_line), None]:
+        marks = sorted([*_MARKER.finditer(raw_line), *CLIP_MARKER.finditer(raw_line)], key=lambda m: m.start())
+        for match in [*marks, None]:
             chunk = raw_line[position : match.start() if match else len(raw_line)]
             for sentence in _SENTENCE_END.split(normalize(chunk).strip()):
                 sentence = sentence.strip()
                 if _HAS_WORD.search(sentence):
                     pieces.append(Speech(sentence, line_no))
                     add_pause(sentence_pause_ms, "sentence")
-            if match:
+            if match and match.re is CLIP_MARKER:
+                pieces.append(Clip(match.group(1), line_no))  # a station recording (announcer.clips)
+                add_pause(sentence_pause_ms, "sentence")
+                position = match.end()
+            elif match:
                 add_pause(marker_ms(match.group(1), match.group(2)), "marker")
                 position = match.end()
     while pieces and isinstance(pieces[-1], Pause):
@@ -101,6 +108,8 @@ def format_preview(pieces: list[Piece]) -> str:
     for piece in pieces:
         if isinstance(piece, Speech):
             out.append(piece.text)
+        elif isinstance(piece, Clip):
+            out.append(f"[clip: {piece.name}]")
         elif piece.kind == "paragraph":
             out.append("")
         elif piece.kind == "marker":

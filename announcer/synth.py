@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 from announcer.audio.pydub_compat import AudioSegment
 from announcer.cache import SpeechCache
@@ -45,6 +46,8 @@ class EngineChain:
     """(engine, reason, engine that read them instead) -> sentences it could not read."""
     calls: int = 0
     """Engine synthesize() calls made (cache hits excluded)."""
+    forms: Any = None
+    """Each engine's own spoken forms (textnorm.engine_forms.EngineForms), applied just before it speaks."""
     _checked: bool = False
     _unexpected_reasons: dict[tuple[str, str], str] = field(default_factory=dict)
 
@@ -70,7 +73,8 @@ class EngineChain:
         failed: list[tuple[str, str]] = []
         hint: str | None = None
         for engine in self.engines:
-            key = SpeechCache.key(engine.name, engine.fingerprint(), text)
+            said = self.forms.apply(engine.name, text) if self.forms else text
+            key = SpeechCache.key(engine.name, engine.fingerprint(), said)
             clip = self.cache.get(key)
             if clip is not None:
                 self._count_fallbacks(failed, engine.name)
@@ -81,7 +85,7 @@ class EngineChain:
                 continue
             try:
                 self.calls += 1
-                clip = engine.synthesize(text)
+                clip = engine.synthesize(said)
             except EngineUnavailable as exc:
                 self.dead[engine.name] = exc.message
                 failed.append((engine.name, exc.message))

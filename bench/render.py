@@ -678,6 +678,7 @@ def main() -> None:
     parser.add_argument("--skip-single", action="store_true")
     parser.add_argument("--skip-station", action="store_true")
     parser.add_argument("--skip-startup", action="store_true")
+    parser.add_argument("--skip-engines", action="store_true", help="no per-engine rows (bench/engines.py)")
     parser.add_argument("--long", type=float, default=0.0, help="also a script this long, for peak RSS")
     parser.add_argument("--keep", action="store_true", help="keep the temp folder")
     parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
@@ -754,8 +755,13 @@ def main() -> None:
                 print(f"  player at rest < {GOAL_PLAYER_MB:g} MB: {rss:.0f} MB -> {mark(rss < GOAL_PLAYER_MB)}")
         print(f"  every announcer MP3 at -16 +- 0.5 LUFS and <= -1.5 dBTP (ffmpeg): "
               f"{checks.describe('announcer')} -> {mark(checks.within('announcer'))}")
+        if not args.skip_engines:  # per-engine rows against fake services (bench/engines.py, owned by voices)
+            section("engines")
+            import engines as engines_bench  # bench/engines.py, beside this script
+
+            figures["engines_ok"] = engines_bench.print_rows(engines_bench.run(list(engines_bench.ALL), 8, 0.3), 0.3)
         print(f"\nload average at the end: {load()}")
-        figures = {"single": single, "station": {k: v for k, v in station.items() if k != "station"},
+        figures |= {"single": single, "station": {k: v for k, v in station.items() if k != "station"},
                    "startup": startup, "loudness": checks.by_pipeline}
         if args.json:
             Path(args.json).write_text(json.dumps(figures, indent=1, default=str), encoding="utf-8")

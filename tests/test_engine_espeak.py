@@ -166,7 +166,9 @@ def test_concurrent_calls_are_serialized_and_all_succeed() -> None:
 def test_describe_engines_offline(tmp_path: Path) -> None:
     rows = describe_engines(_station(tmp_path))
     by_name = {row["name"]: row for row in rows}
-    assert set(by_name) == {"espeak", "gtts", "fpt", "viettel"}
+    assert set(by_name) == {"espeak", "gtts", "fpt", "viettel", "edge", "piper"}
+    assert by_name["edge"]["available"] is False and "no internet connection" in by_name["edge"]["reason"]
+    assert by_name["piper"]["available"] is False and "vi_VN-vais1000-medium.onnx" in by_name["piper"]["reason"]
     assert by_name["espeak"]["available"] is True
     assert by_name["espeak"]["voices"] == ["vi", "vi-vn-x-central", "vi-vn-x-south"]
     assert by_name["espeak"]["voice"] == "vi"

@@ -10,9 +10,11 @@ from typing import Any
 
 from announcer.config import Station
 from announcer.engines.base import Availability, Engine
+from announcer.engines.edge import EdgeEngine
 from announcer.engines.espeak import EspeakEngine
 from announcer.engines.fpt import FptEngine
 from announcer.engines.gtts_engine import GttsEngine
+from announcer.engines.piper import PiperEngine
 from announcer.engines.viettel import ViettelEngine
 from announcer.errors import EngineError
 from announcer.voices import VoiceChoice, VoiceInfo, parse_voice, pick
@@ -20,11 +22,11 @@ from announcer.voices import VoiceChoice, VoiceInfo, parse_voice, pick
 log = logging.getLogger(__name__)
 
 ENGINES: dict[str, type[Engine]] = {"espeak": EspeakEngine, "gtts": GttsEngine, "fpt": FptEngine,
-                                     "viettel": ViettelEngine}
+                                     "viettel": ViettelEngine, "edge": EdgeEngine, "piper": PiperEngine}
 
 __all__ = [
-    "ENGINES", "Availability", "Engine", "EspeakEngine", "FptEngine", "GttsEngine", "ViettelEngine", "chain_engines",
-    "create_engine", "describe_engines",
+    "ENGINES", "Availability", "EdgeEngine", "Engine", "EspeakEngine", "FptEngine", "GttsEngine", "PiperEngine",
+    "ViettelEngine", "chain_engines", "create_engine", "describe_engines",
 ]
 
 

@@ -228,14 +228,27 @@ def _check_engines(station: Station, scripts: list[Script], source: str) -> list
     return problems
 
 
+def _check_clips(station: Station, scripts: list[Script]) -> list[Problem]:
+    """Every [clip: ...] and intro_voice: a plain name, in clips/, not hours long."""
+    from announcer.clips import clip_problems
+
+    return [Problem.from_error(exc) for script in scripts for exc in clip_problems(station, script)]
+
+
 def _check_lexicon(station: Station) -> list[Problem]:
     from announcer.textnorm import load_lexicon
 
     try:
-        load_lexicon(station.lexicon_path)
+        lexicon = load_lexicon(station.lexicon_path)
     except ConfigError as exc:
         return [Problem.from_error(exc)]
-    return []
+    from announcer.engines import ENGINES
+    from announcer.textnorm import normalize
+    from announcer.textnorm.engine_forms import form_problems, load_engine_forms
+
+    forms = load_engine_forms(station.lexicon_path)
+    read = {f.written: normalize(f.written, dialect=station.dialect, lexicon=lexicon) for f in forms}
+    return [Problem.from_error(exc) for exc in form_problems(forms, station.lexicon_path, ENGINES, read)]
 
 
 def _check_lengths(station: Station, scripts: list[Script]) -> list[Problem]:
@@ -399,6 +412,7 @@ def run_checks(
         else:
             scripts.append(parse_script(path, max_bytes))
     problems.extend(_check_jingles(usable, scripts, source))
+    problems.extend(_check_clips(usable, scripts))
     problems.extend(_check_engines(usable, scripts, source))
     problems.extend(_check_lexicon(usable))
     problems.extend(_check_lengths(usable, scripts))

@@ -72,9 +72,16 @@ def parse_lexicon(text: str, source: str | Path) -> dict[str, str]:
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         parts = line.split("\t")
+        if len(parts) == 3 and parts[0].strip() and parts[1].strip():
+            # written<TAB>spoken<TAB>engine=NAME: for one engine only (announcer.textnorm.engine_forms)
+            from announcer.textnorm.engine_forms import engine_column
+
+            engine_column(parts[2], source, number)
+            continue
         if len(parts) != 2 or not parts[0].strip() or not parts[1].strip():
             raise ConfigError(
-                f"lexicon line {number} must be 'written<TAB>spoken', got {raw.strip()!r}",
+                f"lexicon line {number} must be 'written<TAB>spoken' (or 'written<TAB>spoken<TAB>engine=NAME'), "
+                f"got {raw.strip()[:80]!r}",
                 file=source,
                 line=number,
                 hint="separate the written form and the spoken form with one TAB character",
