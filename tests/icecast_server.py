@@ -158,8 +158,9 @@ class IcecastServer:
 class Listener:
     """Records what a mount sends, as it arrives (with the monotonic time of each piece)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, retry: float = 0.2) -> None:
         self.url = url
+        self.retry = retry
         self.pieces: list[tuple[float, bytes]] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -185,7 +186,7 @@ class Listener:
                         self.pieces.append((time.monotonic(), data))
             except OSError:
                 pass
-            if self._stop.wait(0.2):  # the mount went away: listen again, like a receiver does
+            if self._stop.wait(self.retry):  # no mount (yet, or any more): listen again, like a receiver does
                 break
 
     def stop(self) -> bytes:

@@ -344,3 +344,38 @@ def test_server_restart_mid_item_stream_comes_back_and_the_log_says_cut(
     assert second_at - heard_span.start > 0.5
     assert heard_span.end - second_at == pytest.approx(2.0, abs=0.06)
     assert records(station)[-1]["status"] == "played"
+
+
+def two_tones(path: Path, first: tuple[float, float], second: tuple[float, float]) -> Path:
+    """One MP3: a tone, then another (so the end of the item is recognisable)."""
+    import subprocess
+
+    from tests.icecast_server import ffmpeg
+
+    (hz1, s1), (hz2, s2) = first, second
+    subprocess.run([ffmpeg(), "-y", "-v", "error", "-f", "lavfi", "-i", f"sine=frequency={hz1}:duration={s1}",
+                    "-f", "lavfi", "-i", f"sine=frequency={hz2}:duration={s2}", "-filter_complex",
+                    "[0:a][1:a]concat=n=2:v=0:a=1,volume=12dB", "-ar", "44100", "-c:a", "libmp3lame", "-b:a", "96k",
+                    str(path)], check=True)
+    return path
+
+
+@needs_icecast
+def test_announcer_play_alone_streams_the_item_to_its_end(server: IcecastServer, password: str,
+                                                          tmp_path: Path) -> None:
+    station = tmp_path / "st"
+    station.mkdir()
+    item = two_tones(tmp_path / "tin.mp3", (440, 2.0), (880, 0.6))
+    listener = Listener(server.url("/mot-lan"), retry=0.02)
+    listening = threading.Thread(target=listener.start, daemon=True)
+    listening.start()
+    assert play_command(station, item, server.sink_spec("/mot-lan")) == 0
+    listening.join(5)
+    time.sleep(0.5)
+    samples = decode_mp3(listener.stop())
+    # The listener joined once the mount was up (a moment into the item); the end must be all there.
+    (span,) = sounding(samples, RATE)
+    tail_at = change_point(samples, 440, 880, span.start, span.end)
+    assert span.end - tail_at == pytest.approx(0.6, abs=0.06)
+    assert records(station)[-1]["status"] == "played"
+    assert server.mount_status("/mot-lan") is None  # the source left when play ended

@@ -190,6 +190,8 @@ class IcecastSink:
         self._title = target.stream_name
         self._filler_pcm = b""
         self._filler_at = 0
+        self._fed_until = 0.0
+        """Monotonic time at which the audio fed to the encoder so far ends (for ``close``)."""
 
     # --- life cycle --------------------------------------------------------------------------------------
 
@@ -212,23 +214,35 @@ class IcecastSink:
             thread.start()
             self._threads.append(thread)
 
-    def close(self) -> None:
-        """End the stream: the server sees the source leave; the encoder is stopped."""
+    def close(self, drain_s: float = 2.0) -> None:
+        """End the stream once what was fed has aired (the end of the last item is still in the
+        encoder when ``play`` returns; Icecast drops what its listeners have not yet got when the
+        source leaves), waiting at most ``drain_s``; then the server sees the source leave."""
+        encoder = self._encoder
+        if encoder is not None and not self._closed.is_set():
+            wait = min(drain_s, self._fed_until - self._mono() + 0.2)
+            if wait > 0:
+                time.sleep(wait)
         self._closed.set()
-        self._lost.set()
-        with self._lock:
-            sock, self._sock = self._sock, None
-            encoder = self._encoder
-        if sock is not None:
-            _close(sock)
         if encoder is not None:
             try:
                 if encoder.stdin is not None:
-                    encoder.stdin.close()
+                    encoder.stdin.close()  # the encoder writes out its last frames and exits
             except OSError:
                 pass
-            procs.terminate(encoder, grace=2.0)
+            try:
+                encoder.wait(2.0)
+            except subprocess.TimeoutExpired:
+                procs.terminate(encoder, grace=1.0)
             procs.forget(encoder)
+        for thread in self._threads:
+            if thread.name == "icecast-send":
+                thread.join(timeout=2.0)  # it sends the encoder's last frames, then sees the end
+        self._lost.set()
+        with self._lock:
+            sock, self._sock = self._sock, None
+        if sock is not None:
+            _close(sock)
         for thread in self._threads:
             thread.join(timeout=3.0)
 
@@ -375,6 +389,7 @@ class IcecastSink:
                     log.error("the MP3 encoder of %s stopped", self.name)
                 return
             written += len(data) / (FRAME_BYTES * RATE)
+            self._fed_until = origin + written
 
     def _between_items(self, size: int) -> bytes:
         if not self._filler_pcm:
