@@ -19,8 +19,10 @@ from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from announcer.approval import require_approved
 from announcer.config import Station
 from announcer.errors import ConfigError, ScheduleError, ScriptError
+from announcer.i18n import _
 from announcer.schedule import renders
 from announcer.schedule.asrun import iso
 from announcer.schedule.clock import Clock, clock_from_env
@@ -126,9 +128,9 @@ def _resolve_target(station: Station, target: Path) -> Path:
         if candidate.is_file():
             return candidate
     raise ScheduleError(
-        "script or audio file not found",
+        _("script or audio file not found"),
         file=target,
-        hint="name a script (scripts/x.md) or an audio file (audio_out/x.mp3)",
+        hint=_("name a script (scripts/x.md) or an audio file (audio_out/x.mp3)"),
     )
 
 
@@ -169,6 +171,7 @@ def _prepare_play(station: Station, target: Path, renderer: renders.Renderer) ->
         script = parse_script(path)
     except ScriptError as exc:
         log.error("%s — playing its existing render", exc)
+    require_approved(station, script, path)
     if script is not None and renders.render_status(station, script) != renders.FRESH:
         try:
             results = list(renderer(station, [path]) or [])
@@ -203,9 +206,9 @@ def _hand_off(station: Station, store: PlayerStore, item: _PlayItem, clock: Cloc
         ident = Inbox(store).put(request)
     except (OSError, sqlite3.Error) as exc:
         raise ScheduleError(
-            f"cannot hand the item over to the running player: {exc}",
+            _("cannot hand the item over to the running player: {reason}", reason=str(exc)),
             file=store.path,
-            hint="check that the station folder is writable and the disk is not full",
+            hint=_("check that the station folder is writable and the disk is not full"),
         ) from None
     log.info("play request %s", ident)
     return ident
@@ -240,7 +243,8 @@ def play_command(
     if not item.audio.is_file():
         record["error"] = item.error or "no render; run announcer build"
         store.finish(_play_key(), record)
-        raise ScheduleError(f"{item.audio} does not exist", file=item.audio, hint=f"run: announcer build {item.path}")
+        raise ScheduleError(_("{path} does not exist", path=item.audio), file=item.audio,
+                            hint=_("run: announcer build {name}", name=item.path))
     holder = run_lock_holder(station.state_dir)
     if holder is not None:
         _hand_off(station, store, item, clock)

@@ -28,8 +28,10 @@ from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
+from announcer.approval import APPROVALS_FILE, approved_only, book_for, fingerprint
 from announcer.config import STATION_FILE, Station
 from announcer.errors import AnnouncerError, ConfigError, ScheduleError, ScriptError
+from announcer.i18n import _
 from announcer.schedule import renders
 from announcer.schedule.clock import Clock, Monotonic, Periodic, clock_from_env, utc_now
 from announcer.schedule.handover import HANDED_OFF, PLAY_SOURCE, Handover, minutes, play_command
@@ -127,6 +129,8 @@ class Runner:
         self._next_fire: datetime | None = None
         self._started_at: datetime | None = None
         self._queued: set[str] = set()
+        self._approved_before: dict[str, str] = {}
+        """Script name -> fingerprint of what aired at the last rebuild (kept if approvals.json breaks)."""
         self._lock = threading.Lock()
 
     @property
@@ -149,10 +153,10 @@ class Runner:
             station, error = load_station_or_last_valid(self.root)
         except ConfigError as exc:
             raise ScheduleError(
-                f"cannot start: {exc.message}",
+                _("cannot start: {problem}", problem=exc.message),
                 file=exc.file,
                 line=exc.line,
-                hint=exc.hint or "fix station.toml (announcer check lists every problem)",
+                hint=exc.hint or _("fix station.toml (announcer check lists every problem)"),
             ) from None
         if error is not None:
             log.error("%s — playing the last valid schedule until it is fixed", error)
@@ -175,7 +179,7 @@ class Runner:
         self._rebuild_schedule()
 
     def _watch_signature(self) -> dict[Path, tuple[int, int]]:
-        paths = [self.root / STATION_FILE]
+        paths = [self.root / STATION_FILE, self.root / ".state" / APPROVALS_FILE]
         scripts_dir = self.root / "scripts"
         if scripts_dir.is_dir():
             paths.extend(list_scripts(scripts_dir))
@@ -190,7 +194,20 @@ class Runner:
 
     def _rebuild_schedule(self) -> None:
         assert self.station is not None
-        self.schedule = Schedule(self.station, self.scripts.values())
+        book = book_for(self.station)
+        try:
+            airing, waiting = approved_only(self.scripts.values(), book)
+        except ConfigError as exc:  # a damaged approvals file approves nothing new
+            log.error("%s — only the scripts approved before it was damaged air", exc)
+            airing, waiting = [], []
+            for script in self.scripts.values():
+                known = self._approved_before.get(script.path.name) == fingerprint(script)
+                (airing if known else waiting).append(script)
+        if waiting:
+            log.warning("waiting for approval, not on air: %s", ", ".join(s.path.name for s in waiting))
+        if book is not None:
+            self._approved_before = {s.path.name: fingerprint(s) for s in airing}
+        self.schedule = Schedule(self.station, airing)
         for script, name in self.schedule.unknown_slots():
             log.warning(
                 "%s:%s: unknown slot %r; known slots: %s",
@@ -223,7 +240,7 @@ class Runner:
                 save_last_valid_station(station.state_dir, config.read_bytes())
                 log.warning("reloaded %s", config)
         assert self.station is not None
-        for path in sorted(changed - {config}):
+        for path in sorted(changed - {config, self.root / ".state" / APPROVALS_FILE}):
             if path not in signature:
                 if self.scripts.pop(path, None) is not None:
                     log.warning("script %s was removed", path.name)
