@@ -329,6 +329,44 @@ def log_(obj: Context, day: str | None, as_csv: bool) -> None:
     click.echo(log_command(obj.require(), day, as_csv), nl=False)
 
 
+# --- staff console --------------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--host", help="Address to listen on (default from [web] in station.toml: 127.0.0.1).")
+@click.option("--port", type=click.IntRange(1, 65535), help="Port (default from [web]: 8080).")
+@pass_context
+def serve(obj: Context, host: str | None, port: int | None) -> None:
+    """Start the staff console (a web app in Vietnamese) on this station."""
+    from announcer.web.serve import serve_command
+
+    serve_command(obj.require(), host, port, report=click.echo)
+
+
+@cli.group()
+def user() -> None:
+    """Staff accounts of the console."""
+
+
+@user.command(name="add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(["bien-tap", "phe-duyet", "quan-tri"]), required=True,
+              help="bien-tap (editor), phe-duyet (approver) or quan-tri (administrator).")
+@pass_context
+def user_add(obj: Context, name: str, role: str) -> None:
+    """Add an account; the password is asked for (or read from standard input), never given here."""
+    from announcer.web.serve import add_user_command
+
+    tr = obj.tr
+    click.echo(tr(add_user_command(obj.require(), name, role, lambda: _read_new_password(tr))))
+
+
+def _read_new_password(tr) -> str:  # noqa: ANN001 - a Translator, imported lazily
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    return str(click.prompt(tr(_("Password")), hide_input=True, confirmation_prompt=tr(_("Password again"))))
+
+
 # --- approval (phê duyệt) ---------------------------------------------------------------------------------
 
 

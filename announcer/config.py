@@ -222,6 +222,24 @@ class PlayerOptions:
 
 
 @dataclass
+class WebOptions:
+    """The staff console (``announcer serve``)."""
+
+    host: str = "127.0.0.1"
+    """Address to listen on; 127.0.0.1 keeps the console on this machine, 0.0.0.0 opens it to the office network."""
+    port: int = field(default=8080, metadata=_range(1, 65535))
+    """TCP port to listen on (1-65535)."""
+    session_minutes: int = field(default=480, metadata=_range(5, 10080))
+    """A login ends after this many minutes without a page being opened (5-10080)."""
+    login_attempts: int = field(default=5, metadata=_range(1, 100))
+    """Wrong passwords allowed for one name from one address before logins pause (1-100)."""
+    login_window_minutes: int = field(default=5, metadata=_range(1, 1440))
+    """How long wrong passwords are counted, and how long logins pause after too many (1-1440 minutes)."""
+    threads: int = field(default=4, metadata=_range(1, 64))
+    """Requests served at once (1-64)."""
+
+
+@dataclass
 class Station:
     root: Path
     """Station folder (holds station.toml, scripts/, jingles/, audio_out/)."""
@@ -260,6 +278,8 @@ class Station:
     """What one input may cost (sizes and lengths)."""
     player: PlayerOptions = field(default_factory=PlayerOptions)
     """Unattended playback."""
+    web: WebOptions = field(default_factory=WebOptions)
+    """The staff console (``announcer serve``)."""
     language: str = field(default="en", metadata=_choices("en", "vi"))
     """Language of announcer's own messages (errors, hints, check/plan/build output): "vi" or "en".
     ``announcer init`` writes "vi"; a station.toml without it keeps English, so older stations see no
@@ -946,6 +966,9 @@ def _validate(station: Station, problems: _Problems) -> None:
     if station.dialect not in ("north", "south"):
         problems.add(_("dialect must be north or south, not {value!r}", value=station.dialect[:40]), "dialect")
         station.dialect = Station.dialect
+    if not station.web.host.strip():
+        problems.add(_("web.host is empty"), "web.host", _('write host = "127.0.0.1" (this machine only)'))
+        station.web.host = WebOptions.host
     if not station.engines:
         problems.add(_("the engine chain is empty"), "engines", _('write engines = ["gtts", "espeak"]'))
         station.engines = ["gtts", "espeak"]

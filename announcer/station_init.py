@@ -95,8 +95,9 @@ def init_station(directory: Path) -> list[Path]:
     return created
 
 
-GITIGNORE_LINES = ("secrets.toml", "audio_out/", ".cache/")
-"""Never in git: service keys (secrets.toml), and what a build can make again."""
+GITIGNORE_LINES = ("secrets.toml", "audio_out/", ".cache/", ".state/")
+"""Never in git: service keys (secrets.toml), what a build can make again, and the station's state
+(the player's memory, staff accounts and the console's signing key)."""
 
 
 def _ignore_secrets(path: Path) -> bool:

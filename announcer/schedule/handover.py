@@ -224,12 +224,14 @@ def play_command(
     stop: threading.Event | None = None,
     sink_obj: Sink | None = None,
     report: Callable[[str], None] = log.warning,
+    handed: Callable[[str], None] | None = None,
     level: Level | None = None,
 ) -> int:
     """Play a script's render (rebuilding it first when stale) or an audio file, now.
 
     When an ``announcer run`` holds this station, the item is handed to it instead
-    (it plays next, cutting in) and ``report`` is told so.
+    (it plays next, cutting in) and ``report`` is told so; ``handed`` gets the request's ident
+    (the web console follows it to show when it started).
     """
     if clock is None:  # a rehearsal (ANNOUNCER_CLOCK_START) hands over on the rehearsal clock too
         clock = clock_from_env(os.environ).clock
@@ -247,7 +249,9 @@ def play_command(
                             hint=_("run: announcer build {name}", name=item.path))
     holder = run_lock_holder(station.state_dir)
     if holder is not None:
-        _hand_off(station, store, item, clock)
+        ident = _hand_off(station, store, item, clock)
+        if handed is not None:
+            handed(ident)
         report(HANDED_OFF + (f" (announcer run, pid {holder})" if holder else ""))
         return 0
     player = sink_obj or parse_sink(sink or station.player.sink, clock=clock, tz=station.tz, root=station.root)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -66,6 +66,7 @@ def build_plan(
     days: int = 1,
     script_errors: Iterable[ScriptError] = (),
     status_fn: renders.StatusFn = renders.render_status,
+    duration_fn: Callable[[Path], float | None] = renders.audio_duration,
 ) -> Plan:
     plan = Plan(station)
     try:
@@ -91,7 +92,7 @@ def build_plan(
             items = []
             for item in occ.items:
                 if item.file not in durations:
-                    durations[item.file] = renders.audio_duration(item.file) if item.file.is_file() else None
+                    durations[item.file] = duration_fn(item.file) if item.file.is_file() else None
                 if item.script is not None:
                     if item.script.path not in statuses:
                         statuses[item.script.path] = status_fn(station, item.script)
