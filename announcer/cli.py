@@ -265,7 +265,8 @@ def check(obj: Context) -> None:
 
 
 @cli.command()
-@click.option("--sink", help="soundcard, command:ARGV or file:DIR (default from station.toml).")
+@click.option("--sink", help="soundcard, command:ARGV, file:DIR or icecast://USER@HOST:PORT/MOUNT "
+              "(default from station.toml).")
 @pass_context
 def run(obj: Context, sink: str | None) -> None:
     """Play the schedule unattended (Ctrl-C stops)."""
@@ -274,7 +275,7 @@ def run(obj: Context, sink: str | None) -> None:
 
     root = obj.require()
     spec = sink or _configured_sink(root)
-    problem = probe_sink(spec)
+    problem = probe_sink(spec, root)
     if problem:  # said at start, not at the first item; the player still starts (a device may come back)
         tr = obj.tr
         text = tr(_("the sink {sink!r} cannot play here: {problem}", sink=spec or "soundcard", problem=problem))
@@ -294,7 +295,7 @@ def _configured_sink(root: Path) -> str | None:
 
 @cli.command()
 @click.argument("target", type=click.Path(path_type=Path))
-@click.option("--sink", help="soundcard, command:ARGV or file:DIR.")
+@click.option("--sink", help="soundcard, command:ARGV, file:DIR or icecast://USER@HOST:PORT/MOUNT.")
 @click.option("--level", "level_text", metavar="LEVEL",
               help="thong-thuong, uu-tien or khan-cap (default: the script's level).")
 @pass_context

@@ -161,6 +161,18 @@ class Slot:
 
 
 @dataclass
+class Zone:
+    """A speaker cluster ("cụm loa") with its own sink and its own timeline (announcer.schedule.zones)."""
+
+    name: str
+    """Zone name used by scripts' ``zones:`` list, e.g. cho, khu-pho-3."""
+    sink: str
+    """Where its audio goes: icecast://USER@HOST:PORT/MOUNT, soundcard, command:ARGV or file:DIR."""
+    line: int | None = None
+    """Line in station.toml where the zone is declared (for messages)."""
+
+
+@dataclass
 class Relay:
     """One scheduled relay ("tiếp âm") of an upstream station, from a [[relay]] table."""
 
@@ -277,6 +289,8 @@ class Station:
     approved script's text or air dates sends it back to draft. Default false: every valid script airs."""
     slots: list[Slot] = field(default_factory=list)
     """Daily broadcast slots."""
+    zones: list[Zone] = field(default_factory=list)
+    """Speaker clusters, each with its own sink; none: one timeline on ``player.sink``."""
     relays: list[Relay] = field(default_factory=list)
     """Scheduled relays ("tiếp âm") of an upstream station, from [[relay]] tables."""
 
@@ -510,7 +524,8 @@ def _type_name(hint: Any) -> str:
 
 def _apply(target: Any, table: dict[str, Any], where: str, problems: _Problems) -> None:
     """Overlay a TOML table onto a dataclass, checking names, types and ranges; a bad value keeps its default."""
-    fields = {f.name: f for f in dataclasses.fields(target) if f.name not in ("root", "slots", "relays", "line")}
+    skip = ("root", "slots", "relays", "zones", "line")
+    fields = {f.name: f for f in dataclasses.fields(target) if f.name not in skip}
     hints = _field_types(type(target))
     for key, value in table.items():
         dotted = f"{where}{key}"
@@ -611,9 +626,11 @@ def station_problems(root: Path | str, overrides: dict[str, Any] | None = None) 
         problems.keys = KeyLines(source)
         raw_slots = data.pop("slot", [])
         raw_relays = data.pop("relay", [])
+        raw_zones = data.pop("zone", [])
         _apply(station, data, "", problems)
         station.slots = _parse_slots(raw_slots, problems, _roots_only(station))
         station.relays = _parse_relays(raw_relays, problems, _roots_only(station))
+        station.zones = _parse_zones(raw_zones, problems)
     if overrides:
         _apply(station, overrides, "", _Problems(path, None) if not problems.keys else problems)
     _validate(station, problems)
@@ -689,6 +706,45 @@ def _parse_slots(raw: Any, problems: _Problems, station: Station) -> list[Slot]:
             slots.append(Slot(name=name, at=str(at), days=days, intro=table.get("intro"),
                               outro=table.get("outro"), line=head))
     return slots
+
+
+def _parse_zones(raw: Any, problems: _Problems) -> list[Zone]:
+    """Each [[zone]] on its own; a zone with a problem is left out (and reported)."""
+    from announcer.schedule.sinks import sink_spec_problem
+
+    if not isinstance(raw, list):
+        problems.add("zones must be written as [[zone]] tables", "zone", "write each zone as a [[zone]] table")
+        return []
+    keys = problems.keys
+    zones: list[Zone] = []
+    for index, table in enumerate(raw):
+        heads = keys.array_lines.get("zone", []) if keys is not None else []
+        head = heads[index] if index < len(heads) else None
+
+        def line_of(key: str, _i: int = index, _h: int | None = head) -> int | None:
+            return (keys.lines.get(f"zone.{_i}.{key}") if keys is not None else None) or _h
+
+        if not isinstance(table, dict):
+            problems.add("a zone must be a [[zone]] table", line=head)
+            continue
+        name, sink = table.get("name", ""), table.get("sink", "")
+        count = len(problems.found)
+        if not isinstance(name, str) or not name.strip():
+            problems.add("a [[zone]] has no name", hint='add name = "cho" (the speaker cluster)', line=line_of("name"))
+            name = ""
+        label = f"zone {name.strip()!r}" if name else f"zone #{index + 1}"
+        for key in sorted(set(table) - {"name", "sink"}):
+            problems.add(f"{label} has an unknown setting {key!r}", hint="a zone takes name and sink",
+                         line=line_of(key))
+        problem = sink_spec_problem(sink) if isinstance(sink, str) and sink.strip() else "it has no sink"
+        if problem:
+            problems.add(f"{label}: {problem}", line=line_of("sink"),
+                         hint='write e.g. sink = "icecast://source@127.0.0.1:8000/cho" or sink = "soundcard"')
+        if name and any(z.name == name.strip() for z in zones):
+            problems.add(f"zone {name.strip()!r} is declared twice", hint="rename one of them", line=head)
+        if len(problems.found) == count:
+            zones.append(Zone(name=name.strip(), sink=sink.strip(), line=head))
+    return zones
 
 
 RELAY_SCHEMES = ("http", "https", "rtmp", "rtmps", "rtsp", "srt", "udp", "rtp", "mmsh")

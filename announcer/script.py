@@ -42,6 +42,7 @@ FIELDS = {
     "priority": _("higher airs first within a slot (integer)"),
     "every": _("urgent repeat interval, e.g. 30m"),
     "between": _("window for 'every', e.g. \"06:00-20:00\""),
+    "zones": _("speaker clusters ([[zone]] names in station.toml) it airs in, e.g. [cho, khu-3]; default: all"),
 }
 # ASCII digits only: str.isdigit() and \\d accept '²' or '٣', which int() then rejects or misreads.
 _DATE_ISO = re.compile(r"^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})$")
@@ -101,6 +102,8 @@ class Script:
     """Urgent repeat interval in minutes."""
     between: tuple[str, str] | None = None
     """Window (HH:MM, HH:MM) for the urgent repeat."""
+    zones: list[str] = field(default_factory=list)
+    """Zones (speaker clusters) it airs in; empty: every zone."""
     explicit_level: Level | None = None
     """``level:`` as written; None when the script has none (see ``level``)."""
     lines: dict[str, int] = field(default_factory=dict)
@@ -454,6 +457,10 @@ def _fill_fields(script: Script, meta: dict[str, Any], path: Path, problems: lis
         if "slots" in meta:
             script.slots = _as_list(meta["slots"])
 
+    def zones() -> None:
+        if "zones" in meta:
+            script.zones = [z.strip() for z in _as_list(meta["zones"]) if z.strip()]
+
     def times() -> None:
         if "times" in meta:
             values = _as_list(meta["times"])
@@ -524,7 +531,7 @@ def _fill_fields(script: Script, meta: dict[str, Any], path: Path, problems: lis
                 raise fail("between", _("'between' needs 'every', e.g. every: 30m"))
             script.between = (parts[0], parts[1])
 
-    for step in (title, jingles, repeat, engine, slots, times, dates, days, priority, level, every):
+    for step in (title, jingles, repeat, engine, slots, zones, times, dates, days, priority, level, every):
         try:
             step()
         except ScriptError as exc:

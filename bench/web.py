@@ -59,6 +59,15 @@ PHRASES = (
 )
 
 
+def csrf_token_in(page: str) -> str:
+    """The CSRF token of a console page's form (the bench logs in like a browser)."""
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    if found is None:
+        raise SystemExit("no CSRF token on the page: is this the console's login page?")
+    return found.group(1)
+
+
+
 def _text(rng: random.Random, chars: int) -> str:
     out: list[str] = []
     while sum(len(p) + 1 for p in out) < chars:
@@ -172,13 +181,13 @@ class Console:
                     raise SystemExit("the console did not start") from None
                 time.sleep(0.2)
         page = self.http.get(self.base + "/login").text
-        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        token = csrf_token_in(page)
         answer = self.http.post(self.base + "/login", data={"name": "bench", "password": PASSWORD,
                                                             "csrf_token": token}, allow_redirects=False)
         if answer.status_code != 302:
             raise SystemExit(f"login failed: {answer.status_code}")
-        self.token = re.search(r'name="csrf_token" value="([^"]+)"', self.http.get(self.base + "/account").text
-                               ).group(1)
+        self.token = csrf_token_in(self.http.get(self.base + "/account").text
+                               )
 
     def exists(self, path: str) -> bool:
         return self.http.get(self.base + path, allow_redirects=False).status_code != 404
@@ -204,7 +213,7 @@ class Console:
 def pages(console: Console, today: date, station: Path) -> list[tuple[str, str, str, dict[str, Any]]]:
     """(label, method, path, request options) of every page this install serves."""
     middle = today - timedelta(days=100)
-    out = [
+    out: list[tuple[str, str, str, dict]] = [
         ("dashboard /", "GET", "/", {}),
         ("week grid /schedule", "GET", "/schedule", {}),
         ("log of a day /log", "GET", f"/log?date={middle.isoformat()}", {}),

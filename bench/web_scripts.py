@@ -39,6 +39,15 @@ PHRASES = [
 ]
 
 
+def csrf_token_in(page: str) -> str:
+    """The CSRF token of a console page's form (the bench logs in like a browser)."""
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    if found is None:
+        raise SystemExit("no CSRF token on the page: is this the console's login page?")
+    return found.group(1)
+
+
+
 def notice(seed: int, chars: int) -> str:
     lines, size, index = [], 0, 0
     while size < chars:
@@ -132,9 +141,9 @@ def main() -> int:
         url = f"http://127.0.0.1:{server.server_port}"
         session = requests.Session()
         page = session.get(f"{url}/login").text
-        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        csrf = csrf_token_in(page)
         session.post(f"{url}/login", data={"name": "bench", "password": "mat-khau-bench-1", "csrf_token": csrf})
-        csrf = re.search(r'name="csrf_token" value="([^"]+)"', session.get(f"{url}/scripts").text).group(1)
+        csrf = csrf_token_in(session.get(f"{url}/scripts").text)
 
         station = load_station(root)
         body = parse_script(root / "scripts" / f"{big}.md").body

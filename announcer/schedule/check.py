@@ -290,6 +290,7 @@ def _check_schedule(station: Station, scripts: list[Script], declared: set[str],
                         _("known slots: {names}", names=known),
                     )
                 )
+        problems.extend(_unknown_zones(station, script))
         if not script.slots and not script.times and not script.every_minutes:
             problems.append(
                 Problem(
@@ -362,6 +363,34 @@ def script_rules(station: Station, script: Script, declared: set[str], today: da
     return [p for p in problems if p.file == str(script.path)]
 
 
+def _check_icecast_passwords(station: Station, source: str) -> list[Problem]:
+    """Each Icecast sink (``[player] sink``, the zones') needs a password, from the environment or
+    secrets.toml: said here rather than by a silent stream at the first item. Never quotes it."""
+    from announcer.schedule.icecast import parse_icecast
+
+    keys = KeyLines(source) if source else None
+    sinks = [(station.player.sink, keys.lines.get("player.sink") if keys is not None else None)]
+    sinks += [(zone.sink, (keys.lines.get(f"zone.{index}.sink") if keys is not None else None) or zone.line)
+              for index, zone in enumerate(station.zones)]
+    out = []
+    for spec, line in sinks:
+        if not spec.strip().lower().startswith("icecast:"):
+            continue
+        try:
+            parse_icecast(spec, root=station.root)
+        except ConfigError as exc:
+            out.append(Problem(ERROR, str(station.config_path), line, exc.message, exc.hint))
+    return out
+
+
+def _unknown_zones(station: Station, script: Script) -> list[Problem]:
+    """A zone a script names must be a [[zone]] of station.toml (the player would air it everywhere)."""
+    zones = [z.name for z in station.zones]
+    known = ", ".join(zones) or "none (add [[zone]] tables to station.toml, or remove zones:)"
+    return [Problem(ERROR, str(script.path), script.line_of("zones"), f"unknown zone {name!r}",
+                    f"known zones: {known}") for name in script.zones if name not in zones]
+
+
 def _check_approvals(station: Station, scripts: list[Script]) -> list[Problem]:
     """With require_approval: each script that waits for approval (it will not air)."""
     try:
@@ -419,6 +448,7 @@ def run_checks(
     if station is not None:
         problems.extend(_check_schedule(usable, scripts, declared, today))
         problems.extend(_check_relays(usable, scripts, source))
+        problems.extend(_check_icecast_passwords(usable, source))
         problems.extend(_check_renders(usable, scripts, today, status_fn))
         problems.extend(_check_approvals(usable, scripts))
     return problems

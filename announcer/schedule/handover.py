@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from announcer.approval import require_approved
 from announcer.config import Station
@@ -32,9 +32,12 @@ from announcer.schedule.model import Item, Occurrence
 from announcer.schedule.player import Airing, Job, Player
 from announcer.schedule.runlock import run_lock_holder
 from announcer.schedule.signals import Signals
-from announcer.schedule.sinks import Sink, SinkError, parse_sink
+from announcer.schedule.sinks import Sink, SinkCut, SinkError, close_sink, parse_sink
 from announcer.schedule.state import load_station_or_last_valid
 from announcer.schedule.store import PlayerStore
+
+if TYPE_CHECKING:
+    from announcer.schedule.zones import ZonePlayers
 from announcer.script import Script, parse_script
 
 log = logging.getLogger(__name__)
@@ -73,7 +76,7 @@ class Handover:
         self.clock = clock
         self._queued: set[str] = set()
 
-    def take(self, station: Station, player: Player, *, at_start: bool = False) -> None:
+    def take(self, station: Station, player: Player | ZonePlayers, *, at_start: bool = False) -> None:
         """Queue what ``announcer play`` handed over, to play next, cutting in.
 
         Requests left from before this start are played ``late`` within the grace period;
@@ -251,10 +254,12 @@ def play_command(
             handed(ident)
         report(HANDED_OFF + (f" (announcer run, pid {holder})" if holder else ""))
         return 0
-    player = sink_obj or parse_sink(sink or station.player.sink, clock=clock, tz=station.tz)
+    player = sink_obj or parse_sink(sink or station.player.sink, clock=clock, tz=station.tz, root=station.root)
     try:
         return _play_now(player, item, record, store, clock, station.tz, stop or threading.Event())
     finally:
+        if sink_obj is None:
+            close_sink(player)
         store.close()
 
 
@@ -291,6 +296,10 @@ def _play_now(
     with Signals(stop):
         try:
             finished = player.play(item.audio, renders.audio_duration(item.audio), stop)
+        except SinkCut as exc:
+            record.update(ended=iso(clock(), tz), status="cut", error=str(exc))
+            store.finish(key, record)
+            return 1
         except SinkError as exc:
             record.update(ended=iso(clock(), tz), error=str(exc))
             store.finish(key, record)

@@ -41,7 +41,7 @@ from announcer.schedule.relay import RelayScheduler
 from announcer.schedule.render_ahead import RENDER_LEAD, RenderAhead, RenderWorker
 from announcer.schedule.runlock import RunLock
 from announcer.schedule.signals import Signals
-from announcer.schedule.sinks import Sink, parse_sink, real_wait
+from announcer.schedule.sinks import Sink, close_sink, open_sink, parse_sink, real_wait
 from announcer.schedule.state import (
     last_valid_script,
     load_station_or_last_valid,
@@ -49,6 +49,7 @@ from announcer.schedule.state import (
     save_last_valid_station,
 )
 from announcer.schedule.store import PlayerStore
+from announcer.schedule.zones import ZonePlayers, zone_sink_spec
 from announcer.script import Script, list_scripts
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,8 @@ ON_TIME = timedelta(seconds=5)
 """A fire later than this (but within grace) is logged 'late'."""
 MISS_LOOKBACK = timedelta(days=7)
 """Missed fire times older than this are not logged one by one (a clock corrected by years)."""
+HANDOVER_POLL_S = 0.25
+"""How often the loop looks for items handed over by ``announcer play``."""
 HEARTBEAT = "heartbeat"
 """Store meta: the wall time the loop last ticked, so a restart logs what the outage missed."""
 
@@ -108,7 +111,8 @@ class Runner:
         self.scripts: dict[Path, Script] = {}
         self.schedule: Schedule | None = None
         self.store = store or PlayerStore(self.root / ".state")
-        self.player: Player | None = None
+        self.player: Player | ZonePlayers | None = None
+        self._sinks: list[Sink] = []
         self.render_worker = RenderWorker(self._build, background=background_render)
         self.render_ahead_check = RenderAhead(self.render_worker, status_fn)
         self.airing = Airing(
@@ -287,14 +291,9 @@ class Runner:
         """Load, settle what a crash left behind, render ahead and start the worker threads."""
         self.load()
         assert self.station is not None
-        if self._sink is None:
-            rate = self.rate
-            self._sink = parse_sink(
-                self._sink_spec or self.station.player.sink,
-                clock=self.clock,
-                tz=self.station.tz,
-                wait=(lambda stop, seconds: real_wait(stop, seconds / rate)),
-            )
+        zoned = self._sink is None and not self._sink_spec and bool(self.station.zones)
+        if self._sink is None and not zoned:
+            self._sink = self._make_sink(self._sink_spec or self.station.player.sink)
         if self.store.legacy_asrun is None:
             self.store.legacy_asrun = self.station.asrun_path
         self.store.open()
@@ -313,7 +312,19 @@ class Runner:
         # start where the unsettled time begins.
         self.store.set_meta(HEARTBEAT, since.isoformat())
         self._last_tick = since - timedelta(microseconds=1)
-        self.player = Player(self._sink, self.airing.play)
+        if zoned:
+            players = ZonePlayers([(zone, self._make_sink(zone_sink_spec(zone, self.root)))
+                                   for zone in self.station.zones],
+                                  self.airing.play)
+            self._sinks = list(players.sinks.values())
+            self._sink = self._sinks[0]
+            self.player = players
+        else:
+            assert self._sink is not None
+            self._sinks = [self._sink]
+            self.player = Player(self._sink, self.airing.play)
+        for sink in self._sinks:
+            open_sink(sink)
         self.player.start()
         self.take_requests(at_start=True)
         self.take_relays()
@@ -322,10 +333,16 @@ class Runner:
         log.warning(
             "announcer run: station %s, sink %s, %d slot(s), %d script(s)",
             self.root,
-            getattr(self._sink, "name", self._sink),
+            getattr(self.player, "name", None) or getattr(self._sink, "name", self._sink),
             len(self.station.slots),
             len(self.scripts),
         )
+
+    def _make_sink(self, spec: str) -> Sink:
+        assert self.station is not None
+        rate = self.rate
+        return parse_sink(spec, clock=self.clock, tz=self.station.tz,
+                          wait=(lambda stop, seconds: real_wait(stop, seconds / rate)), root=self.root)
 
     def _heartbeat(self) -> datetime | None:
         value = self.store.get_meta(HEARTBEAT)
@@ -444,7 +461,9 @@ class Runner:
         """The periodic jobs, each guarded, on the monotonic clock."""
         jobs = Periodic(self.monotonic)
         jobs.every(1, guarded(self.tick, "tick"))
-        jobs.every(1, guarded(self.take_requests, "play-requests"))
+        # Four times a second: an emergency handed over by `announcer play` must reach the air (and an
+        # Icecast listener) within 2 s; the inbox query costs next to nothing.
+        jobs.every(HANDOVER_POLL_S, guarded(self.take_requests, "play-requests"))
         jobs.every(1, guarded(self.take_relays, "relays"))
         jobs.every(2, guarded(self.reload_if_changed, "reload"))
         jobs.every(5, guarded(self.store.flush, "record-retry"))
@@ -479,6 +498,8 @@ class Runner:
         if self.player is not None:
             self.player.stop()
         self.relays.stop()
+        for sink in self._sinks:
+            close_sink(sink)
         self.render_worker.stop()
         self.store.flush()
         self.store.close()
