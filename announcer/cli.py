@@ -15,6 +15,7 @@ import click
 
 from announcer import __version__
 from announcer.errors import AnnouncerError
+from announcer.i18n import _, choose_language, translator
 from announcer.procs import children_die_with_us
 
 log = logging.getLogger("announcer")
@@ -42,9 +43,15 @@ def _utf8_stdio() -> None:
 
 
 class Context:
-    def __init__(self, station_dir: Path, debug: bool) -> None:
+    def __init__(self, station_dir: Path, debug: bool, lang: str | None = None) -> None:
         self.station_dir = station_dir
         self.debug = debug
+        self.lang = lang
+
+    @property
+    def tr(self):  # noqa: ANN201 - Translator, imported lazily
+        """The messages in the language of this command (--lang, ANNOUNCER_LANG, station.toml)."""
+        return translator(choose_language(self.lang, self.station_dir))
 
     def require(self) -> Path:
         """The station folder, which must hold a station.toml (commands that work on a station)."""
@@ -69,11 +76,13 @@ pass_context = click.make_pass_decorator(Context)
               show_default=True, help="Station folder (holds station.toml).")
 @click.option("--debug", is_flag=True, help="Show tracebacks and debug logs.")
 @click.option("-v", "--verbose", count=True, help="More progress messages.")
+@click.option("--lang", type=click.Choice(["vi", "en"]), default=None,
+              help="Language of messages (default: ANNOUNCER_LANG, else station.toml's language).")
 @click.pass_context
-def cli(ctx: click.Context, station_dir: Path, debug: bool, verbose: int) -> None:
+def cli(ctx: click.Context, station_dir: Path, debug: bool, verbose: int, lang: str | None) -> None:
     """Vietnamese ward-radio notices to broadcast-ready MP3s, played on schedule."""
     _setup_logging(verbose, debug)
-    ctx.obj = Context(station_dir, debug)
+    ctx.obj = Context(station_dir, debug, lang)
 
 
 # --- rendering -------------------------------------------------------------------------------------------
@@ -94,14 +103,16 @@ def build(obj: Context, scripts: tuple[Path, ...], engine: str | None, force: bo
     from announcer.render import build_station, format_build_table
 
     station = obj.station()
+    tr = obj.tr
     if wav is not None:
         station.audio.write_wav = wav
     results = build_station(station, list(scripts), engine=engine, force=force, progress=_progress_bar,
                             jobs=jobs or default_jobs())
-    click.echo(format_build_table(results))
+    click.echo(format_build_table(results, tr))
     failed = [r for r in results if r.error]
     for result in failed:
-        click.echo(f"error: {result.error}", err=True)
+        message = tr.error(result.error) if isinstance(result.error, AnnouncerError) else tr(result.error)
+        click.echo(f"{tr(_('error'))}: {message}", err=True)
     if failed:
         sys.exit(1)
 
@@ -170,7 +181,9 @@ def init(directory: Path) -> None:
     from announcer.station_init import init_station
 
     created = init_station(directory)
-    click.echo(f"created station in {directory}:")
+    # A new station speaks Vietnamese (its station.toml says language = "vi") unless told otherwise.
+    tr = translator(choose_language(click.get_current_context().find_root().params.get("lang"), directory))
+    click.echo(tr(_("created station in {folder}:", folder=directory)))
     for path in created:
         click.echo(f"  {path}")
 
@@ -212,15 +225,16 @@ def import_(obj: Context, source: Path, output: Path | None, force: bool, anywhe
     from announcer.importer import import_notice
 
     station = obj.station()
+    tr = obj.tr
     dest = import_destination(station, output, anywhere) if output is not None else None
     check_notice_source(source, station.limits)
     result = import_notice(source, station.scripts_dir, dest=dest, force=force, limits=station.limits)
-    click.echo(f"read {source} as {result.encoding}")
+    click.echo(tr(_("read {source} as {encoding}", source=source, encoding=result.encoding)))
     if result.removed:
-        click.echo("removed (never read on air):")
+        click.echo(tr(_("removed (never read on air):")))
         for item in result.removed:
-            click.echo(f"  - {item}")
-    click.echo(f"wrote {result.dest}  (title: {result.title})")
+            click.echo(f"  - {tr(item)}")
+    click.echo(tr(_("wrote {dest}  (title: {title})", dest=result.dest, title=result.title)))
 
 
 # --- schedule and playback -------------------------------------------------------------------------------
@@ -235,7 +249,7 @@ def plan(obj: Context, day: str | None, days: int, as_json: bool) -> None:
     """Show the rundown: each slot and time with its items."""
     from announcer.schedule.planner import plan_command
 
-    click.echo(plan_command(obj.require(), day, days, as_json))
+    click.echo(plan_command(obj.require(), day, days, as_json, tr=obj.tr))
 
 
 @cli.command()
@@ -244,14 +258,15 @@ def check(obj: Context) -> None:
     """Validate station.toml, every script and the schedule."""
     from announcer.schedule.check import check_command
 
-    report, ok = check_command(obj.require())
+    report, ok = check_command(obj.require(), tr=obj.tr)
     click.echo(report)
     if not ok:
         sys.exit(1)
 
 
 @cli.command()
-@click.option("--sink", help="soundcard, command:ARGV or file:DIR (default from station.toml).")
+@click.option("--sink", help="soundcard, command:ARGV, file:DIR or icecast://USER@HOST:PORT/MOUNT "
+              "(default from station.toml).")
 @pass_context
 def run(obj: Context, sink: str | None) -> None:
     """Play the schedule unattended (Ctrl-C stops)."""
@@ -260,9 +275,11 @@ def run(obj: Context, sink: str | None) -> None:
 
     root = obj.require()
     spec = sink or _configured_sink(root)
-    problem = probe_sink(spec)
+    problem = probe_sink(spec, root)
     if problem:  # said at start, not at the first item; the player still starts (a device may come back)
-        click.echo(f"warning: the sink {spec or 'soundcard'!r} cannot play here: {problem}", err=True)
+        tr = obj.tr
+        text = tr(_("the sink {sink!r} cannot play here: {problem}", sink=spec or "soundcard", problem=problem))
+        click.echo(f"{tr(_('warning'))}: {text}", err=True)
     sys.exit(run_command(root, sink))
 
 
@@ -278,7 +295,7 @@ def _configured_sink(root: Path) -> str | None:
 
 @cli.command()
 @click.argument("target", type=click.Path(path_type=Path))
-@click.option("--sink", help="soundcard, command:ARGV or file:DIR.")
+@click.option("--sink", help="soundcard, command:ARGV, file:DIR or icecast://USER@HOST:PORT/MOUNT.")
 @click.option("--level", "level_text", metavar="LEVEL",
               help="thong-thuong, uu-tien or khan-cap (default: the script's level).")
 @pass_context
@@ -312,7 +329,124 @@ def log_(obj: Context, day: str | None, as_csv: bool) -> None:
     click.echo(log_command(obj.require(), day, as_csv), nl=False)
 
 
+# --- staff console --------------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--host", help="Address to listen on (default from [web] in station.toml: 127.0.0.1).")
+@click.option("--port", type=click.IntRange(1, 65535), help="Port (default from [web]: 8080).")
+@pass_context
+def serve(obj: Context, host: str | None, port: int | None) -> None:
+    """Start the staff console (a web app in Vietnamese) on this station."""
+    from announcer.web.serve import serve_command
+
+    serve_command(obj.require(), host, port, report=click.echo)
+
+
+@cli.group()
+def user() -> None:
+    """Staff accounts of the console."""
+
+
+@user.command(name="add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(["bien-tap", "phe-duyet", "quan-tri"]), required=True,
+              help="bien-tap (editor), phe-duyet (approver) or quan-tri (administrator).")
+@pass_context
+def user_add(obj: Context, name: str, role: str) -> None:
+    """Add an account; the password is asked for (or read from standard input), never given here."""
+    from announcer.web.serve import add_user_command
+
+    tr = obj.tr
+    click.echo(tr(add_user_command(obj.require(), name, role, lambda: _read_new_password(tr))))
+
+
+def _read_new_password(tr) -> str:  # noqa: ANN001 - a Translator, imported lazily
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    return str(click.prompt(tr(_("Password")), hide_input=True, confirmation_prompt=tr(_("Password again"))))
+
+
+# --- approval (phê duyệt) ---------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("script", type=click.Path(path_type=Path))
+@click.option("--by", "by", required=True, help="Who approves: your name, recorded with the approval.")
+@click.option("--revoke", is_flag=True, help="Take the approval away (the script is a draft again).")
+@pass_context
+def approve(obj: Context, script: Path, by: str, revoke: bool) -> None:
+    """Approve SCRIPT for air as it is now (for stations without the web console)."""
+    from announcer.approval import ApprovalBook
+    from announcer.guards import station_script
+    from announcer.schedule.clock import utc_now
+    from announcer.script import parse_script
+
+    station = obj.station()
+    tr = obj.tr
+    parsed = parse_script(station_script(station, script), station.limits.max_script_kb * 1024)
+    book = ApprovalBook(station.state_dir)
+    now = utc_now().astimezone(station.tz)
+    if revoke:
+        if book.revoke(parsed, by, now):
+            click.echo(tr(_("{name}: approval revoked by {by}; it is a draft again", name=parsed.path.name, by=by)))
+        else:
+            click.echo(tr(_("{name} was not approved; nothing to revoke", name=parsed.path.name)))
+        return
+    record = book.approve(parsed, by, now)
+    click.echo(tr(_("{name} approved by {by} at {at}", name=record.script, by=record.by,
+                    at=f"{record.at:%d/%m/%Y %H:%M}")))
+    if not station.require_approval:
+        click.echo(tr(_("note: this station does not require approval (require_approval = false); "
+                        "every script airs anyway")))
+
+
+@cli.command()
+@pass_context
+def approvals(obj: Context) -> None:
+    """List every script with its approval: who approved it and when, or draft."""
+    from announcer.approval import APPROVED, ApprovalBook, listing
+    from announcer.schedule.model import load_scripts
+
+    station = obj.station()
+    tr = obj.tr
+    scripts, errors = load_scripts(station.scripts_dir)
+    for row in listing(scripts.values(), ApprovalBook(station.state_dir)):
+        if row.status == APPROVED and row.approval is not None:
+            state = tr(_("approved by {by} at {at}", by=row.approval.by, at=f"{row.approval.at:%d/%m/%Y %H:%M}"))
+        elif row.approval is not None:
+            state = tr(_("draft (edited since {by} approved it at {at})", by=row.approval.by,
+                         at=f"{row.approval.at:%d/%m/%Y %H:%M}"))
+        else:
+            state = tr(_("draft"))
+        click.echo(f"{row.script.path.name:32} {state}")
+    for exc in errors:
+        click.echo(f"{tr(_('error'))}: {tr.error(exc)}", err=True)
+    if not station.require_approval:
+        click.echo(tr(_("note: this station does not require approval (require_approval = false); "
+                        "every script airs anyway")))
+
+
 # --- the one top-level handler ---------------------------------------------------------------------------
+
+
+def _language_of(args: list[str]) -> str:
+    """The language of this command line's messages, found without click (it may be what failed)."""
+    flag, station = None, "."
+    for index, arg in enumerate(args):
+        value = args[index + 1] if index + 1 < len(args) else None
+        if arg.startswith("--lang="):
+            flag = arg.partition("=")[2]
+        elif arg == "--lang" and value is not None:
+            flag = value
+        elif arg.startswith("--station="):
+            station = arg.partition("=")[2]
+        elif arg == "--station" and value is not None:
+            station = value
+    try:
+        return choose_language(flag, Path(station))
+    except Exception:  # noqa: BLE001 - the language must never stop an error from being shown
+        return "en"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -325,27 +459,30 @@ def main(argv: list[str] | None = None) -> None:
     except AnnouncerError as exc:
         if debug:
             raise
-        click.echo(f"error: {exc}", err=True)
+        tr = translator(_language_of(args))
+        click.echo(f"{tr(_('error'))}: {tr.error(exc)}", err=True)
         sys.exit(exc.exit_code)
     except click.exceptions.Abort:
-        click.echo("aborted", err=True)
+        click.echo(translator(_language_of(args))(_("aborted")), err=True)
         sys.exit(130)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
-        click.echo("interrupted", err=True)
+        click.echo(translator(_language_of(args))(_("interrupted")), err=True)
         sys.exit(130)
     except OSError as exc:
         if debug:
             raise
+        tr = translator(_language_of(args))
         where = f"{exc.filename}: " if exc.filename else ""
-        hint = " — free some disk space and run it again" if exc.errno == errno.ENOSPC else ""
-        click.echo(f"error: {where}{exc.strerror or exc}{hint}", err=True)
+        hint = " — " + tr(_("free some disk space and run it again")) if exc.errno == errno.ENOSPC else ""
+        click.echo(f"{tr(_('error'))}: {where}{exc.strerror or exc}{hint}", err=True)
         sys.exit(74)
     except Exception as exc:  # noqa: BLE001 - the last line of defence for staff
         if debug:
             raise
-        click.echo(f"internal error: {type(exc).__name__}: {exc} — run again with --debug and report it",
-                   err=True)
+        tr = translator(_language_of(args))
+        click.echo(tr(_("internal error: {what} — run again with --debug and report it",
+                        what=f"{type(exc).__name__}: {exc}")), err=True)
         sys.exit(70)

@@ -24,6 +24,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from announcer.errors import ConfigError
+from announcer.i18n import _
 
 STATION_FILE = "station.toml"
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -160,6 +161,18 @@ class Slot:
 
 
 @dataclass
+class Zone:
+    """A speaker cluster ("cụm loa") with its own sink and its own timeline (announcer.schedule.zones)."""
+
+    name: str
+    """Zone name used by scripts' ``zones:`` list, e.g. cho, khu-pho-3."""
+    sink: str
+    """Where its audio goes: icecast://USER@HOST:PORT/MOUNT, soundcard, command:ARGV or file:DIR."""
+    line: int | None = None
+    """Line in station.toml where the zone is declared (for messages)."""
+
+
+@dataclass
 class Relay:
     """One scheduled relay ("tiếp âm") of an upstream station, from a [[relay]] table."""
 
@@ -209,6 +222,24 @@ class PlayerOptions:
 
 
 @dataclass
+class WebOptions:
+    """The staff console (``announcer serve``)."""
+
+    host: str = "127.0.0.1"
+    """Address to listen on; 127.0.0.1 keeps the console on this machine, 0.0.0.0 opens it to the office network."""
+    port: int = field(default=8080, metadata=_range(1, 65535))
+    """TCP port to listen on (1-65535)."""
+    session_minutes: int = field(default=480, metadata=_range(5, 10080))
+    """A login ends after this many minutes without a page being opened (5-10080)."""
+    login_attempts: int = field(default=5, metadata=_range(1, 100))
+    """Wrong passwords allowed for one name from one address before logins pause (1-100)."""
+    login_window_minutes: int = field(default=5, metadata=_range(1, 1440))
+    """How long wrong passwords are counted, and how long logins pause after too many (1-1440 minutes)."""
+    threads: int = field(default=4, metadata=_range(1, 64))
+    """Requests served at once (1-64)."""
+
+
+@dataclass
 class Station:
     root: Path
     """Station folder (holds station.toml, scripts/, jingles/, audio_out/)."""
@@ -247,8 +278,19 @@ class Station:
     """What one input may cost (sizes and lengths)."""
     player: PlayerOptions = field(default_factory=PlayerOptions)
     """Unattended playback."""
+    web: WebOptions = field(default_factory=WebOptions)
+    """The staff console (``announcer serve``)."""
+    language: str = field(default="en", metadata=_choices("en", "vi"))
+    """Language of announcer's own messages (errors, hints, check/plan/build output): "vi" or "en".
+    ``announcer init`` writes "vi"; a station.toml without it keeps English, so older stations see no
+    change. ``--lang`` or ANNOUNCER_LANG overrides it for one command."""
+    require_approval: bool = False
+    """Only approved scripts air (``announcer approve``, or the web console's phê duyệt); an edit of an
+    approved script's text or air dates sends it back to draft. Default false: every valid script airs."""
     slots: list[Slot] = field(default_factory=list)
     """Daily broadcast slots."""
+    zones: list[Zone] = field(default_factory=list)
+    """Speaker clusters, each with its own sink; none: one timeline on ``player.sink``."""
     relays: list[Relay] = field(default_factory=list)
     """Scheduled relays ("tiếp âm") of an upstream station, from [[relay]] tables."""
 
@@ -317,10 +359,10 @@ def parse_hhmm(text: str) -> tuple[int, int]:
     """'06:30' -> (6, 30); raises ValueError on anything else (ASCII digits only)."""
     match = _HHMM.match(str(text).strip())
     if not match:
-        raise ValueError(f"{text!r} is not a time of the form HH:MM")
+        raise ValueError(_("{text!r} is not a time of the form HH:MM", text=text))
     hour, minute = int(match.group(1)), int(match.group(2))
     if hour > 23 or minute > 59:
-        raise ValueError(f"{text!r} is not a valid time of day (00:00 to 23:59)")
+        raise ValueError(_("{text!r} is not a valid time of day (00:00 to 23:59)", text=text))
     return hour, minute
 
 
@@ -336,12 +378,13 @@ def parse_days(value: Any) -> list[str]:
             return list(DAY_NAMES[5:])
         value = [part.strip() for part in key.split(",")]
     if not isinstance(value, list) or not value:
-        raise ValueError("days must be 'daily', 'weekdays', 'weekend' or a list such as [mon, wed, fri]")
+        raise ValueError(_("days must be 'daily', 'weekdays', 'weekend' or a list such as [mon, wed, fri]"))
     days = []
     for item in value:
         name = _DAY_ALIASES.get(str(item).strip().lower())
         if name is None:
-            raise ValueError(f"unknown day {str(item)[:40]!r}; use mon, tue, wed, thu, fri, sat, sun (or t2..t7, cn)")
+            raise ValueError(_("unknown day {day!r}; use mon, tue, wed, thu, fri, sat, sun (or t2..t7, cn)",
+                               day=str(item)[:40]))
         days.append(name)
     return days
 
@@ -469,37 +512,42 @@ def _type_name(hint: Any) -> str:
     origin = typing.get_origin(hint)
     if origin is list:
         (item,) = typing.get_args(hint)
-        return f"a list of {_type_name(item)}"
+        return _("a list of {kind}", kind=_type_name(item))
     if typing.get_args(hint):
-        return " or ".join(_type_name(a) for a in typing.get_args(hint) if a is not type(None))
-    return {str: "text in quotes", int: "a whole number", float: "a number", bool: "true or false"}.get(
-        hint, getattr(hint, "__name__", str(hint)))
+        first, *rest = (_type_name(a) for a in typing.get_args(hint) if a is not type(None))
+        for other in rest:
+            first = _("{first} or {second}", first=first, second=other)
+        return first
+    names = {str: _("text in quotes"), int: _("a whole number"), float: _("a number"), bool: _("true or false")}
+    return names.get(hint, getattr(hint, "__name__", str(hint)))
 
 
 def _apply(target: Any, table: dict[str, Any], where: str, problems: _Problems) -> None:
     """Overlay a TOML table onto a dataclass, checking names, types and ranges; a bad value keeps its default."""
-    fields = {f.name: f for f in dataclasses.fields(target) if f.name not in ("root", "slots", "relays", "line")}
+    skip = ("root", "slots", "relays", "zones", "line")
+    fields = {f.name: f for f in dataclasses.fields(target) if f.name not in skip}
     hints = _field_types(type(target))
     for key, value in table.items():
         dotted = f"{where}{key}"
         if key not in fields:
-            problems.add(f"unknown setting {dotted!r}", dotted,
-                         f"check the spelling; known settings{' in [' + where[:-1] + ']' if where else ''}: "
-                         f"{', '.join(fields)}")
+            problems.add(_("unknown setting {name!r}", name=dotted), dotted,
+                         _("check the spelling; known settings in [{table}]: {names}", table=where[:-1],
+                           names=", ".join(fields)) if where else
+                         _("check the spelling; known settings: {names}", names=", ".join(fields)))
             continue
         current = getattr(target, key)
         if dataclasses.is_dataclass(current):
             if not isinstance(value, dict):
-                problems.add(f"[{key}] must be a table", dotted, f"write it as a [{key}] section")
+                problems.add(_("[{key}] must be a table", key=key), dotted, _("write it as a [{key}] section", key=key))
                 continue
             _apply(current, value, f"{dotted}.", problems)
             continue
         hint = hints[key]
         if not _type_ok(value, hint):
             shown = repr(value)
-            problems.add(f"{dotted} should be {_type_name(hint)}, not {type(value).__name__} "
-                         f"({shown[:60]}{'…' if len(shown) > 60 else ''})", dotted,
-                         "fix the value type (numbers unquoted, text in quotes, lists in [ ])")
+            problems.add(_("{name} should be {kind}, not {given} ({value})", name=dotted, kind=_type_name(hint),
+                           given=type(value).__name__, value=f"{shown[:60]}{'…' if len(shown) > 60 else ''}"), dotted,
+                         _("fix the value type (numbers unquoted, text in quotes, lists in [ ])"))
             continue
         try:
             value = float(value) if hint is float else value
@@ -507,8 +555,8 @@ def _apply(target: Any, table: dict[str, Any], where: str, problems: _Problems) 
             value = math.inf
         message = _out_of_range(fields[key], value)
         if message:
-            problems.add(f"{dotted} = {value!r} is out of range: {message}", dotted,
-                         f"the default is {fields[key].default!r}")
+            problems.add(_("{name} = {value!r} is out of range: {why}", name=dotted, value=value, why=message),
+                         dotted, _("the default is {default!r}", default=fields[key].default))
             continue
         setattr(target, key, value)
 
@@ -517,20 +565,20 @@ def _out_of_range(spec: dataclasses.Field[Any], value: Any) -> str | None:
     if "range" in spec.metadata:
         low, high = spec.metadata["range"]
         if not low <= value <= high:  # NaN fails this too
-            return f"it must be from {low:g} to {high:g}"
+            return _("it must be from {low:g} to {high:g}", low=low, high=high)
     if "choices" in spec.metadata and value not in spec.metadata["choices"]:
-        return "use one of " + ", ".join(str(c) for c in spec.metadata["choices"])
+        return _("use one of {choices}", choices=", ".join(str(c) for c in spec.metadata["choices"]))
     return None
 
 
 def require_station(root: Path) -> Path:
     """``root`` if it is a station folder (has station.toml), else a ConfigError saying what to do."""
     if not (root / STATION_FILE).is_file():
-        where = "this folder" if str(root) in (".", "") else str(root)
+        where = _("this folder") if str(root) in (".", "") else str(root)
         raise ConfigError(
-            f"{where} is not a station: it has no {STATION_FILE}",
-            hint="run the command in the station folder, give it with --station DIR, "
-                 "or create a station with: announcer init DIR",
+            _("{where} is not a station: it has no {file}", where=where, file=STATION_FILE),
+            hint=_("run the command in the station folder, give it with --station DIR, "
+                   "or create a station with: announcer init DIR"),
         )
     return root
 
@@ -540,13 +588,14 @@ def read_station_source(path: Path) -> str:
     try:
         size = path.stat().st_size
         if size > MAX_STATION_BYTES:
-            raise ConfigError(f"station.toml is {size:,} bytes: too large for a settings file", file=path,
-                              hint="station.toml holds settings only; restore it from a backup")
+            raise ConfigError(_("station.toml is {size:,} bytes: too large for a settings file", size=size),
+                              file=path, hint=_("station.toml holds settings only; restore it from a backup"))
         return path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise ConfigError("station.toml is not UTF-8 text", file=path, hint="save it as UTF-8 in your editor") from exc
+        raise ConfigError(_("station.toml is not UTF-8 text"), file=path,
+                          hint=_("save it as UTF-8 in your editor")) from exc
     except OSError as exc:
-        raise ConfigError(f"cannot read station.toml: {exc.strerror}", file=path) from exc
+        raise ConfigError(_("cannot read station.toml: {reason}", reason=exc.strerror), file=path) from exc
 
 
 def station_problems(root: Path | str, overrides: dict[str, Any] | None = None) -> tuple[Station, list[ConfigError]]:
@@ -567,18 +616,21 @@ def station_problems(root: Path | str, overrides: dict[str, Any] | None = None) 
             return station, [exc]
         except tomllib.TOMLDecodeError as exc:
             match = re.search(r"line (\d+)", str(exc))
-            return station, [ConfigError(f"station.toml is not valid TOML: {exc}", file=path,
+            return station, [ConfigError(_("station.toml is not valid TOML: {reason}", reason=str(exc)), file=path,
                                          line=int(match.group(1)) if match else None,
-                                         hint="check quotes, = signs and [brackets] on that line")]
+                                         hint=_("check quotes, = signs and [brackets] on that line"))]
         except (RecursionError, ValueError) as exc:  # absurd nesting or numbers tomllib cannot hold
-            return station, [ConfigError(f"station.toml cannot be read: {type(exc).__name__}", file=path,
-                                         hint="station.toml holds settings only; restore it from a backup")]
+            return station, [ConfigError(_("station.toml cannot be read: {reason}", reason=type(exc).__name__),
+                                         file=path,
+                                         hint=_("station.toml holds settings only; restore it from a backup"))]
         problems.keys = KeyLines(source)
         raw_slots = data.pop("slot", [])
         raw_relays = data.pop("relay", [])
+        raw_zones = data.pop("zone", [])
         _apply(station, data, "", problems)
         station.slots = _parse_slots(raw_slots, problems, _roots_only(station))
         station.relays = _parse_relays(raw_relays, problems, _roots_only(station))
+        station.zones = _parse_zones(raw_zones, problems)
     if overrides:
         _apply(station, overrides, "", _Problems(path, None) if not problems.keys else problems)
     _validate(station, problems)
@@ -599,7 +651,7 @@ def load_station(root: Path | str, overrides: dict[str, Any] | None = None) -> S
 def _parse_slots(raw: Any, problems: _Problems, station: Station) -> list[Slot]:
     """Each [[slot]] on its own, so every bad slot is reported; the valid ones are kept."""
     if not isinstance(raw, list):
-        problems.add("slots must be written as [[slot]] tables", "slot", "write each slot as a [[slot]] table")
+        problems.add(_("slots must be written as [[slot]] tables"), "slot", _("write each slot as a [[slot]] table"))
         return []
     keys = problems.keys
     slots: list[Slot] = []
@@ -613,43 +665,86 @@ def _parse_slots(raw: Any, problems: _Problems, station: Station) -> list[Slot]:
             problems.add(message, hint=hint, line=line)
 
         if not isinstance(table, dict):
-            add("a slot must be a [[slot]] table")
+            add(_("a slot must be a [[slot]] table"))
             continue
         raw_name = table.get("name", "")
         name = raw_name.strip() if isinstance(raw_name, str) else ""
-        label = f"slot {name!r}" if name else f"slot #{index + 1}"
+        label = _("slot {name!r}", name=name) if name else _("slot #{number}", number=index + 1)
         count = len(problems.found)
         if not isinstance(raw_name, str):
-            add(f"{label}: name must be text in quotes", "name", 'write name = "sang"')
+            add(_("{label}: name must be text in quotes", label=label), "name", _('write name = "sang"'))
         elif not name:
-            add("a [[slot]] has no name", "name", 'add name = "sang"')
+            add(_("a [[slot]] has no name"), "name", _('add name = "sang"'))
         for key in sorted(set(table) - {"name", "at", "days", "intro", "outro"}):
-            add(f"{label} has an unknown setting {key!r}", key, "a slot takes name, at, days, intro, outro")
+            add(_("{label} has an unknown setting {key!r}", label=label, key=key), key,
+                _("a slot takes name, at, days, intro, outro"))
         at = table.get("at")
         if not isinstance(at, str):
-            add(f'{label}: at must be a quoted time such as "06:00"', "at", 'write at = "06:00"')
+            add(_('{label}: at must be a quoted time such as "06:00"', label=label), "at", _('write at = "06:00"'))
         else:
             try:
                 parse_hhmm(at)
             except ValueError as exc:
-                add(f"{label}: {exc}", "at", 'write it as "06:00" (00:00 to 23:59)')
+                add(_("{label}: {problem}", label=label, problem=exc), "at", _('write it as "06:00" (00:00 to 23:59)'))
         days: list[str] = []
         try:
             days = parse_days(table.get("days", "daily"))
         except ValueError as exc:
-            add(f"{label}: {exc}", "days", 'use "daily", "weekdays" or a list such as ["mon", "thu"]')
+            add(_("{label}: {problem}", label=label, problem=exc), "days",
+                _('use "daily", "weekdays" or a list such as ["mon", "thu"]'))
         for key in ("intro", "outro"):
             if key in table and not isinstance(table[key], str):
-                add(f"{label}: {key} must be a file name in quotes", key, f'write {key} = "jingles/x.wav"')
+                add(_("{label}: {key} must be a file name in quotes", label=label, key=key), key,
+                    _('write {key} = "jingles/x.wav"', key=key))
             elif isinstance(table.get(key), str) and not is_no_jingle(table[key]):
-                _check_inside(problems, table[key], f"{label}: {key} jingle", key, station=station, line=(
-                    keys.lines.get(at_key + key) if keys is not None else None) or head)
+                _check_inside(problems, table[key], _("{label}: {key} jingle", label=label, key=key), key,
+                              station=station, line=(keys.lines.get(at_key + key) if keys is not None else None)
+                              or head)
         if name and any(s.name == name for s in slots):
-            add(f"slot {name!r} is declared twice", hint="rename one of them")
+            add(_("slot {name!r} is declared twice", name=name), hint=_("rename one of them"))
         if len(problems.found) == count:
             slots.append(Slot(name=name, at=str(at), days=days, intro=table.get("intro"),
                               outro=table.get("outro"), line=head))
     return slots
+
+
+def _parse_zones(raw: Any, problems: _Problems) -> list[Zone]:
+    """Each [[zone]] on its own; a zone with a problem is left out (and reported)."""
+    from announcer.schedule.sinks import sink_spec_problem
+
+    if not isinstance(raw, list):
+        problems.add("zones must be written as [[zone]] tables", "zone", "write each zone as a [[zone]] table")
+        return []
+    keys = problems.keys
+    zones: list[Zone] = []
+    for index, table in enumerate(raw):
+        heads = keys.array_lines.get("zone", []) if keys is not None else []
+        head = heads[index] if index < len(heads) else None
+
+        def line_of(key: str, _i: int = index, _h: int | None = head) -> int | None:
+            return (keys.lines.get(f"zone.{_i}.{key}") if keys is not None else None) or _h
+
+        if not isinstance(table, dict):
+            problems.add("a zone must be a [[zone]] table", line=head)
+            continue
+        name, sink = table.get("name", ""), table.get("sink", "")
+        count = len(problems.found)
+        if not isinstance(name, str) or not name.strip():
+            problems.add("a [[zone]] has no name", hint='add name = "cho" (the speaker cluster)', line=line_of("name"))
+            name = ""
+        label = f"zone {name.strip()!r}" if name else f"zone #{index + 1}"
+        for key in sorted(set(table) - {"name", "sink"}):
+            problems.add(f"{label} has an unknown setting {key!r}", hint="a zone takes name and sink",
+                         line=line_of(key))
+        problem = sink_spec_problem(sink) if isinstance(sink, str) and sink.strip() else "it has no sink"
+        if problem:
+            problems.add(f"{label}: {problem}", line=line_of("sink"),
+                         hint='write e.g. sink = "icecast://source@127.0.0.1:8000/cho" or sink = "soundcard"')
+        if name and any(z.name == name.strip() for z in zones):
+            problems.add(f"zone {name.strip()!r} is declared twice", hint="rename one of them", line=head)
+        if len(problems.found) == count:
+            zones.append(Zone(name=name.strip(), sink=sink.strip(), line=head))
+    return zones
 
 
 RELAY_SCHEMES = ("http", "https", "rtmp", "rtmps", "rtsp", "srt", "udp", "rtp", "mmsh")
@@ -838,12 +933,13 @@ def _check_inside(problems: _Problems, value: str, what: str, key: str, line: in
         usable(probe.resolve(value.strip()))
     except (OSError, RuntimeError, ValueError) as exc:  # a link loop, a NUL byte, a name too long...
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        problems.add(f"{what} {value[:80]!r} cannot be used: {reason}", key, "fix the path or the link",
-                     line=line)
+        problems.add(_("{what} {value!r} cannot be used: {reason}", what=what, value=value[:80], reason=reason), key,
+                     _("fix the path or the link"), line=line)
         return False
     if leads is not None:
-        problems.add(f"{what} {value[:80]!r} leads outside the station folder (to {leads})", key,
-                     "keep the file inside the station folder, or add its folder to media_dirs", line=line)
+        problems.add(_("{what} {value!r} leads outside the station folder (to {leads})", what=what,
+                       value=value[:80], leads=str(leads)), key,
+                     _("keep the file inside the station folder, or add its folder to media_dirs"), line=line)
         return False
     return True
 
@@ -864,27 +960,30 @@ def _validate(station: Station, problems: _Problems) -> None:
     try:
         ZoneInfo(station.timezone)
     except (ZoneInfoNotFoundError, ValueError, OSError):
-        problems.add(f"unknown time zone {station.timezone[:60]!r}", "timezone",
-                     'use an IANA name such as "Asia/Ho_Chi_Minh"')
+        problems.add(_("unknown time zone {zone!r}", zone=station.timezone[:60]), "timezone",
+                     _('use an IANA name such as "Asia/Ho_Chi_Minh"'))
         station.timezone = Station.timezone
     if station.dialect not in ("north", "south"):
-        problems.add(f"dialect must be north or south, not {station.dialect[:40]!r}", "dialect")
+        problems.add(_("dialect must be north or south, not {value!r}", value=station.dialect[:40]), "dialect")
         station.dialect = Station.dialect
+    if not station.web.host.strip():
+        problems.add(_("web.host is empty"), "web.host", _('write host = "127.0.0.1" (this machine only)'))
+        station.web.host = WebOptions.host
     if not station.engines:
-        problems.add("the engine chain is empty", "engines", 'write engines = ["gtts", "espeak"]')
+        problems.add(_("the engine chain is empty"), "engines", _('write engines = ["gtts", "espeak"]'))
         station.engines = ["gtts", "espeak"]
     _validate_voice(station, problems)
     if station.limits.jingle_warn_s > station.limits.max_jingle_s:
-        problems.add("limits.jingle_warn_s is above limits.max_jingle_s", "limits.jingle_warn_s",
-                     "the warning must come before the limit")
+        problems.add(_("limits.jingle_warn_s is above limits.max_jingle_s"), "limits.jingle_warn_s",
+                     _("the warning must come before the limit"))
     for key in ("intro", "outro"):
         value = getattr(station, key)
         if isinstance(value, str) and not is_no_jingle(value) and not _check_inside(
-                problems, value, f"the default {key} jingle", key, station=_roots_only(station)):
+                problems, value, _("the default {key} jingle", key=key), key, station=_roots_only(station)):
             setattr(station, key, "")  # refused: no jingle rather than a file outside
     log_name = station.player.asrun_log
     if not log_name.strip() or log_name.strip().endswith(("/", "\\")):
-        problems.add("player.asrun_log must name a file", "player.asrun_log", 'write asrun_log = "asrun.jsonl"')
+        problems.add(_("player.asrun_log must name a file"), "player.asrun_log", _('write asrun_log = "asrun.jsonl"'))
         station.player.asrun_log = PlayerOptions.asrun_log
     else:
         inside = Station(root=station.root)  # the log never goes to media_dirs
@@ -892,8 +991,8 @@ def _validate(station: Station, problems: _Problems) -> None:
             station.player.asrun_log = PlayerOptions.asrun_log
     for index, folder in enumerate(station.media_dirs):
         if not station.resolve(folder).is_dir():
-            problems.add(f"media_dirs[{index}] {folder[:80]!r} is not a folder", "media_dirs",
-                         "create it or remove it from media_dirs")
+            problems.add(_("media_dirs[{index}] {folder!r} is not a folder", index=index, folder=folder[:80]),
+                         "media_dirs", _("create it or remove it from media_dirs"))
 
 
 def _validate_voice(station: Station, problems: _Problems) -> None:
@@ -904,8 +1003,8 @@ def _validate_voice(station: Station, problems: _Problems) -> None:
 
     message = voice_problem_for_chain(station.voice, station.engines)
     if message:
-        problems.add(message, "voice", 'write e.g. voice = "trung-nu" (region bac/trung/nam, sex nu/nam); '
-                     "`announcer engines` lists every voice")
+        problems.add(message, "voice", _('write e.g. voice = "trung-nu" (region bac/trung/nam, sex nu/nam); '
+                                         "`announcer engines` lists every voice"))
         station.voice = ""
 
 

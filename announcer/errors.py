@@ -2,11 +2,16 @@
 
 The CLI's one top-level handler turns these into a single line
 ``file:line: message. hint`` and an exit code; tracebacks only with --debug.
+
+Messages and hints are English msgids marked with ``announcer.i18n._``; ``str(exc)`` is English,
+``translator(lang).error(exc)`` the same line in the user's language (CLI and web alike).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+
+from announcer.i18n import _
 
 
 class AnnouncerError(Exception):
@@ -41,6 +46,13 @@ class AnnouncerError(Exception):
         if self.hint:
             text = f"{text} — {self.hint}"
         return text
+
+    def marked(self) -> str:
+        """``str(self)``, kept translatable: where the error must travel as text (a build result, a plan
+        warning), ``translator(lang)(exc.marked())`` still gives it in the user's language."""
+        where = self.location()
+        text = _("{where}: {message}", where=where, message=self.message) if where else self.message
+        return _("{message} — {hint}", message=text, hint=self.hint) if self.hint else text
 
 
 class ConfigError(AnnouncerError):

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from announcer.config import Limits, Station, usable
 from announcer.errors import AnnouncerError, ConfigError, NoticeImportError, RenderError, ScriptError
+from announcer.i18n import _
 from announcer.script import Script, shown
 from announcer.speech import _MARKER, MAX_MARKER_MS, marker_ms
 
@@ -90,10 +91,12 @@ def judge_length(path: Path, limits: Limits, what: str = "jingle") -> LengthVerd
     if seconds is None:
         return LengthVerdict(None)
     if seconds > limits.max_jingle_s:
-        return LengthVerdict(seconds, error=f"the {what} is {_clock(seconds)} long, over the limit of "
-                                            f"{_clock(limits.max_jingle_s)} ([limits] max_jingle_s)")
+        return LengthVerdict(seconds, error=_("the {what} is {length} long, over the limit of {limit} "
+                                              "([limits] max_jingle_s)", what=what, length=_clock(seconds),
+                                              limit=_clock(limits.max_jingle_s)))
     if seconds > limits.jingle_warn_s:
-        return LengthVerdict(seconds, warning=f"the {what} is {_clock(seconds)} long; is that the right file?")
+        return LengthVerdict(seconds, warning=_("the {what} is {length} long; is that the right file?", what=what,
+                                                length=_clock(seconds)))
     return LengthVerdict(seconds)
 
 
@@ -101,8 +104,8 @@ def require_short_audio(path: Path, limits: Limits, what: str, file: Path | str 
     """Raise a RenderError naming the setting's file and line when ``path`` is over the limit."""
     verdict = judge_length(path, limits, what)
     if verdict.error:
-        raise RenderError(f"{verdict.error}: {path}", file=file, line=line,
-                          hint="use a short chime, or raise [limits] max_jingle_s in station.toml")
+        raise RenderError(_("{problem}: {file}", problem=verdict.error, file=path), file=file, line=line,
+                          hint=_("use a short chime, or raise [limits] max_jingle_s in station.toml"))
 
 
 def _clock(seconds: float) -> str:
@@ -135,9 +138,9 @@ def pause_problems(script: Script, limits: Limits) -> list[ScriptError]:
             total_ms += ms
             if before <= limits.max_pause_total_s * 1000 < total_ms:
                 problems.append(ScriptError(
-                    f"the pause markers add up to more than {limits.max_pause_total_s:g} s of silence "
-                    f"([limits] max_pause_total_s)", file=script.path, line=script.body_line + offset,
-                    hint="remove some [nghỉ …] markers"))
+                    _("the pause markers add up to more than {limit:g} s of silence ([limits] max_pause_total_s)",
+                      limit=limits.max_pause_total_s), file=script.path, line=script.body_line + offset,
+                    hint=_("remove some [nghỉ …] markers")))
             previous_end = end
         start_of_line += len(line) + 1
     _close_gap(problems, script, gap_ms, gap_line, limits)
@@ -147,9 +150,9 @@ def pause_problems(script: Script, limits: Limits) -> list[ScriptError]:
 def _close_gap(problems: list[ScriptError], script: Script, gap_ms: float, line: int, limits: Limits) -> None:
     if gap_ms > limits.max_pause_s * 1000:
         problems.append(ScriptError(
-            f"pause markers in a row add up to {gap_ms / 1000:g} s of silence, over the limit of "
-            f"{limits.max_pause_s:g} s ([limits] max_pause_s)", file=script.path, line=line,
-            hint=f"write one marker of at most {min(limits.max_pause_s, MAX_MARKER_MS / 1000):g} s"))
+            _("pause markers in a row add up to {total:g} s of silence, over the limit of {limit:g} s "
+              "([limits] max_pause_s)", total=gap_ms / 1000, limit=limits.max_pause_s), file=script.path, line=line,
+            hint=_("write one marker of at most {most:g} s", most=min(limits.max_pause_s, MAX_MARKER_MS / 1000))))
 
 
 def minimum_program_s(script: Script, station: Station, jingles_s: float = 0.0) -> float:
@@ -165,11 +168,13 @@ def minimum_program_s(script: Script, station: Station, jingles_s: float = 0.0) 
 def require_program_length(script: Script, station: Station, seconds: float, estimate: bool) -> None:
     limit = station.limits.max_program_min * 60
     if seconds > limit:
-        what = "would last at least" if estimate else "has reached"
+        message = (_("the render would last at least {length}, over the limit of {limit} ([limits] max_program_min)",
+                     length=_clock(seconds), limit=_clock(limit)) if estimate else
+                   _("the render has reached {length}, over the limit of {limit} ([limits] max_program_min)",
+                     length=_clock(seconds), limit=_clock(limit)))
         raise ScriptError(
-            f"the render {what} {_clock(seconds)}, over the limit of {_clock(limit)} ([limits] max_program_min)",
-            file=script.path, line=script.line_of("repeat") or script.body_line,
-            hint="shorten the text, lower repeat, or split it into several scripts")
+            message, file=script.path, line=script.line_of("repeat") or script.body_line,
+            hint=_("shorten the text, lower repeat, or split it into several scripts"))
 
 
 # --- the station as a boundary ---------------------------------------------------------------------------------
@@ -184,12 +189,12 @@ def inside_station(station: Station, path: Path, what: str, file: Path | str | N
         usable(station.resolve(path))
     except (OSError, RuntimeError, ValueError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
-        raise ConfigError(f"{what} {shown(str(path), 80)} cannot be used: {reason}",
-                          file=file, line=line, hint="fix the path or the link") from None
+        raise ConfigError(_("{what} {value} cannot be used: {reason}", what=what, value=shown(str(path), 80),
+                            reason=reason), file=file, line=line, hint=_("fix the path or the link")) from None
     if leads is not None:
-        raise ConfigError(f"{what} {shown(str(path), 80)} leads outside the station folder (to {leads})",
-                          file=file, line=line,
-                          hint="keep the file inside the station folder, or add its folder to media_dirs")
+        raise ConfigError(_("{what} {value} leads outside the station folder (to {leads})", what=what,
+                            value=shown(str(path), 80), leads=str(leads)), file=file, line=line,
+                          hint=_("keep the file inside the station folder, or add its folder to media_dirs"))
     return station.resolve(path)
 
 
@@ -218,18 +223,19 @@ def station_script(station: Station, named: Path) -> Path:
     """
     path = find_script(station.root, named)
     if not _there(path):
-        raise ScriptError("script not found", file=named, hint=f"check the name; scripts live in {station.scripts_dir}")
+        raise ScriptError(_("script not found"), file=named,
+                          hint=_("check the name; scripts live in {folder}", folder=station.scripts_dir))
     try:
         real, scripts = path.resolve(strict=True), station.scripts_dir.resolve()
     except (OSError, RuntimeError) as exc:
-        raise ScriptError(f"cannot follow this path ({type(exc).__name__})", file=path,
-                          hint="remove the link and put the script itself in scripts/") from None
+        raise ScriptError(_("cannot follow this path ({reason})", reason=type(exc).__name__), file=path,
+                          hint=_("remove the link and put the script itself in scripts/")) from None
     if not real.is_relative_to(scripts):
-        where = f"a link to {real}, " if real != path.absolute() else ""
-        raise ScriptError(
-            f"is {where}outside the station's scripts/ folder; its render would replace "
-            f"audio_out/{path.stem}.mp3",
-            file=named, hint=f"copy it in first: announcer import {named}")
+        message = (_("is a link to {target}, outside the station's scripts/ folder; its render would replace "
+                     "audio_out/{name}.mp3", target=real, name=path.stem) if real != path.absolute() else
+                   _("is outside the station's scripts/ folder; its render would replace audio_out/{name}.mp3",
+                     name=path.stem))
+        raise ScriptError(message, file=named, hint=_("copy it in first: announcer import {named}", named=named))
     return path
 
 
@@ -243,14 +249,14 @@ def check_play_target(station: Station, target: Path) -> None:
         return  # the player says "not found" itself
     if path.suffix.lower() == ".md":
         return
-    inside_station(station, path, "the file to play")
+    inside_station(station, path, _("the file to play"))
     if path.suffix.lower() not in AUDIO_SUFFIXES:
-        raise ConfigError(f"{path} is not an audio file", file=path,
-                          hint="play a script (scripts/x.md) or its render (audio_out/x.mp3)")
+        raise ConfigError(_("{path} is not an audio file", path=path), file=path,
+                          hint=_("play a script (scripts/x.md) or its render (audio_out/x.mp3)"))
     seconds = probe_duration(path)
     if not seconds:
-        raise ConfigError("this file holds no audio that can be played", file=path,
-                          hint="play a script (scripts/x.md) or its render (audio_out/x.mp3)")
+        raise ConfigError(_("this file holds no audio that can be played"), file=path,
+                          hint=_("play a script (scripts/x.md) or its render (audio_out/x.mp3)"))
 
 
 def check_say_output(output: Path, force: bool, station_root: Path | None) -> None:
@@ -258,22 +264,23 @@ def check_say_output(output: Path, force: bool, station_root: Path | None) -> No
     over an existing file unless --force."""
     suffix = output.suffix.lower()
     if suffix not in SAY_SUFFIXES:
-        raise ConfigError(f"say writes .mp3 or .wav files, not {suffix or 'a file without extension'!s}",
-                          file=output, hint="name the output x.mp3 or x.wav")
+        raise ConfigError(_("say writes .mp3 or .wav files, not {suffix}", suffix=suffix) if suffix else
+                          _("say writes .mp3 or .wav files, not a file without extension"),
+                          file=output, hint=_("name the output x.mp3 or x.wav"))
     parent = output.parent
     if not parent.is_dir():
-        raise ConfigError(f"the folder {parent} does not exist", file=output,
-                          hint="create it first, or write into an existing folder")
+        raise ConfigError(_("the folder {folder} does not exist", folder=parent), file=output,
+                          hint=_("create it first, or write into an existing folder"))
     if station_root is not None:
         scripts = (station_root / "scripts").resolve()
         if parent.resolve() == scripts or parent.resolve().is_relative_to(scripts):
-            raise ConfigError("say does not write into scripts/ (that folder holds the station's scripts)",
-                              file=output, hint="write the audio elsewhere, e.g. -o thu.mp3")
+            raise ConfigError(_("say does not write into scripts/ (that folder holds the station's scripts)"),
+                              file=output, hint=_("write the audio elsewhere, e.g. -o thu.mp3"))
     if output.is_dir():
-        raise ConfigError("the output is a folder", file=output, hint="name a file, e.g. -o thu.mp3")
+        raise ConfigError(_("the output is a folder"), file=output, hint=_("name a file, e.g. -o thu.mp3"))
     if (output.exists() or output.is_symlink()) and not force:
-        raise ConfigError("the file already exists", file=output,
-                          hint="choose another name, or add --force to replace it")
+        raise ConfigError(_("the file already exists"), file=output,
+                          hint=_("choose another name, or add --force to replace it"))
 
 
 def import_destination(station: Station, output: Path, anywhere: bool) -> Path:
@@ -281,10 +288,10 @@ def import_destination(station: Station, output: Path, anywhere: bool) -> Path:
     A relative name is taken from the station folder."""
     dest = output if output.is_absolute() else station.root / output
     if dest.suffix.lower() != ".md":
-        raise NoticeImportError(f"import writes scripts (.md files), not {dest.name}", file=dest,
-                                hint="name the script e.g. -o scripts/thong-bao.md")
+        raise NoticeImportError(_("import writes scripts (.md files), not {name}", name=dest.name), file=dest,
+                                hint=_("name the script e.g. -o scripts/thong-bao.md"))
     if dest.is_dir():
-        raise NoticeImportError("the output is a folder", file=dest, hint="name a .md file")
+        raise NoticeImportError(_("the output is a folder"), file=dest, hint=_("name a .md file"))
     if not anywhere:
         scripts = station.scripts_dir.resolve()
         try:
@@ -293,8 +300,8 @@ def import_destination(station: Station, output: Path, anywhere: bool) -> Path:
             real_parent = dest.parent
         if real_parent != scripts:
             raise NoticeImportError(
-                "import writes scripts into the station's scripts/ folder only", file=dest,
-                hint="name it scripts/NAME.md, or add --anywhere to write a .md file elsewhere")
+                _("import writes scripts into the station's scripts/ folder only"), file=dest,
+                hint=_("name it scripts/NAME.md, or add --anywhere to write a .md file elsewhere"))
     return dest
 
 
@@ -309,31 +316,31 @@ def check_docx(path: Path, limits: Limits) -> None:
             entries = archive.infolist()
             if len(entries) > limits.max_docx_entries:
                 raise NoticeImportError(
-                    f"the Word file has {len(entries):,} parts inside, over the limit of "
-                    f"{limits.max_docx_entries:,}", file=path,
-                    hint="open it in Word or LibreOffice and save it again as .docx")
+                    _("the Word file has {count:,} parts inside, over the limit of {limit:,}", count=len(entries),
+                      limit=limits.max_docx_entries), file=path,
+                    hint=_("open it in Word or LibreOffice and save it again as .docx"))
             total = sum(e.file_size for e in entries)
             limit = limits.max_docx_mb * 1024 * 1024
             if total > limit:
                 raise NoticeImportError(
-                    f"the Word file unpacks to {total / 1024 / 1024:,.0f} MB, over the limit of "
-                    f"{limits.max_docx_mb} MB ([limits] max_docx_mb)", file=path,
-                    hint="save the notice text alone as .docx or .txt (no large pictures)")
+                    _("the Word file unpacks to {size:,.0f} MB, over the limit of {limit} MB ([limits] max_docx_mb)",
+                      size=total / 1024 / 1024, limit=limits.max_docx_mb), file=path,
+                    hint=_("save the notice text alone as .docx or .txt (no large pictures)"))
             for entry in entries:
                 if entry.filename.endswith(".xml") and entry.filename.startswith("word/"):
                     with archive.open(entry) as handle:
                         head = handle.read(64 * 1024)
                     if b"<!ENTITY" in head or b"<!DOCTYPE" in head:
                         raise NoticeImportError(
-                            f"the Word file declares XML entities in {entry.filename}; the text that uses "
-                            "them would be left out", file=path,
-                            hint="open it in Word or LibreOffice and save it again as .docx")
+                            _("the Word file declares XML entities in {part}; the text that uses them would be "
+                              "left out", part=entry.filename), file=path,
+                            hint=_("open it in Word or LibreOffice and save it again as .docx"))
     except zipfile.BadZipFile:
-        raise NoticeImportError("this .docx is not a Word file (it is not a zip archive)", file=path,
-                                hint="open it in Word or LibreOffice and save it again as .docx") from None
+        raise NoticeImportError(_("this .docx is not a Word file (it is not a zip archive)"), file=path,
+                                hint=_("open it in Word or LibreOffice and save it again as .docx")) from None
     except (OSError, RuntimeError, NotImplementedError, ValueError) as exc:
-        raise NoticeImportError(f"cannot open the Word file ({type(exc).__name__})", file=path,
-                                hint="open it in Word or LibreOffice and save it again as .docx") from None
+        raise NoticeImportError(_("cannot open the Word file ({reason})", reason=type(exc).__name__), file=path,
+                                hint=_("open it in Word or LibreOffice and save it again as .docx")) from None
 
 
 def check_notice_source(src: Path, limits: Limits) -> None:
@@ -347,14 +354,16 @@ def check_notice_source(src: Path, limits: Limits) -> None:
     import stat as stat_module
 
     if not stat_module.S_ISREG(info.st_mode):
-        raise NoticeImportError("this is not a regular file (a device, pipe or socket)", file=src,
-                                hint="import a .docx or .txt file")
+        raise NoticeImportError(_("this is not a regular file (a device, pipe or socket)"), file=src,
+                                hint=_("import a .docx or .txt file"))
     if src.suffix.lower() == ".docx":
         if info.st_size > limits.max_docx_mb * 1024 * 1024:
-            raise NoticeImportError(f"the Word file is {info.st_size / 1024 / 1024:,.0f} MB, over the limit of "
-                                    f"{limits.max_docx_mb} MB ([limits] max_docx_mb)", file=src,
-                                    hint="save the notice text alone as .docx or .txt (no large pictures)")
+            raise NoticeImportError(_("the Word file is {size:,.0f} MB, over the limit of {limit} MB "
+                                      "([limits] max_docx_mb)", size=info.st_size / 1024 / 1024,
+                                      limit=limits.max_docx_mb), file=src,
+                                    hint=_("save the notice text alone as .docx or .txt (no large pictures)"))
         check_docx(src, limits)
     elif info.st_size > limits.max_script_kb * 1024:
-        raise NoticeImportError(f"the notice is {info.st_size:,} bytes, over the limit of {limits.max_script_kb:,} KB "
-                                "([limits] max_script_kb)", file=src, hint="split it into several notices")
+        raise NoticeImportError(_("the notice is {size:,} bytes, over the limit of {limit:,} KB "
+                                  "([limits] max_script_kb)", size=info.st_size, limit=limits.max_script_kb), file=src,
+                                hint=_("split it into several notices"))

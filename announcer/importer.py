@@ -16,6 +16,7 @@ from pathlib import Path
 
 from announcer.config import Limits
 from announcer.errors import NoticeImportError
+from announcer.i18n import _
 from announcer.script import utf16_encoding
 from announcer.textnorm.encodings import decode_tcvn3, decode_vni, vietnamese_score
 from announcer.textnorm.lexicon import fold_tones
@@ -80,13 +81,13 @@ def _docx_text(src: Path, limits: Limits | None = None) -> str:
         from docx.table import Table
         from docx.text.paragraph import Paragraph
     except ImportError as exc:  # pragma: no cover - a dependency of the project
-        raise NoticeImportError("python-docx is not installed", file=src,
-                                hint="pip install python-docx, or save the notice as .txt") from exc
+        raise NoticeImportError(_("python-docx is not installed"), file=src,
+                                hint=_("pip install python-docx, or save the notice as .txt")) from exc
     try:
         document = docx.Document(str(src))
     except Exception as exc:  # noqa: BLE001 - python-docx raises many kinds for a bad file
-        raise NoticeImportError(f"cannot open the Word file ({type(exc).__name__})", file=src,
-                                hint="open it in Word or LibreOffice and save it again as .docx") from exc
+        raise NoticeImportError(_("cannot open the Word file ({reason})", reason=type(exc).__name__), file=src,
+                                hint=_("open it in Word or LibreOffice and save it again as .docx")) from exc
     lines: list[str] = []
 
     def walk(container: object) -> None:
@@ -113,28 +114,28 @@ def read_notice_text(src: Path, limits: Limits | None = None) -> tuple[str, str]
     src = Path(src)
     suffix = src.suffix.lower()
     if not src.exists():
-        raise NoticeImportError("notice not found", file=src, hint="check the path and the file name")
+        raise NoticeImportError(_("notice not found"), file=src, hint=_("check the path and the file name"))
     if src.is_dir():
-        raise NoticeImportError("this is a folder, not a notice file", file=src)
+        raise NoticeImportError(_("this is a folder, not a notice file"), file=src)
     if suffix == ".docx":
         return unicodedata.normalize("NFC", _docx_text(src, limits)), "docx"
     if suffix == ".doc":
-        raise NoticeImportError("old Word .doc files cannot be read", file=src,
-                                hint="open it in Word or LibreOffice and save it as .docx")
+        raise NoticeImportError(_("old Word .doc files cannot be read"), file=src,
+                                hint=_("open it in Word or LibreOffice and save it as .docx"))
     if suffix not in TEXT_SUFFIXES:
-        raise NoticeImportError(f"unsupported notice format {suffix!r}", file=src,
-                                hint="save the notice as .docx or .txt")
+        raise NoticeImportError(_("unsupported notice format {suffix!r}", suffix=suffix), file=src,
+                                hint=_("save the notice as .docx or .txt"))
     try:
         raw = src.read_bytes()
     except OSError as exc:
-        raise NoticeImportError(f"cannot read the notice: {exc.strerror}", file=src) from exc
+        raise NoticeImportError(_("cannot read the notice: {reason}", reason=exc.strerror), file=src) from exc
     utf16 = utf16_encoding(raw)
     if utf16 is not None and utf16 != "utf-16":  # UTF-16 saved without a BOM (Notepad's "Unicode" can)
         text = unicodedata.normalize("NFC", raw.decode(utf16, errors="replace"))
         return text.replace("\r\n", "\n").replace("\r", "\n"), utf16
     if b"\x00" in raw[:4096] and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise NoticeImportError("this looks like a binary file, not text", file=src,
-                                hint="save the notice as .docx or .txt")
+        raise NoticeImportError(_("this looks like a binary file, not text"), file=src,
+                                hint=_("save the notice as .docx or .txt"))
     text, encoding = decode_notice(raw)
     return text.replace("\r\n", "\n").replace("\r", "\n"), encoding
 
@@ -331,9 +332,9 @@ def _split_header(lines: list[str], removed: list[str]) -> _Header:
     if not strong or not any(line.strip() for line in lines[i:]):
         return _Header(lines=lines)  # no header, or nothing after it: then it was not a header
     if dropped:
-        removed.append("header: " + " / ".join(dropped))
+        removed.append(_("header: {text}", text=" / ".join(dropped)))
     if recipients:
-        removed.append("recipients (Kính gửi): " + " ".join(recipients))
+        removed.append(_("recipients (Kính gửi): {text}", text=" ".join(recipients)))
     rest = lines[i:]
     first = next(line.strip() for line in rest if line.strip())
     titled = _is_title(first) or (dated and _all_caps(first) and len(first) <= 120)
@@ -351,7 +352,7 @@ def _drop_recipients_after_title(lines: list[str], removed: list[str]) -> list[s
             break
         if _KINH_GUI.match(line.strip()):
             block, end = _kinh_gui_block(lines, i)
-            removed.append("recipients (Kính gửi): " + " ".join(block))
+            removed.append(_("recipients (Kính gửi): {text}", text=" ".join(block)))
             return lines[:i] + lines[end:]
     return lines
 
@@ -367,7 +368,8 @@ def _clean_lines(lines: list[str], removed: list[str]) -> tuple[list[str], _Head
             counts[kind] = counts.get(kind, 0) + 1
         cleaned.append(_ARTIFACT.sub("", line).replace("./.", ".").rstrip())
     for kind, count in counts.items():
-        removed.append(f"{count} {kind} placeholder{'s' if count > 1 else ''} ([{kind}: ...])")
+        removed.append(_("{count} {kind} placeholders ([{kind}: ...])", count=count, kind=kind) if count > 1 else
+                       _("{count} {kind} placeholder ([{kind}: ...])", count=count, kind=kind))
     lines = cleaned
 
     header = _split_header(_unflatten(lines), removed)
@@ -379,7 +381,7 @@ def _clean_lines(lines: list[str], removed: list[str]) -> tuple[list[str], _Head
         line = lines[i]
         text = line.strip()
         if _MOTTO.match(fold_tones(text)) or (text and _RULE.match(text)) or (text and _HEADER_LINE.match(text)):
-            removed.append(f"header line: {text}")
+            removed.append(_("header line: {text}", text=text))
         elif _RECIPIENTS.match(text):
             block = [text]
             i += 1
@@ -391,10 +393,10 @@ def _clean_lines(lines: list[str], removed: list[str]) -> tuple[list[str], _Head
                 if nxt:
                     block.append(nxt)
                 i += 1
-            removed.append("recipients block: " + " ".join(block))
+            removed.append(_("recipients block: {text}", text=" ".join(block)))
             continue
         elif _LUU.match(text):
-            removed.append(f"filing note: {text}")
+            removed.append(_("filing note: {text}", text=text))
         elif _SIGNER.match(text) and len(text) < 60:
             block = [text]
             i += 1
@@ -409,19 +411,20 @@ def _clean_lines(lines: list[str], removed: list[str]) -> tuple[list[str], _Head
                     block.append(nxt)
                     i += 1
                 break
-            removed.append("signature block: " + " / ".join(block))
+            removed.append(_("signature block: {text}", text=" / ".join(block)))
             continue
         elif _BLANK_FIELD.match(text):
-            removed.append(f"blank form field: {text}")
+            removed.append(_("blank form field: {text}", text=text))
         elif text and _PAGE.match(text):
-            removed.append(f"page number: {text}")
+            removed.append(_("page number: {text}", text=text))
         elif _BLANK_REF.search(text):
             stripped = text.strip("()[] ")
             rest = _BLANK_REF.sub("", stripped)
             if text.startswith("(") or len(re.findall(r"\w+", rest)) <= 6:
-                removed.append(f"reference with a blank number: {text}")
+                removed.append(_("reference with a blank number: {text}", text=text))
             else:
-                removed.append(f"reference with a blank number: {_BLANK_REF.search(text).group(0)}")  # type: ignore[union-attr]
+                removed.append(_("reference with a blank number: {text}",
+                                 text=_BLANK_REF.search(text).group(0)))  # type: ignore[union-attr]
                 out.append(_BLANK_REF.sub("", line))
         else:
             out.append(line)
@@ -516,15 +519,15 @@ def import_notice(src: Path, scripts_dir: Path, dest: Path | None = None, force:
     removed: list[str] = []
     lines, header = _clean_lines(text.split("\n"), removed)
     if not any(line.strip() for line in lines):
-        raise NoticeImportError("no text left to read in the notice", file=src,
-                                hint="check that the file holds the notice text (not only images)")
+        raise NoticeImportError(_("no text left to read in the notice"), file=src,
+                                hint=_("check that the file holds the notice text (not only images)"))
     title = _front_matter_title(front_matter) or _title(lines, fallback=src.stem, header=header)
     if dest is None:
         dest = Path(scripts_dir) / f"{slugify(title)}.md"
     dest = Path(dest)
     if dest.exists() and not force:
-        raise NoticeImportError("the script already exists", file=dest,
-                                hint="use --force to overwrite it, or -o to choose another name")
+        raise NoticeImportError(_("the script already exists"), file=dest,
+                                hint=_("use --force to overwrite it, or -o to choose another name"))
     # A script in an old encoding keeps its own settings (slots, dates...): only its text is cleaned.
     head = front_matter or f"---\ntitle: {json.dumps(title, ensure_ascii=False)}\n---\n"
     content = f"{head}\n{_paragraphs(lines)}"

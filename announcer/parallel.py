@@ -48,7 +48,7 @@ def _render_one(station: Station, path: Path, engine: str | None) -> tuple[Any, 
     try:
         return render_script(station, path, engine=engine, stores=_stores), None
     except (ScriptError, RenderError, EngineError, ConfigError) as exc:
-        return BuildResult(path, error=str(exc)), (exc.message if is_fatal(station, exc) else None)
+        return BuildResult(path, error=exc.marked()), (exc.message if is_fatal(station, exc) else None)
     except Exception as exc:  # noqa: BLE001 - one script's bug must not stop the others
         log.debug("rendering %s failed", path, exc_info=True)
         return BuildResult(path, error=f"{path}: internal error: {type(exc).__name__}: {exc}"), None

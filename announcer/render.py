@@ -45,6 +45,7 @@ from announcer.clips import Clip
 from announcer.config import Station, find_line, is_no_jingle
 from announcer.errors import AnnouncerError, ConfigError, EngineError, RenderError, ScriptError
 from announcer.fsutil import replace_durably
+from announcer.i18n import ENGLISH, Translator, _
 from announcer.script import Script, parse_script, scan_scripts
 from announcer.speech import Pause, Piece, Speech, format_preview, plan_reading
 
@@ -288,10 +289,10 @@ def make_chain(station: Station, engine: str | None, voice: str | None, speed: f
     for name in names:
         if name not in ENGINES:
             raise EngineError(
-                f"unknown engine {name!r}",
+                _("unknown engine {name!r}", name=name),
                 file=None if engine else station.config_path,
                 line=None if engine else find_line(_station_source(station), "engines"),
-                hint=f"use one of: {', '.join(ENGINES)}",
+                hint=_("use one of: {names}", names=", ".join(ENGINES)),
             )
     engines = chain_engines(station, names, voice, speed, forced=bool(engine))
     from announcer.textnorm.engine_forms import EngineForms, form_problems, load_engine_forms
@@ -330,8 +331,8 @@ def plan_script(station: Station, script: Script) -> list[Piece]:
     pieces = plan_reading(script.body, script.body_line, make_normalizer(station), audio.sentence_pause_ms,
                           audio.paragraph_pause_ms)
     if not any(isinstance(p, Speech) for p in pieces):
-        raise ScriptError("the script has nothing to read aloud", file=script.path, line=script.body_line,
-                          hint="write the notice text after the front matter")
+        raise ScriptError(_("the script has nothing to read aloud"), file=script.path, line=script.body_line,
+                          hint=_("write the notice text after the front matter"))
     if script.intro_voice:
         pieces[:0] = [Clip(script.intro_voice, script.line_of("intro_voice") or 1),
                       Pause(audio.paragraph_pause_ms, "paragraph")]
@@ -347,8 +348,9 @@ def _jingle_path(station: Station, script: Script, which: str) -> tuple[Path | N
     if own is not None:
         path = inside_station(station, Path(own.strip()), f"{which} jingle", script.path, script.line_of(which))
         if not path.is_file():
-            raise RenderError(f"{which} jingle {own!r} not found", file=script.path, line=script.line_of(which),
-                              hint=f"put the file at {path} or write '{which}: none'")
+            raise RenderError(_("{key} jingle {value!r} not found", key=which, value=own), file=script.path,
+                              line=script.line_of(which),
+                              hint=_("put the file at {target} or write '{key}: none'", target=path, key=which))
         require_short_audio(path, station.limits, f"{which} jingle", script.path, script.line_of(which))
         return path, own
     default = station.intro if which == "intro" else station.outro
@@ -357,8 +359,10 @@ def _jingle_path(station: Station, script: Script, which: str) -> tuple[Path | N
     line = find_line(_station_source(station), which)
     path = inside_station(station, Path(default.strip()), f"the default {which} jingle", station.config_path, line)
     if not path.is_file():
-        raise RenderError(f"default {which} jingle {default!r} not found", file=station.config_path, line=line,
-                          hint=f"put the file at {path}, fix the path, or set {which} = \"\" for none")
+        raise RenderError(_("default {key} jingle {value!r} not found", key=which, value=default),
+                          file=station.config_path, line=line,
+                          hint=_('put the file at {target}, fix the path, or set {key} = "" for none', target=path,
+                                 key=which))
     require_short_audio(path, station.limits, f"default {which} jingle", station.config_path, line)
     return path, default
 
@@ -427,8 +431,8 @@ def _staging(folder: Path) -> Iterator[Path]:
         sweep_stale_staging(folder)
         tmp = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=folder))
     except OSError as exc:
-        raise RenderError(f"cannot write to {folder}: {exc.strerror}", file=folder,
-                          hint="check that the folder exists, is writable and the disk is not full") from None
+        raise RenderError(_("cannot write to {folder}: {reason}", folder=folder, reason=exc.strerror), file=folder,
+                          hint=_("check that the folder exists, is writable and the disk is not full")) from None
     try:
         yield tmp
     finally:
@@ -455,13 +459,13 @@ def build_station(
     else:
         targets, unreadable = scan_scripts(station.scripts_dir)
         # A link leaving the station, a loop or a folder named x.md: said, not skipped in silence.
-        unreadable_results = [BuildResult(Path(exc.file or station.scripts_dir), error=str(exc))
+        unreadable_results = [BuildResult(Path(exc.file or station.scripts_dir), error=exc.marked())
                               for exc in unreadable]
         if not targets and unreadable:
             return unreadable_results
         if not targets:
-            raise ScriptError("no scripts to build", file=station.scripts_dir,
-                              hint="add a .md script there, or run `announcer import NOTICE`")
+            raise ScriptError(_("no scripts to build"), file=station.scripts_dir,
+                              hint=_("add a .md script there, or run `announcer import NOTICE`"))
     results: dict[Path, BuildResult] = {}
 
     @functools.cache
@@ -502,7 +506,7 @@ def build_station(
             except (ScriptError, RenderError, EngineError, ConfigError) as exc:
                 if len(targets) == 1 or is_fatal(station, exc):
                     raise
-                results[path] = BuildResult(path, error=str(exc))  # reported by the caller, with the rest
+                results[path] = BuildResult(path, error=exc.marked())  # reported by the caller, with the rest
     # One warning for the whole run, not one per sentence or per script.
     total: Counter[tuple[str, str, str]] = Counter()
     for result in results.values():
@@ -949,13 +953,13 @@ def _speech_fit(station: Station, stores: Stores, excerpt: _SpeechExcerpt,
                                    FIT_REFERENCE))
     speech_lufs = excerpt.lufs()
     if speech_lufs is None:
-        raise RenderError("the speech is silent", hint="check the script text and the engine")
+        raise RenderError(_("the speech is silent"), hint=_("check the script text and the engine"))
     fit = stores.fits.get(key)
     if fit is not None:
         return speech_lufs, fit, key
     estimate = estimate_fit(excerpt.path, settings, SPEECH_SAMPLE_S, raw_lufs=speech_lufs)
     if estimate is None:
-        raise RenderError("the speech is silent", hint="check the script text and the engine")
+        raise RenderError(_("the speech is silent"), hint=_("check the script text and the engine"))
     return speech_lufs, estimate[1], key
 
 
@@ -1022,8 +1026,8 @@ def _publish(stage: Path, paths: dict[str, Path], with_wav: bool) -> None:
         for key, name in publish_order(with_wav):
             replace_durably(stage / name, paths[key])
     except OSError as exc:
-        raise RenderError(f"cannot write {paths[key]}: {exc.strerror}", file=paths[key],
-                          hint="check that audio_out is writable and the disk is not full") from None
+        raise RenderError(_("cannot write {path}: {reason}", path=paths[key], reason=exc.strerror), file=paths[key],
+                          hint=_("check that audio_out is writable and the disk is not full")) from None
 
 
 # --- one-off speech, preview, table ----------------------------------------------------------------------
@@ -1043,12 +1047,12 @@ def say_text(station: Station, text: str, output: Path, engine: str | None = Non
     from announcer.audio.mixer import ProgramWriter
 
     if not text.strip():
-        raise ScriptError("there is no text to say", hint='give the text in quotes: announcer say "..." -o x.mp3')
+        raise ScriptError(_("there is no text to say"), hint=_('give the text in quotes: announcer say "..." -o x.mp3'))
     chain = make_chain(station, engine, voice)
     pieces = plan_reading(text, 1, make_normalizer(station), station.audio.sentence_pause_ms,
                           station.audio.paragraph_pause_ms)
     if not any(isinstance(p, Speech) for p in pieces):
-        raise ScriptError("the text has nothing to read aloud", hint="give words to say")
+        raise ScriptError(_("the text has nothing to read aloud"), hint=_("give words to say"))
     output = output.resolve()
     engines: Counter[str] = Counter()
     stores = Stores().ready(station)
@@ -1094,7 +1098,8 @@ def say_text(station: Station, text: str, output: Path, engine: str | None = Non
         try:
             replace_durably(tmp, output)
         except OSError as exc:
-            raise RenderError(f"cannot write {output}: {exc.strerror}", file=output) from None
+            raise RenderError(_("cannot write {path}: {reason}", path=output, reason=exc.strerror),
+                              file=output) from None
         (stage / "check.mp3").unlink(missing_ok=True)
     for warning in chain.fallback_summary():
         log.warning("%s", warning)
@@ -1117,15 +1122,15 @@ def preview_script(station: Station, path: Path) -> str:
     return "\n".join(lines)
 
 
-def format_build_table(results: list[BuildResult]) -> str:
-    rows = [("script", "duration", "loudness", "peak", "engines", "status")]
+def format_build_table(results: list[BuildResult], tr: Translator = ENGLISH) -> str:
+    rows = [tuple(tr(h) for h in (_("script"), _("duration"), _("loudness"), _("peak"), _("engines"), _("status")))]
     for r in results:
         if r.error:
-            rows.append((r.script.name, "-", "-", "-", "-", "FAILED"))
+            rows.append((r.script.name, "-", "-", "-", "-", tr(_("FAILED"))))
             continue
         minutes, seconds = divmod(r.duration_s, 60)
         rows.append((r.script.name, f"{int(minutes)}:{seconds:04.1f}", f"{r.loudness_lufs:.1f} LUFS",
                      f"{r.true_peak_db:.1f} dBTP", ",".join(r.engines) or "-",
-                     "up to date" if r.skipped else "built"))
+                     tr(_("up to date") if r.skipped else _("built"))))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows)

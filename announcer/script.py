@@ -21,26 +21,28 @@ import yaml
 
 from announcer.config import is_no_jingle, parse_days, parse_hhmm
 from announcer.errors import ScriptError
+from announcer.i18n import _
 from announcer.schedule.levels import Level, level_from_priority, parse_level
 
 FIELDS = {
-    "title": "the title read in tags and listings",
-    "intro": "opening jingle file, or 'none'",
-    "outro": "closing jingle file, or 'none'",
-    "intro_voice": "a recording in clips/ read before the text, e.g. chao-buoi-sang",
-    "repeat": "how many times the text is read (1-10)",
-    "engine": "speech engine: gtts or espeak",
-    "voice": "a voice such as trung-nu, bac-nam, \"miền Nam, nữ\", or an engine's voice (vi-vn-x-south)",
-    "speed": "reading speed, 1 is normal (0.5-2.0), e.g. 0.9",
-    "slots": "slot names from station.toml, e.g. [sang, chieu]",
-    "times": "own air times outside slots, e.g. [\"06:30\"]",
-    "from": "first day of the campaign, e.g. 17/6/2021",
-    "until": "last day of the campaign, e.g. 24/6/2021",
-    "days": "daily, weekdays or a list such as [mon, wed]",
-    "level": "thong-thuong, uu-tien or khan-cap (thông thường, ưu tiên, khẩn cấp)",
-    "priority": "higher airs first within a slot (integer)",
-    "every": "urgent repeat interval, e.g. 30m",
-    "between": "window for 'every', e.g. \"06:00-20:00\"",
+    "title": _("the title read in tags and listings"),
+    "intro": _("opening jingle file, or 'none'"),
+    "outro": _("closing jingle file, or 'none'"),
+    "intro_voice": _("a recording in clips/ read before the text, e.g. chao-buoi-sang"),
+    "repeat": _("how many times the text is read (1-10)"),
+    "engine": _("speech engine: gtts or espeak"),
+    "voice": _("a voice such as trung-nu, bac-nam, \"miền Nam, nữ\", or an engine's voice (vi-vn-x-south)"),
+    "speed": _("reading speed, 1 is normal (0.5-2.0), e.g. 0.9"),
+    "slots": _("slot names from station.toml, e.g. [sang, chieu]"),
+    "times": _("own air times outside slots, e.g. [\"06:30\"]"),
+    "from": _("first day of the campaign, e.g. 17/6/2021"),
+    "until": _("last day of the campaign, e.g. 24/6/2021"),
+    "days": _("daily, weekdays or a list such as [mon, wed]"),
+    "level": _("thong-thuong, uu-tien or khan-cap (thông thường, ưu tiên, khẩn cấp)"),
+    "priority": _("higher airs first within a slot (integer)"),
+    "every": _("urgent repeat interval, e.g. 30m"),
+    "between": _("window for 'every', e.g. \"06:00-20:00\""),
+    "zones": _("speaker clusters ([[zone]] names in station.toml) it airs in, e.g. [cho, khu-3]; default: all"),
 }
 # ASCII digits only: str.isdigit() and \\d accept '²' or '٣', which int() then rejects or misreads.
 _DATE_ISO = re.compile(r"^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})$")
@@ -48,6 +50,10 @@ _DATE_VN = re.compile(r"^([0-9]{1,2})[/.-]([0-9]{1,2})[/.-]([0-9]{4})$")
 _EVERY = re.compile(r"^([0-9]{1,5})\s*(m|min|phút|h|giờ|g)?$")
 DEFAULT_MAX_SCRIPT_BYTES = 512 * 1024
 """The size limit when no station says otherwise (``[limits] max_script_kb``)."""
+
+
+_WHAT = {"script": _("script"), "text file": _("text file")}
+"""What ``read_text_file`` calls the file it reads, in a message."""
 
 
 def shown(value: object, width: int = 40) -> str:
@@ -96,6 +102,8 @@ class Script:
     """Urgent repeat interval in minutes."""
     between: tuple[str, str] | None = None
     """Window (HH:MM, HH:MM) for the urgent repeat."""
+    zones: list[str] = field(default_factory=list)
+    """Zones (speaker clusters) it airs in; empty: every zone."""
     explicit_level: Level | None = None
     """``level:`` as written; None when the script has none (see ``level``)."""
     lines: dict[str, int] = field(default_factory=dict)
@@ -120,31 +128,34 @@ def read_text_file(path: Path, what: str = "script", max_bytes: int = DEFAULT_MA
     The size is checked before reading, and only regular files are read (a FIFO or a
     device such as /dev/zero would block or never end).
     """
+    what = _WHAT.get(what, what)
     try:
         info = path.stat()
         if stat.S_ISDIR(info.st_mode):
-            raise ScriptError(f"{what} is a folder, not a file", file=path) from None
+            raise ScriptError(_("{what} is a folder, not a file", what=what), file=path) from None
         if not stat.S_ISREG(info.st_mode):
-            raise ScriptError(f"{what} is not a regular file (a device, pipe or socket)", file=path,
-                              hint="name a text file")
+            raise ScriptError(_("{what} is not a regular file (a device, pipe or socket)", what=what), file=path,
+                              hint=_("name a text file"))
         if info.st_size > max_bytes:
             raise ScriptError(
-                f"the {what} is {info.st_size:,} bytes, over the limit of {max_bytes // 1024:,} KB",
+                _("the {what} is {size:,} bytes, over the limit of {limit:,} KB", what=what, size=info.st_size,
+                  limit=max_bytes // 1024),
                 file=path,
-                hint="split it into several scripts, or raise [limits] max_script_kb in station.toml",
+                hint=_("split it into several scripts, or raise [limits] max_script_kb in station.toml"),
             )
         with path.open("rb") as handle:
             raw = handle.read(max_bytes + 1)
     except FileNotFoundError:
-        raise ScriptError(f"{what} not found", file=path,
-                          hint="check the file name; scripts live in the scripts/ folder") from None
+        raise ScriptError(_("{what} not found", what=what), file=path,
+                          hint=_("check the file name; scripts live in the scripts/ folder")) from None
     except IsADirectoryError:
-        raise ScriptError(f"{what} is a folder, not a file", file=path) from None
+        raise ScriptError(_("{what} is a folder, not a file", what=what), file=path) from None
     except OSError as exc:
-        raise ScriptError(f"cannot read {what}: {exc.strerror or exc}", file=path) from None
+        raise ScriptError(_("cannot read {what}: {reason}", what=what, reason=exc.strerror or str(exc)),
+                          file=path) from None
     if len(raw) > max_bytes:
-        raise ScriptError(f"the {what} grew over the limit of {max_bytes // 1024:,} KB while being read",
-                          file=path, hint="split it into several scripts")
+        raise ScriptError(_("the {what} grew over the limit of {limit:,} KB while being read", what=what,
+                            limit=max_bytes // 1024), file=path, hint=_("split it into several scripts"))
     utf16 = utf16_encoding(raw)
     if utf16 is not None:
         raw_text = raw.decode(utf16, errors="replace").lstrip("\ufeff")
@@ -154,19 +165,20 @@ def read_text_file(path: Path, what: str = "script", max_bytes: int = DEFAULT_MA
         except UnicodeDecodeError as exc:
             line = raw[: exc.start].count(b"\n") + 1
             raise ScriptError(
-                "the file is not UTF-8 text",
+                _("the file is not UTF-8 text"),
                 file=path,
                 line=line,
-                hint=f"convert it with: announcer import {path} --force -o {path}  (or save it as UTF-8)",
+                hint=_("convert it with: announcer import {path} --force -o {path}  (or save it as UTF-8)",
+                       path=path),
             ) from None
     text = raw_text.replace("\r\n", "\n").replace("\r", "\n")
     if "\x00" in text:
         line = text[: text.index("\x00")].count("\n") + 1
         raise ScriptError(
-            f"the {what} contains NUL bytes (it is binary, or was damaged when saved)",
+            _("the {what} contains NUL bytes (it is binary, or was damaged when saved)", what=what),
             file=path,
             line=line,
-            hint="open it in a text editor, delete the odd characters on that line and save it as UTF-8",
+            hint=_("open it in a text editor, delete the odd characters on that line and save it as UTF-8"),
         )
     return unicodedata.normalize("NFC", text)
 
@@ -198,52 +210,72 @@ def utf16_encoding(raw: bytes) -> str | None:
     return encoding
 
 
-def parse_script(path: Path, max_bytes: int = DEFAULT_MAX_SCRIPT_BYTES) -> Script:
-    """Parse a script; raise the first problem found (``script_problems`` lists them all)."""
+def parse_script(path: Path, max_bytes: int = DEFAULT_MAX_SCRIPT_BYTES, text: str | None = None) -> Script:
+    """Parse a script; raise the first problem found (``script_problems`` lists them all).
+    ``text`` is the file's content when it is not (yet) on disk: the console checks an edit before saving it."""
     problems: list[ScriptError] = []
-    script = _parse(path, problems, max_bytes)
+    script = _parse(path, problems, max_bytes, text)
     if problems:
         raise problems[0]
     return script
 
 
-def script_problems(path: Path, max_bytes: int = DEFAULT_MAX_SCRIPT_BYTES) -> list[ScriptError]:
-    """Every problem of a script file, for ``announcer check``; [] when it is valid."""
+def script_problems(path: Path, max_bytes: int = DEFAULT_MAX_SCRIPT_BYTES, text: str | None = None
+                    ) -> list[ScriptError]:
+    """Every problem of a script file, for ``announcer check``; [] when it is valid (``text``: as parse_script)."""
     problems: list[ScriptError] = []
     try:
-        _parse(path, problems, max_bytes)
+        _parse(path, problems, max_bytes, text)
     except ScriptError as exc:  # the file cannot be read or its front matter cannot be parsed at all
         problems.append(exc)
     return problems
 
 
-def _parse(path: Path, problems: list[ScriptError], max_bytes: int = DEFAULT_MAX_SCRIPT_BYTES) -> Script:
-    text = read_text_file(path, max_bytes=max_bytes)
+@dataclass
+class ScriptSource:
+    """A script's text split in two, before any field is converted: what the console's editor shows."""
+
+    meta: dict[str, Any]
+    """Known front-matter settings as written: a string, or a list of strings."""
+    lines: dict[str, int]
+    """Setting -> file line."""
+    body: str
+    """Everything after the front matter."""
+    body_line: int
+    """File line where ``body`` starts."""
+
+
+def split_source(text: str, path: Path, problems: list[ScriptError]) -> ScriptSource:
+    """Front matter and body; settings that are unknown or malformed go to ``problems`` (an unclosed or
+    unreadable front matter raises)."""
     lines = text.split("\n")
-    meta: dict[str, Any] = {}
-    key_lines: dict[str, int] = {}
-    body_line = 1
-    if lines and lines[0].strip() == "---":
-        try:
-            end = next(i for i in range(1, len(lines)) if lines[i].strip() in ("---", "..."))
-        except StopIteration:
-            raise ScriptError(
-                "front matter starts with --- but never ends",
-                file=path,
-                line=1,
-                hint="add a line with --- after the last setting, before the text",
-            ) from None
-        meta, key_lines = _parse_front_matter("\n".join(lines[1:end]), path, 2, problems)
-        body_line = end + 2
-        body = "\n".join(lines[end + 1 :])
-    else:
-        body = text
+    if not (lines and lines[0].strip() == "---"):
+        return ScriptSource({}, {}, text, 1)
+    try:
+        end = next(i for i in range(1, len(lines)) if lines[i].strip() in ("---", "..."))
+    except StopIteration:
+        raise ScriptError(
+            _("front matter starts with --- but never ends"),
+            file=path,
+            line=1,
+            hint=_("add a line with --- after the last setting, before the text"),
+        ) from None
+    meta, key_lines = _parse_front_matter("\n".join(lines[1:end]), path, 2, problems)
+    return ScriptSource(meta, key_lines, "\n".join(lines[end + 1 :]), end + 2)
+
+
+def _parse(path: Path, problems: list[ScriptError], max_bytes: int = DEFAULT_MAX_SCRIPT_BYTES,
+           text: str | None = None) -> Script:
+    if text is None:
+        text = read_text_file(path, max_bytes=max_bytes)
+    source = split_source(text, path, problems)
+    meta, key_lines, body, body_line = source.meta, source.lines, source.body, source.body_line
     if not body.strip():
         raise ScriptError(
-            "the script has no text to read",
+            _("the script has no text to read"),
             file=path,
             line=body_line,
-            hint="write the notice text after the closing --- line",
+            hint=_("write the notice text after the closing --- line"),
         )
     # Strip leading blank lines but keep line numbers right.
     while body.startswith("\n"):
@@ -260,42 +292,43 @@ def _parse_front_matter(
     try:
         node = yaml.compose(source, Loader=yaml.BaseLoader)
     except RecursionError:
-        raise ScriptError("front matter is nested too deeply", file=path, line=first_line,
-                          hint="write one 'key: value' per line") from None
+        raise ScriptError(_("front matter is nested too deeply"), file=path, line=first_line,
+                          hint=_("write one 'key: value' per line")) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = first_line + mark.line if mark is not None else None
         problem = getattr(exc, "problem", None) or str(exc)
         raise ScriptError(
-            f"front matter is not valid: {problem}",
+            _("front matter is not valid: {problem}", problem=problem),
             file=path,
             line=line,
-            hint="write one 'key: value' per line; put text with ':' or '#' in quotes",
+            hint=_("write one 'key: value' per line; put text with ':' or '#' in quotes"),
         ) from None
     if node is None:
         return {}, {}
     if not isinstance(node, yaml.MappingNode):
         raise ScriptError(
-            "front matter must be 'key: value' lines",
+            _("front matter must be 'key: value' lines"),
             file=path,
             line=first_line,
-            hint="for example   title: Thông báo lịch tiêm chủng",
+            hint=_("for example   title: Thông báo lịch tiêm chủng"),
         )
     meta: dict[str, Any] = {}
     key_lines: dict[str, int] = {}
     for key_node, value_node in node.value:
         line = first_line + key_node.start_mark.line
         if not isinstance(key_node, yaml.ScalarNode):
-            problems.append(ScriptError("a setting name must be a plain word", file=path, line=line,
-                                        hint="known settings: " + ", ".join(FIELDS)))
+            problems.append(ScriptError(_("a setting name must be a plain word"), file=path, line=line,
+                                        hint=_("known settings: {names}", names=", ".join(FIELDS))))
             continue
         key = str(key_node.value).strip().lower()
         if key not in FIELDS:
-            problems.append(ScriptError(f"unknown setting {shown(key)}", file=path, line=line,
-                                        hint="known settings: " + ", ".join(FIELDS)))
+            problems.append(ScriptError(_("unknown setting {name}", name=shown(key)), file=path, line=line,
+                                        hint=_("known settings: {names}", names=", ".join(FIELDS))))
             continue
         if key in meta:
-            problems.append(ScriptError(f"{key!r} is set twice", file=path, line=line, hint="keep only one"))
+            problems.append(ScriptError(_("{key!r} is set twice", key=key), file=path, line=line,
+                                        hint=_("keep only one")))
             continue
         try:
             meta[key] = _plain(value_node, path, line)
@@ -313,11 +346,11 @@ def _plain(node: yaml.Node, path: Path, line: int) -> Any:
         items = []
         for item in node.value:
             if not isinstance(item, yaml.ScalarNode):
-                raise ScriptError("lists may hold only plain values", file=path, line=line)
+                raise ScriptError(_("lists may hold only plain values"), file=path, line=line)
             items.append(str(item.value))
         return items
-    raise ScriptError("this setting cannot hold 'key: value' pairs", file=path, line=line,
-                      hint="write it on one line, e.g. slots: [sang, chieu]")
+    raise ScriptError(_("this setting cannot hold 'key: value' pairs"), file=path, line=line,
+                      hint=_("write it on one line, e.g. slots: [sang, chieu]"))
 
 
 def _as_list(value: Any) -> list[str]:
@@ -335,22 +368,22 @@ def parse_date(text: str) -> date:
     else:
         match = _DATE_VN.match(value)
         if not match:
-            raise ValueError(f"{shown(text)} is not a date; write 17/6/2021 or 2021-06-17")
+            raise ValueError(_("{value} is not a date; write 17/6/2021 or 2021-06-17", value=shown(text)))
         day, month, year = (int(g) for g in match.groups())
     try:
         return date(year, month, day)
     except ValueError:
-        raise ValueError(f"{shown(text)} is not a real date") from None
+        raise ValueError(_("{value} is not a real date", value=shown(text))) from None
 
 
 def parse_every(text: str) -> int:
     match = _EVERY.match(text.strip().lower())
     if not match:
-        raise ValueError(f"{shown(text)} is not an interval; write e.g. 30m or 1h")
+        raise ValueError(_("{value} is not an interval; write e.g. 30m or 1h", value=shown(text)))
     amount = int(match.group(1))
     minutes = amount * 60 if match.group(2) in ("h", "giờ", "g") else amount
     if minutes < 5:
-        raise ValueError("the repeat interval must be at least 5 minutes")
+        raise ValueError(_("the repeat interval must be at least 5 minutes"))
     return minutes
 
 
@@ -359,15 +392,15 @@ def _fill_fields(script: Script, meta: dict[str, Any], path: Path, problems: lis
     at its default, so one pass finds every mistake in the file."""
 
     def fail(key: str, message: str) -> ScriptError:
-        return ScriptError(f"{key}: {message}", file=path, line=script.lines.get(key),
-                           hint=f"expected {FIELDS[key]}")
+        return ScriptError(_("{key}: {problem}", key=key, problem=message), file=path, line=script.lines.get(key),
+                           hint=_("expected {what}", what=FIELDS[key]))
 
     def scalar(key: str) -> str | None:
         value = meta.get(key)
         if value is None:
             return None
         if isinstance(value, list):
-            raise fail(key, "must be a single value, not a list")
+            raise fail(key, _("must be a single value, not a list"))
         return str(value).strip()
 
     def title() -> None:
@@ -393,7 +426,7 @@ def _fill_fields(script: Script, meta: dict[str, Any], path: Path, problems: lis
         value = scalar("repeat")
         if value is not None:
             if not re.fullmatch(r"[0-9]{1,3}", value) or not 1 <= int(value) <= 10:
-                raise fail("repeat", f"{shown(value)} is not a whole number from 1 to 10 (digits 0-9)")
+                raise fail("repeat", _("{value} is not a whole number from 1 to 10 (digits 0-9)", value=shown(value)))
             script.repeat = int(value)
 
     def engine() -> None:
@@ -406,7 +439,7 @@ def _fill_fields(script: Script, meta: dict[str, Any], path: Path, problems: lis
                 parse_voice(script.voice, known_names())
             except ValueError as exc:
                 script.voice = None
-                raise fail("voice", str(exc)) from None
+                raise fail("voice", exc.args[0] if exc.args else str(exc)) from None
         value = scalar("speed")
         if value is not None:
             from announcer.voices import check_speed
@@ -414,7 +447,7 @@ def _fill_fields(script: Script, meta: dict[str, Any], path: Path, problems: lis
             try:
                 speed = float(value.replace(",", "."))
             except ValueError:
-                raise fail("speed", f"{shown(value)} is not a number") from None
+                raise fail("speed", _("{value} is not a number", value=shown(value))) from None
             problem = check_speed(speed)
             if problem:
                 raise fail("speed", problem)
@@ -424,6 +457,10 @@ def _fill_fields(script: Script, meta: dict[str, Any], path: Path, problems: lis
         if "slots" in meta:
             script.slots = _as_list(meta["slots"])
 
+    def zones() -> None:
+        if "zones" in meta:
+            script.zones = [z.strip() for z in _as_list(meta["zones"]) if z.strip()]
+
     def times() -> None:
         if "times" in meta:
             values = _as_list(meta["times"])
@@ -431,7 +468,7 @@ def _fill_fields(script: Script, meta: dict[str, Any], path: Path, problems: lis
                 try:
                     parse_hhmm(item)
                 except ValueError as exc:
-                    raise fail("times", f'{exc}; write times in quotes, e.g. ["06:30"]') from None
+                    raise fail("times", _('{problem}; write times in quotes, e.g. ["06:30"]', problem=exc)) from None
             script.times = values
 
     def dates() -> None:
@@ -441,13 +478,14 @@ def _fill_fields(script: Script, meta: dict[str, Any], path: Path, problems: lis
                 try:
                     setattr(script, attr, parse_date(value))
                 except ValueError as exc:
-                    raise fail(key, str(exc)) from None
+                    raise fail(key, exc.args[0]) from None
         if script.date_from and script.date_until and script.date_until < script.date_from:
             raise ScriptError(
-                f"until ({script.date_until:%d/%m/%Y}) is before from ({script.date_from:%d/%m/%Y})",
+                _("until ({until}) is before from ({start})", until=f"{script.date_until:%d/%m/%Y}",
+                  start=f"{script.date_from:%d/%m/%Y}"),
                 file=path,
                 line=script.lines.get("until"),
-                hint="swap the two dates or correct the year",
+                hint=_("swap the two dates or correct the year"),
             )
 
     def days() -> None:
@@ -455,13 +493,13 @@ def _fill_fields(script: Script, meta: dict[str, Any], path: Path, problems: lis
             try:
                 script.days = parse_days(meta["days"])
             except ValueError as exc:
-                raise fail("days", str(exc)) from None
+                raise fail("days", exc.args[0]) from None
 
     def priority() -> None:
         value = scalar("priority")
         if value is not None:
             if not re.fullmatch(r"-?[0-9]{1,6}", value):
-                raise fail("priority", f"{shown(value)} is not a whole number from -999999 to 999999")
+                raise fail("priority", _("{value} is not a whole number from -999999 to 999999", value=shown(value)))
             script.priority = int(value)
 
     def level() -> None:
@@ -478,22 +516,22 @@ def _fill_fields(script: Script, meta: dict[str, Any], path: Path, problems: lis
             try:
                 script.every_minutes = parse_every(value)
             except ValueError as exc:
-                raise fail("every", str(exc)) from None
+                raise fail("every", exc.args[0]) from None
         window = scalar("between")
         if window:
             parts = [p.strip() for p in window.replace("–", "-").split("-")]
             try:
                 if len(parts) != 2:
-                    raise ValueError(f"{shown(window)} is not a window like 06:00-20:00")
+                    raise ValueError(_("{value} is not a window like 06:00-20:00", value=shown(window)))
                 if parse_hhmm(parts[1]) <= parse_hhmm(parts[0]):
-                    raise ValueError("the window must end after it starts")
+                    raise ValueError(_("the window must end after it starts"))
             except ValueError as exc:
-                raise fail("between", str(exc)) from None
+                raise fail("between", exc.args[0]) from None
             if not script.every_minutes:
-                raise fail("between", "'between' needs 'every', e.g. every: 30m")
+                raise fail("between", _("'between' needs 'every', e.g. every: 30m"))
             script.between = (parts[0], parts[1])
 
-    for step in (title, jingles, repeat, engine, slots, times, dates, days, priority, level, every):
+    for step in (title, jingles, repeat, engine, slots, zones, times, dates, days, priority, level, every):
         try:
             step()
         except ScriptError as exc:
@@ -530,18 +568,19 @@ def _listing_problem(path: Path, station_root: Path) -> ScriptError | None:
         real = path.resolve(strict=True)
     except FileNotFoundError:
         target = os.readlink(path) if path.is_symlink() else "?"
-        return ScriptError(f"is a link to {target}, which does not exist", file=path,
-                           hint="remove the link or restore the file it points to")
+        return ScriptError(_("is a link to {target}, which does not exist", target=target), file=path,
+                           hint=_("remove the link or restore the file it points to"))
     except (OSError, RuntimeError) as exc:  # ELOOP: a link that points back to itself
-        return ScriptError(f"cannot be read: the link loops or is broken ({exc.__class__.__name__})", file=path,
-                           hint="remove the link and put the script itself in scripts/")
+        return ScriptError(_("cannot be read: the link loops or is broken ({reason})", reason=exc.__class__.__name__),
+                           file=path, hint=_("remove the link and put the script itself in scripts/"))
     if not real.is_relative_to(station_root):
-        return ScriptError(f"is a link to {real}, outside the station folder: it is not read", file=path,
-                           hint="copy the script into scripts/ (announcer import FILE) instead of linking to it")
+        return ScriptError(_("is a link to {target}, outside the station folder: it is not read", target=str(real)),
+                           file=path,
+                           hint=_("copy the script into scripts/ (announcer import FILE) instead of linking to it"))
     if stat.S_ISDIR(info.st_mode):
-        return ScriptError("is a folder (or a link to one), not a script", file=path,
-                           hint="rename the folder so its name does not end in .md, or move it out of scripts/")
+        return ScriptError(_("is a folder (or a link to one), not a script"), file=path,
+                           hint=_("rename the folder so its name does not end in .md, or move it out of scripts/"))
     if not stat.S_ISREG(info.st_mode):
-        return ScriptError("is not a regular file (a device, pipe or socket)", file=path,
-                           hint="remove it from scripts/")
+        return ScriptError(_("is not a regular file (a device, pipe or socket)"), file=path,
+                           hint=_("remove it from scripts/"))
     return None

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from announcer.audio.jingles import write_default_jingles
 from announcer.errors import ConfigError
+from announcer.i18n import _
 
 STATION_TOML = """\
 # Cấu hình đài truyền thanh — station settings. Edit, then run: announcer check
@@ -15,6 +16,7 @@ dialect = "north"                  # north (linh, nghìn) or south (lẻ, ngàn)
 engines = ["gtts", "espeak"]       # first choice first; espeak works offline
 intro = "jingles/intro.wav"        # default opening jingle ("" for none)
 outro = "jingles/outro.wav"        # default closing jingle
+language = "vi"                    # messages of announcer: vi (tiếng Việt) or en (English)
 
 [espeak]
 voice = "vi"                       # vi, vi-vn-x-central, vi-vn-x-south
@@ -69,8 +71,8 @@ def init_station(directory: Path) -> list[Path]:
     """Create the station layout in ``directory``; refuse to overwrite an existing station."""
     config = directory / "station.toml"
     if config.exists():
-        raise ConfigError("a station already exists here", file=config,
-                          hint="choose an empty folder, or edit this station.toml")
+        raise ConfigError(_("a station already exists here"), file=config,
+                          hint=_("choose an empty folder, or edit this station.toml"))
     created: list[Path] = []
     for sub in ("scripts", "jingles", "audio_out"):
         (directory / sub).mkdir(parents=True, exist_ok=True)
@@ -93,8 +95,9 @@ def init_station(directory: Path) -> list[Path]:
     return created
 
 
-GITIGNORE_LINES = ("secrets.toml", "audio_out/", ".cache/")
-"""Never in git: service keys (secrets.toml), and what a build can make again."""
+GITIGNORE_LINES = ("secrets.toml", "audio_out/", ".cache/", ".state/")
+"""Never in git: service keys (secrets.toml), what a build can make again, and the station's state
+(the player's memory, staff accounts and the console's signing key)."""
 
 
 def _ignore_secrets(path: Path) -> bool:

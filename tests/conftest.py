@@ -35,6 +35,13 @@ def _is_address(host: Any) -> bool:
 
 
 @pytest.fixture(autouse=True)
+def _english_messages(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests read announcer's messages in English unless they choose a language: stations made by
+    ``announcer init`` say ``language = "vi"``. (tests/test_i18n*.py remove this to test the choice.)"""
+    monkeypatch.setenv("ANNOUNCER_LANG", "en")
+
+
+@pytest.fixture(autouse=True)
 def _no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """No test may reach the network: only loopback and AF_UNIX sockets work.
 

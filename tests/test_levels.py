@@ -277,3 +277,13 @@ def test_play_without_level_waits_for_a_scheduled_emergency_and_with_khan_cap_cu
     assert sink.played == ["long", "hop", "hop"]
     assert [r["status"] for r in rig.records()][0] == "cut"
     rig.runner.stop()
+
+
+def test_play_refuses_a_level_that_does_not_read(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.stations import run_cli
+
+    make_station(tmp_path, scripts={"hop": script_text()}, renders={"hop": 1.0})
+    code, _, err = run_cli(["--station", str(tmp_path), "play", "--level", "rất gấp", "scripts/hop.md"], capsys)
+    assert code == 2
+    assert "--level" in err and "thong-thuong, uu-tien or khan-cap" in err
+    assert "Traceback" not in err

@@ -19,6 +19,7 @@ from typing import Any
 
 from announcer.config import Station, load_station
 from announcer.errors import ConfigError
+from announcer.i18n import _
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +52,7 @@ def station_records(station: Station) -> list[dict[str, Any]]:
         with closing(sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True)) as conn:
             return [json.loads(r) for (r,) in conn.execute("SELECT record FROM asrun ORDER BY id")]
     except sqlite3.Error as exc:
-        raise ConfigError(f"cannot read the as-run log: {exc}", file=db) from None
+        raise ConfigError(_("cannot read the as-run log: {reason}", reason=str(exc)), file=db) from None
 
 
 def record_day(record: dict[str, Any], tz: tzinfo) -> date | None:
@@ -104,6 +105,6 @@ def log_command(station_dir: Path | str, day: str | None, as_csv: bool) -> str:
         try:
             wanted = date.fromisoformat(day)
         except ValueError:
-            raise ConfigError(f"--date {day!r} is not a date", hint="write it as YYYY-MM-DD") from None
+            raise ConfigError(_("--date {day!r} is not a date", day=day), hint=_("write it as YYYY-MM-DD")) from None
         records = [r for r in records if record_day(r, station.tz) == wanted]
     return format_csv(records) if as_csv else format_table(records)

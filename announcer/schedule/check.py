@@ -14,15 +14,18 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from announcer.approval import approved_only, book_for, waiting_message
 from announcer.config import STATION_FILE, KeyLines, Station, read_station_source, station_problems
 from announcer.errors import AnnouncerError, ConfigError, ScriptError
 from announcer.guards import inside_station, judge_length, minimum_program_s, pause_problems, require_program_length
+from announcer.i18n import ENGLISH, Translator, _
 from announcer.schedule import renders
 from announcer.schedule.model import is_none, jingle_path
 from announcer.schedule.sinks import Clock, utc_now
 from announcer.script import Script, parse_script, scan_scripts, script_problems, shown
 
 ERROR, WARNING = "error", "warning"
+_SEVERITY = {ERROR: _("error"), WARNING: _("warning")}
 _HEADER = re.compile(r"^\s*\[")
 
 
@@ -38,10 +41,13 @@ class Problem:
     def from_error(cls, exc: AnnouncerError, severity: str = ERROR) -> Problem:
         return cls(severity, exc.file, exc.line, exc.message, exc.hint)
 
-    def format(self) -> str:
+    def format(self, tr: Translator = ENGLISH) -> str:
+        """One line: ``error: file:line: message — hint``, in ``tr``'s language."""
         where = f"{self.file}:{self.line}" if self.file and self.line else (self.file or "")
-        text = f"{self.severity}: {where}: {self.message}" if where else f"{self.severity}: {self.message}"
-        return f"{text} — {self.hint}" if self.hint else text
+        severity = tr(_SEVERITY[self.severity])
+        message = tr(self.message)
+        text = f"{severity}: {where}: {message}" if where else f"{severity}: {message}"
+        return f"{text} — {tr(self.hint)}" if self.hint else text
 
 
 # --- station.toml ------------------------------------------------------------------------------------------
@@ -74,7 +80,8 @@ def check_station(root: Path) -> tuple[Station | None, set[str], list[Problem], 
     path = root / STATION_FILE
     if not path.exists():
         problem = Problem(
-            ERROR, str(path), None, "station.toml not found", f"create a station with: announcer init {root}"
+            ERROR, str(path), None, _("station.toml not found"),
+            _("create a station with: announcer init {root}", root=root)
         )
         return None, set(), [problem], ""
     station, errors = station_problems(root)
@@ -116,32 +123,35 @@ def _check_jingles(station: Station, scripts: list[Script], source: str) -> list
             checked[target] = judge_length(target, station.limits, what)
         verdict = checked[target]
         if verdict.error:
-            problems.append(Problem(ERROR, file, line, f"{verdict.error}: {target}",
-                                    "use a short chime, or raise [limits] max_jingle_s in station.toml"))
+            problems.append(Problem(ERROR, file, line, _("{problem}: {file}", problem=verdict.error, file=target),
+                                    _("use a short chime, or raise [limits] max_jingle_s in station.toml")))
         elif verdict.warning:
-            problems.append(Problem(WARNING, file, line, f"{verdict.warning} ({target})",
-                                    "a jingle is usually a few seconds long"))
+            problems.append(Problem(WARNING, file, line, _("{problem} ({file})", problem=verdict.warning,
+                                                           file=target),
+                                    _("a jingle is usually a few seconds long")))
 
     for key in ("intro", "outro"):
         value = getattr(station, key)
         target = jingle_path(station, value)
-        what = "opening" if key == "intro" else "closing"
+        what = _("opening") if key == "intro" else _("closing")
         line = _key_line(lines, key, 0, top)
         if target is None:
             continue
         users = [s for s in scripts if getattr(s, key) is None]
         if target.is_file():
             if users:
-                length(target, config, line, f"default {what} jingle")
+                length(target, config, line, _("default {what} jingle", what=what))
             continue
         problems.append(
             Problem(
                 ERROR if users else WARNING,
                 config,
                 line,
-                f"the station's default {what} jingle {value!r} does not exist"
-                + (f" (used by {len(users)} script(s))" if users else " (no script uses it)"),
-                f'put the file at {target}, fix the path, or set {key} = "" for none',
+                _("the station's default {what} jingle {value!r} does not exist (used by {n} script(s))",
+                  what=what, value=value, n=len(users)) if users else
+                _("the station's default {what} jingle {value!r} does not exist (no script uses it)",
+                  what=what, value=value),
+                _('put the file at {target}, fix the path, or set {key} = "" for none', target=target, key=key),
             )
         )
     blocks = {start + 1: (start, stop) for start, stop in _slot_blocks(lines)}
@@ -154,15 +164,15 @@ def _check_jingles(station: Station, scripts: list[Script], source: str) -> list
             start, stop = blocks.get(slot.line or 0, (0, len(lines)))
             line = _key_line(lines, key, start, stop) or slot.line
             if target.is_file():
-                length(target, config, line, f"slot {slot.name!r} {key} jingle")
+                length(target, config, line, _("slot {name!r} {key} jingle", name=slot.name, key=key))
                 continue
             problems.append(
                 Problem(
                     ERROR,
                     config,
                     line,
-                    f"slot {slot.name!r}: {key} jingle {value!r} does not exist",
-                    f"put the file at {target}, or remove the {key} line",
+                    _("slot {name!r}: {key} jingle {value!r} does not exist", name=slot.name, key=key, value=value),
+                    _("put the file at {target}, or remove the {key} line", target=target, key=key),
                 )
             )
     for script in scripts:
@@ -177,15 +187,16 @@ def _check_jingles(station: Station, scripts: list[Script], source: str) -> list
                 problems.append(Problem.from_error(exc))
                 continue
             if target.is_file():
-                length(target, str(script.path), script.line_of(key), f"{key} jingle")
+                length(target, str(script.path), script.line_of(key), _("{key} jingle", key=key))
                 continue
             problems.append(
                 Problem(
                     ERROR,
                     str(script.path),
                     script.line_of(key),
-                    f"{key} jingle {value!r} does not exist",
-                    f"put the file at {target} (paths are relative to the station folder), or write {key}: none",
+                    _("{key} jingle {value!r} does not exist", key=key, value=value),
+                    _("put the file at {target} (paths are relative to the station folder), or write {key}: none",
+                      target=target, key=key),
                 )
             )
     return problems
@@ -201,18 +212,19 @@ def _check_engines(station: Station, scripts: list[Script], source: str) -> list
     known = ", ".join(ENGINES)
     for name in station.engines:
         if name not in ENGINES:
-            problems.append(Problem(ERROR, config, keys.line("engines"), f"unknown engine {shown(name)}",
-                                    f"use one of: {known}"))
+            problems.append(Problem(ERROR, config, keys.line("engines"), _("unknown engine {name}", name=shown(name)),
+                                    _("use one of: {names}", names=known)))
     espeak_voices = ENGINES["espeak"].voices if "espeak" in ENGINES else ()
     if espeak_voices and station.espeak.voice not in espeak_voices:
         problems.append(Problem(ERROR, config, keys.line("espeak.voice"),
-                                f"unknown espeak voice {shown(station.espeak.voice)}",
-                                f"use one of: {', '.join(espeak_voices)}"))
+                                _("unknown espeak voice {name}", name=shown(station.espeak.voice)),
+                                _("use one of: {names}", names=", ".join(espeak_voices))))
     for script in scripts:
         file = str(script.path)
         if script.engine is not None and script.engine.strip().lower() not in ENGINES:
-            problems.append(Problem(ERROR, file, script.line_of("engine"), f"unknown engine {shown(script.engine)}",
-                                    f"use one of: {known}, or remove the engine line"))
+            problems.append(Problem(ERROR, file, script.line_of("engine"),
+                                    _("unknown engine {name}", name=shown(script.engine)),
+                                    _("use one of: {names}, or remove the engine line", names=known)))
             continue
         if script.voice is None:
             continue
@@ -265,7 +277,7 @@ def _check_lengths(station: Station, scripts: list[Script]) -> list[Problem]:
 
 def _check_schedule(station: Station, scripts: list[Script], declared: set[str], today: date) -> list[Problem]:
     problems: list[Problem] = []
-    known = ", ".join(sorted(declared)) or "none (add [[slot]] tables to station.toml)"
+    known = ", ".join(sorted(declared)) or _("none (add [[slot]] tables to station.toml)")
     for script in scripts:
         for name in script.slots:
             if name not in declared:
@@ -274,18 +286,19 @@ def _check_schedule(station: Station, scripts: list[Script], declared: set[str],
                         ERROR,
                         str(script.path),
                         script.line_of("slots"),
-                        f"unknown slot {name!r}",
-                        f"known slots: {known}",
+                        _("unknown slot {name!r}", name=name),
+                        _("known slots: {names}", names=known),
                     )
                 )
+        problems.extend(_unknown_zones(station, script))
         if not script.slots and not script.times and not script.every_minutes:
             problems.append(
                 Problem(
                     WARNING,
                     str(script.path),
                     None,
-                    "never airs: no slots, times or every",
-                    "add e.g. slots: [sang] to its front matter",
+                    _("never airs: no slots, times or every"),
+                    _("add e.g. slots: [sang] to its front matter"),
                 )
             )
         if script.every_minutes and not script.between:
@@ -294,8 +307,8 @@ def _check_schedule(station: Station, scripts: list[Script], declared: set[str],
                     WARNING,
                     str(script.path),
                     script.line_of("every"),
-                    "'every' without 'between' repeats around the clock",
-                    'add e.g. between: "06:00-20:00"',
+                    _("'every' without 'between' repeats around the clock"),
+                    _('add e.g. between: "06:00-20:00"'),
                 )
             )
         if script.date_until and script.date_until < today:
@@ -304,8 +317,8 @@ def _check_schedule(station: Station, scripts: list[Script], declared: set[str],
                     WARNING,
                     str(script.path),
                     script.line_of("until"),
-                    f"the campaign ended on {script.date_until:%d/%m/%Y}; it no longer airs",
-                    "move it out of scripts/ or change until",
+                    _("the campaign ended on {day}; it no longer airs", day=f"{script.date_until:%d/%m/%Y}"),
+                    _("move it out of scripts/ or change until"),
                 )
             )
     return problems
@@ -325,8 +338,8 @@ def _check_renders(station: Station, scripts: list[Script], today: date, status_
                     WARNING,
                     str(script.path),
                     None,
-                    "has no render yet",
-                    f"run: announcer build scripts/{rel}",
+                    _("has no render yet"),
+                    _("run: announcer build scripts/{name}", name=rel),
                 )
             )
         elif status == renders.STALE:
@@ -335,11 +348,56 @@ def _check_renders(station: Station, scripts: list[Script], today: date, status_
                     WARNING,
                     str(script.path),
                     None,
-                    "its render is out of date",
-                    f"run: announcer build scripts/{rel}",
+                    _("its render is out of date"),
+                    _("run: announcer build scripts/{name}", name=rel),
                 )
             )
     return problems
+
+
+def script_rules(station: Station, script: Script, declared: set[str], today: date, source: str = "") -> list[Problem]:
+    """check's rules for one parsed script (its jingles, engine and voice, lengths, schedule): what the
+    console's editor asks before it saves. Only the script's own problems; renders are not judged."""
+    problems = (_check_jingles(station, [script], source) + _check_engines(station, [script], source)
+                + _check_lengths(station, [script]) + _check_schedule(station, [script], declared, today))
+    return [p for p in problems if p.file == str(script.path)]
+
+
+def _check_icecast_passwords(station: Station, source: str) -> list[Problem]:
+    """Each Icecast sink (``[player] sink``, the zones') needs a password, from the environment or
+    secrets.toml: said here rather than by a silent stream at the first item. Never quotes it."""
+    from announcer.schedule.icecast import parse_icecast
+
+    keys = KeyLines(source) if source else None
+    sinks = [(station.player.sink, keys.lines.get("player.sink") if keys is not None else None)]
+    sinks += [(zone.sink, (keys.lines.get(f"zone.{index}.sink") if keys is not None else None) or zone.line)
+              for index, zone in enumerate(station.zones)]
+    out = []
+    for spec, line in sinks:
+        if not spec.strip().lower().startswith("icecast:"):
+            continue
+        try:
+            parse_icecast(spec, root=station.root)
+        except ConfigError as exc:
+            out.append(Problem(ERROR, str(station.config_path), line, exc.message, exc.hint))
+    return out
+
+
+def _unknown_zones(station: Station, script: Script) -> list[Problem]:
+    """A zone a script names must be a [[zone]] of station.toml (the player would air it everywhere)."""
+    zones = [z.name for z in station.zones]
+    known = ", ".join(zones) or "none (add [[zone]] tables to station.toml, or remove zones:)"
+    return [Problem(ERROR, str(script.path), script.line_of("zones"), f"unknown zone {name!r}",
+                    f"known zones: {known}") for name in script.zones if name not in zones]
+
+
+def _check_approvals(station: Station, scripts: list[Script]) -> list[Problem]:
+    """With require_approval: each script that waits for approval (it will not air)."""
+    try:
+        _airing, waiting = approved_only(scripts, book_for(station))
+    except ConfigError as exc:
+        return [Problem.from_error(exc)]
+    return [Problem.from_error(waiting_message(station, script), WARNING) for script in waiting]
 
 
 def _check_relays(station: Station, scripts: list[Script], source: str) -> list[Problem]:
@@ -390,24 +448,27 @@ def run_checks(
     if station is not None:
         problems.extend(_check_schedule(usable, scripts, declared, today))
         problems.extend(_check_relays(usable, scripts, source))
+        problems.extend(_check_icecast_passwords(usable, source))
         problems.extend(_check_renders(usable, scripts, today, status_fn))
+        problems.extend(_check_approvals(usable, scripts))
     return problems
 
 
-def format_report(root: Path, problems: list[Problem]) -> tuple[str, bool]:
+def format_report(root: Path, problems: list[Problem], tr: Translator = ENGLISH) -> tuple[str, bool]:
     errors = [p for p in problems if p.severity == ERROR]
     warnings = [p for p in problems if p.severity == WARNING]
     ordered = sorted(problems, key=lambda p: (p.severity != ERROR, p.file or "", p.line or 0, p.message))
-    lines = [p.format() for p in ordered]
+    lines = [p.format(tr) for p in ordered]
     if errors:
-        lines.append(f"{len(errors)} error(s), {len(warnings)} warning(s) in {root}")
+        lines.append(tr(_("{errors} error(s), {warnings} warning(s) in {root}", errors=len(errors),
+                          warnings=len(warnings), root=root)))
     elif warnings:
-        lines.append(f"no errors, {len(warnings)} warning(s) in {root}")
+        lines.append(tr(_("no errors, {warnings} warning(s) in {root}", warnings=len(warnings), root=root)))
     else:
-        lines.append(f"all good: {root}")
+        lines.append(tr(_("all good: {root}", root=root)))
     return "\n".join(lines), not errors
 
 
-def check_command(station_dir: Path | str, clock: Clock = utc_now) -> tuple[str, bool]:
+def check_command(station_dir: Path | str, clock: Clock = utc_now, tr: Translator = ENGLISH) -> tuple[str, bool]:
     root = Path(station_dir)
-    return format_report(root, run_checks(root, clock=clock))
+    return format_report(root, run_checks(root, clock=clock), tr)

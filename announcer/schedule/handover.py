@@ -17,10 +17,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from announcer.approval import require_approved
 from announcer.config import Station
 from announcer.errors import ConfigError, ScheduleError, ScriptError
+from announcer.i18n import _
 from announcer.schedule import renders
 from announcer.schedule.asrun import iso
 from announcer.schedule.clock import Clock, clock_from_env
@@ -30,9 +32,12 @@ from announcer.schedule.model import Item, Occurrence
 from announcer.schedule.player import Airing, Job, Player
 from announcer.schedule.runlock import run_lock_holder
 from announcer.schedule.signals import Signals
-from announcer.schedule.sinks import Sink, SinkError, parse_sink
+from announcer.schedule.sinks import Sink, SinkCut, SinkError, close_sink, parse_sink
 from announcer.schedule.state import load_station_or_last_valid
 from announcer.schedule.store import PlayerStore
+
+if TYPE_CHECKING:
+    from announcer.schedule.zones import ZonePlayers
 from announcer.script import Script, parse_script
 
 log = logging.getLogger(__name__)
@@ -71,7 +76,7 @@ class Handover:
         self.clock = clock
         self._queued: set[str] = set()
 
-    def take(self, station: Station, player: Player, *, at_start: bool = False) -> None:
+    def take(self, station: Station, player: Player | ZonePlayers, *, at_start: bool = False) -> None:
         """Queue what ``announcer play`` handed over, to play next, cutting in.
 
         Requests left from before this start are played ``late`` within the grace period;
@@ -123,9 +128,9 @@ def _resolve_target(station: Station, target: Path) -> Path:
         if candidate.is_file():
             return candidate
     raise ScheduleError(
-        "script or audio file not found",
+        _("script or audio file not found"),
         file=target,
-        hint="name a script (scripts/x.md) or an audio file (audio_out/x.mp3)",
+        hint=_("name a script (scripts/x.md) or an audio file (audio_out/x.mp3)"),
     )
 
 
@@ -166,6 +171,7 @@ def _prepare_play(station: Station, target: Path, renderer: renders.Renderer) ->
         script = parse_script(path)
     except ScriptError as exc:
         log.error("%s — playing its existing render", exc)
+    require_approved(station, script, path)
     if script is not None and renders.render_status(station, script) != renders.FRESH:
         try:
             results = list(renderer(station, [path]) or [])
@@ -200,9 +206,9 @@ def _hand_off(station: Station, store: PlayerStore, item: _PlayItem, clock: Cloc
         ident = Inbox(store).put(request)
     except (OSError, sqlite3.Error) as exc:
         raise ScheduleError(
-            f"cannot hand the item over to the running player: {exc}",
+            _("cannot hand the item over to the running player: {reason}", reason=str(exc)),
             file=store.path,
-            hint="check that the station folder is writable and the disk is not full",
+            hint=_("check that the station folder is writable and the disk is not full"),
         ) from None
     log.info("play request %s", ident)
     return ident
@@ -218,12 +224,14 @@ def play_command(
     stop: threading.Event | None = None,
     sink_obj: Sink | None = None,
     report: Callable[[str], None] = log.warning,
+    handed: Callable[[str], None] | None = None,
     level: Level | None = None,
 ) -> int:
     """Play a script's render (rebuilding it first when stale) or an audio file, now.
 
     When an ``announcer run`` holds this station, the item is handed to it instead
-    (it plays next, cutting in) and ``report`` is told so.
+    (it plays next, cutting in) and ``report`` is told so; ``handed`` gets the request's ident
+    (the web console follows it to show when it started).
     """
     if clock is None:  # a rehearsal (ANNOUNCER_CLOCK_START) hands over on the rehearsal clock too
         clock = clock_from_env(os.environ).clock
@@ -237,16 +245,21 @@ def play_command(
     if not item.audio.is_file():
         record["error"] = item.error or "no render; run announcer build"
         store.finish(_play_key(), record)
-        raise ScheduleError(f"{item.audio} does not exist", file=item.audio, hint=f"run: announcer build {item.path}")
+        raise ScheduleError(_("{path} does not exist", path=item.audio), file=item.audio,
+                            hint=_("run: announcer build {name}", name=item.path))
     holder = run_lock_holder(station.state_dir)
     if holder is not None:
-        _hand_off(station, store, item, clock)
+        ident = _hand_off(station, store, item, clock)
+        if handed is not None:
+            handed(ident)
         report(HANDED_OFF + (f" (announcer run, pid {holder})" if holder else ""))
         return 0
-    player = sink_obj or parse_sink(sink or station.player.sink, clock=clock, tz=station.tz)
+    player = sink_obj or parse_sink(sink or station.player.sink, clock=clock, tz=station.tz, root=station.root)
     try:
         return _play_now(player, item, record, store, clock, station.tz, stop or threading.Event())
     finally:
+        if sink_obj is None:
+            close_sink(player)
         store.close()
 
 
@@ -283,6 +296,10 @@ def _play_now(
     with Signals(stop):
         try:
             finished = player.play(item.audio, renders.audio_duration(item.audio), stop)
+        except SinkCut as exc:
+            record.update(ended=iso(clock(), tz), status="cut", error=str(exc))
+            store.finish(key, record)
+            return 1
         except SinkError as exc:
             record.update(ended=iso(clock(), tz), error=str(exc))
             store.finish(key, record)

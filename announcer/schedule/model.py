@@ -14,6 +14,7 @@ from pathlib import Path
 
 from announcer.config import DAY_NAMES, Station, is_no_jingle, parse_hhmm
 from announcer.errors import ScriptError
+from announcer.i18n import _
 from announcer.schedule.levels import Level
 from announcer.script import Script, parse_script, scan_scripts
 
@@ -216,7 +217,7 @@ def parse_script_safely(path: Path) -> Script:
         raise
     except Exception as exc:  # noqa: BLE001
         raise ScriptError(
-            f"cannot read this script ({type(exc).__name__}: {exc})",
+            _("cannot read this script ({reason})", reason=f"{type(exc).__name__}: {exc}"),
             file=path,
-            hint="run announcer check, fix the line it names, and save again",
+            hint=_("run announcer check, fix the line it names, and save again"),
         ) from None

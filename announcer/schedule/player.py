@@ -30,7 +30,7 @@ from announcer.schedule.asrun import iso
 from announcer.schedule.clock import Clock
 from announcer.schedule.levels import Level
 from announcer.schedule.model import Item, Occurrence
-from announcer.schedule.sinks import Sink, SinkError
+from announcer.schedule.sinks import Sink, SinkCut, SinkError
 from announcer.schedule.store import ALREADY, UNRECORDED, PlayerStore
 
 log = logging.getLogger(__name__)
@@ -54,12 +54,21 @@ class Job:
     take: str | None = None
     """The hand-over this job takes from the inbox when it starts."""
     urgent: bool = False
+    sink: Sink | None = None
+    """The zone's sink (``zones``); None: the player's one sink."""
+    zone: str | None = None
+    """The zone this job airs in (``zones``); None when the station has no zones."""
     relay: Resumable | None = None
     """A relay window (``relay.RelaySession``): it plays instead of ``item`` and may be resumed."""
 
     @property
     def priority(self) -> int:
         return self.item.priority if self.item.script is not None else self.occ.priority
+
+    @property
+    def key(self) -> str:
+        """The store key: one per item and zone, so each zone airs (and records) it once."""
+        return self.occ.item_key(self.item) + (f"@{self.zone}" if self.zone else "")
 
     @property
     def level(self) -> Level:
@@ -256,7 +265,7 @@ class Airing:
 
     def play(self, job: Job, cut: threading.Event) -> None:
         occ, item = job.occ, job.item
-        key = occ.item_key(item)
+        key = job.key
         if self.store.handled(key):
             return
         station = self._station()
@@ -293,7 +302,10 @@ class Airing:
         duration = renders.audio_duration(item.file)
         log.info("playing %s (%s)", item.file.name, occ.slot or occ.source)
         try:
-            finished = self._sink().play(item.file, duration, cut)
+            finished = (job.sink or self._sink()).play(item.file, duration, cut)
+        except SinkCut as exc:  # it aired, but the listeners lost part of it
+            self.finish(job, "cut", started, self.clock(), str(exc))
+            return
         except SinkError as exc:
             self.finish(job, "failed", started, self.clock(), str(exc))
             return
@@ -351,4 +363,6 @@ class Airing:
         self, job: Job, status: str, started: datetime | None, ended: datetime | None, error: str | None
     ) -> None:
         record = self.record(job.occ, job.item, status, started, ended, error)
-        self.store.finish(job.occ.item_key(job.item), record, take=job.take)
+        if job.zone:
+            record["zone"] = job.zone
+        self.store.finish(job.key, record, take=job.take)

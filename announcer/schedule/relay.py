@@ -589,9 +589,9 @@ class RelaySession:
         """The as-run line: played, partial (with the minutes missing) or failed, and the causes."""
         relay = self.window.relay
         started = self.started or ended
-        span = max(0.0, (min(ended, self.window.end) - self.window.start).total_seconds())
-        if stopped is None:
-            span = relay.duration_s
+        # A part aired after a restart answers for its own stretch; the part before has its own line.
+        begin = max(started, self.window.start) if "|part-" in self.key else self.window.start
+        span = max(0.0, (min(ended, self.window.end) - begin).total_seconds())
         missing_s = max(0.0, span - self.stream_s - self.own_items_s)
         # A stream needs a moment to open and fill its first piece: that much is not "missing".
         tolerance = relay.start_timeout_s + relay.segment_s

@@ -28,8 +28,10 @@ from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
+from announcer.approval import APPROVALS_FILE, approved_only, book_for, fingerprint
 from announcer.config import STATION_FILE, Station
 from announcer.errors import AnnouncerError, ConfigError, ScheduleError, ScriptError
+from announcer.i18n import _
 from announcer.schedule import renders
 from announcer.schedule.clock import Clock, Monotonic, Periodic, clock_from_env, utc_now
 from announcer.schedule.handover import HANDED_OFF, PLAY_SOURCE, Handover, minutes, play_command
@@ -39,7 +41,7 @@ from announcer.schedule.relay import RelayScheduler
 from announcer.schedule.render_ahead import RENDER_LEAD, RenderAhead, RenderWorker
 from announcer.schedule.runlock import RunLock
 from announcer.schedule.signals import Signals
-from announcer.schedule.sinks import Sink, parse_sink, real_wait
+from announcer.schedule.sinks import Sink, close_sink, open_sink, parse_sink, real_wait
 from announcer.schedule.state import (
     last_valid_script,
     load_station_or_last_valid,
@@ -47,6 +49,7 @@ from announcer.schedule.state import (
     save_last_valid_station,
 )
 from announcer.schedule.store import PlayerStore
+from announcer.schedule.zones import ZonePlayers, zone_sink_spec
 from announcer.script import Script, list_scripts
 
 log = logging.getLogger(__name__)
@@ -57,6 +60,8 @@ ON_TIME = timedelta(seconds=5)
 """A fire later than this (but within grace) is logged 'late'."""
 MISS_LOOKBACK = timedelta(days=7)
 """Missed fire times older than this are not logged one by one (a clock corrected by years)."""
+HANDOVER_POLL_S = 0.25
+"""How often the loop looks for items handed over by ``announcer play``."""
 HEARTBEAT = "heartbeat"
 """Store meta: the wall time the loop last ticked, so a restart logs what the outage missed."""
 
@@ -106,7 +111,8 @@ class Runner:
         self.scripts: dict[Path, Script] = {}
         self.schedule: Schedule | None = None
         self.store = store or PlayerStore(self.root / ".state")
-        self.player: Player | None = None
+        self.player: Player | ZonePlayers | None = None
+        self._sinks: list[Sink] = []
         self.render_worker = RenderWorker(self._build, background=background_render)
         self.render_ahead_check = RenderAhead(self.render_worker, status_fn)
         self.airing = Airing(
@@ -123,6 +129,8 @@ class Runner:
         self._next_fire: datetime | None = None
         self._started_at: datetime | None = None
         self._queued: set[str] = set()
+        self._approved_before: dict[str, str] = {}
+        """Script name -> fingerprint of what aired at the last rebuild (kept if approvals.json breaks)."""
         self._lock = threading.Lock()
 
     @property
@@ -145,10 +153,10 @@ class Runner:
             station, error = load_station_or_last_valid(self.root)
         except ConfigError as exc:
             raise ScheduleError(
-                f"cannot start: {exc.message}",
+                _("cannot start: {problem}", problem=exc.message),
                 file=exc.file,
                 line=exc.line,
-                hint=exc.hint or "fix station.toml (announcer check lists every problem)",
+                hint=exc.hint or _("fix station.toml (announcer check lists every problem)"),
             ) from None
         if error is not None:
             log.error("%s — playing the last valid schedule until it is fixed", error)
@@ -171,7 +179,7 @@ class Runner:
         self._rebuild_schedule()
 
     def _watch_signature(self) -> dict[Path, tuple[int, int]]:
-        paths = [self.root / STATION_FILE]
+        paths = [self.root / STATION_FILE, self.root / ".state" / APPROVALS_FILE]
         scripts_dir = self.root / "scripts"
         if scripts_dir.is_dir():
             paths.extend(list_scripts(scripts_dir))
@@ -186,7 +194,20 @@ class Runner:
 
     def _rebuild_schedule(self) -> None:
         assert self.station is not None
-        self.schedule = Schedule(self.station, self.scripts.values())
+        book = book_for(self.station)
+        try:
+            airing, waiting = approved_only(self.scripts.values(), book)
+        except ConfigError as exc:  # a damaged approvals file approves nothing new
+            log.error("%s — only the scripts approved before it was damaged air", exc)
+            airing, waiting = [], []
+            for script in self.scripts.values():
+                known = self._approved_before.get(script.path.name) == fingerprint(script)
+                (airing if known else waiting).append(script)
+        if waiting:
+            log.warning("waiting for approval, not on air: %s", ", ".join(s.path.name for s in waiting))
+        if book is not None:
+            self._approved_before = {s.path.name: fingerprint(s) for s in airing}
+        self.schedule = Schedule(self.station, airing)
         for script, name in self.schedule.unknown_slots():
             log.warning(
                 "%s:%s: unknown slot %r; known slots: %s",
@@ -219,7 +240,7 @@ class Runner:
                 save_last_valid_station(station.state_dir, config.read_bytes())
                 log.warning("reloaded %s", config)
         assert self.station is not None
-        for path in sorted(changed - {config}):
+        for path in sorted(changed - {config, self.root / ".state" / APPROVALS_FILE}):
             if path not in signature:
                 if self.scripts.pop(path, None) is not None:
                     log.warning("script %s was removed", path.name)
@@ -270,14 +291,9 @@ class Runner:
         """Load, settle what a crash left behind, render ahead and start the worker threads."""
         self.load()
         assert self.station is not None
-        if self._sink is None:
-            rate = self.rate
-            self._sink = parse_sink(
-                self._sink_spec or self.station.player.sink,
-                clock=self.clock,
-                tz=self.station.tz,
-                wait=(lambda stop, seconds: real_wait(stop, seconds / rate)),
-            )
+        zoned = self._sink is None and not self._sink_spec and bool(self.station.zones)
+        if self._sink is None and not zoned:
+            self._sink = self._make_sink(self._sink_spec or self.station.player.sink)
         if self.store.legacy_asrun is None:
             self.store.legacy_asrun = self.station.asrun_path
         self.store.open()
@@ -296,7 +312,19 @@ class Runner:
         # start where the unsettled time begins.
         self.store.set_meta(HEARTBEAT, since.isoformat())
         self._last_tick = since - timedelta(microseconds=1)
-        self.player = Player(self._sink, self.airing.play)
+        if zoned:
+            players = ZonePlayers([(zone, self._make_sink(zone_sink_spec(zone, self.root)))
+                                   for zone in self.station.zones],
+                                  self.airing.play)
+            self._sinks = list(players.sinks.values())
+            self._sink = self._sinks[0]
+            self.player = players
+        else:
+            assert self._sink is not None
+            self._sinks = [self._sink]
+            self.player = Player(self._sink, self.airing.play)
+        for sink in self._sinks:
+            open_sink(sink)
         self.player.start()
         self.take_requests(at_start=True)
         self.take_relays()
@@ -305,10 +333,16 @@ class Runner:
         log.warning(
             "announcer run: station %s, sink %s, %d slot(s), %d script(s)",
             self.root,
-            getattr(self._sink, "name", self._sink),
+            getattr(self.player, "name", None) or getattr(self._sink, "name", self._sink),
             len(self.station.slots),
             len(self.scripts),
         )
+
+    def _make_sink(self, spec: str) -> Sink:
+        assert self.station is not None
+        rate = self.rate
+        return parse_sink(spec, clock=self.clock, tz=self.station.tz,
+                          wait=(lambda stop, seconds: real_wait(stop, seconds / rate)), root=self.root)
 
     def _heartbeat(self) -> datetime | None:
         value = self.store.get_meta(HEARTBEAT)
@@ -427,7 +461,9 @@ class Runner:
         """The periodic jobs, each guarded, on the monotonic clock."""
         jobs = Periodic(self.monotonic)
         jobs.every(1, guarded(self.tick, "tick"))
-        jobs.every(1, guarded(self.take_requests, "play-requests"))
+        # Four times a second: an emergency handed over by `announcer play` must reach the air (and an
+        # Icecast listener) within 2 s; the inbox query costs next to nothing.
+        jobs.every(HANDOVER_POLL_S, guarded(self.take_requests, "play-requests"))
         jobs.every(1, guarded(self.take_relays, "relays"))
         jobs.every(2, guarded(self.reload_if_changed, "reload"))
         jobs.every(5, guarded(self.store.flush, "record-retry"))
@@ -462,6 +498,8 @@ class Runner:
         if self.player is not None:
             self.player.stop()
         self.relays.stop()
+        for sink in self._sinks:
+            close_sink(sink)
         self.render_worker.stop()
         self.store.flush()
         self.store.close()

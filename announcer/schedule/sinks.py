@@ -50,6 +50,10 @@ class SinkError(ScheduleError):
     """One item could not be played."""
 
 
+class SinkCut(SinkError):
+    """The item aired, but part of it did not reach the listeners (a stream that went down)."""
+
+
 class Sink(Protocol):
     name: str
 
@@ -69,10 +73,10 @@ def overrun_limit(duration_s: float | None) -> float:
     return duration_s + max(30.0, duration_s * 0.1)
 
 
-def probe_sink(spec: str | None) -> str | None:
+def probe_sink(spec: str | None, root: Path | None = None) -> str | None:
     """Why the sink ``spec`` cannot play here (None when it can); a bad spec is reported too."""
     try:
-        sink = parse_sink(spec)
+        sink = parse_sink(spec, root=root)
     except ConfigError as exc:
         return str(exc)
     return sink.probe()
@@ -301,11 +305,50 @@ def _tracked(stream, done: threading.Event):  # noqa: ANN001, ANN202 - a miniaud
         required = yield chunk
 
 
-def parse_sink(spec: str | None, *, wait: Waiter = real_wait, clock: Clock = utc_now, tz: tzinfo | None = None) -> Sink:
-    """'soundcard' | 'soundcard:null' | 'command:ARGV' | 'file:DIR' -> a sink."""
+SINK_KINDS = ("soundcard", "command", "file", "icecast")
+
+
+def sink_spec_problem(spec: str) -> str | None:
+    """What is wrong with how a sink is written (None when nothing), without opening it or reading
+    any password: for station.toml's checks."""
+    kind = spec.strip().partition(":")[0].strip().lower()
+    if kind not in SINK_KINDS:
+        return f"unknown sink {spec.strip()[:60]!r} (use soundcard, command:ARGV, file:DIR or icecast://...)"
+    if kind == "icecast":
+        from announcer.schedule.icecast import split_icecast
+
+        try:
+            split_icecast(spec)
+        except ConfigError as exc:
+            return exc.message
+    return None
+
+
+def open_sink(sink: object) -> None:
+    """Start a sink that streams all the time (Icecast), so the stream is up before the first item."""
+    opener = getattr(sink, "open", None)
+    if callable(opener):
+        opener()
+
+
+def close_sink(sink: object) -> None:
+    closer = getattr(sink, "close", None)
+    if callable(closer):
+        closer()
+
+
+def parse_sink(spec: str | None, *, wait: Waiter = real_wait, clock: Clock = utc_now, tz: tzinfo | None = None,
+               root: Path | None = None) -> Sink:
+    """'soundcard' | 'soundcard:null' | 'command:ARGV' | 'file:DIR' | 'icecast://USER@HOST:PORT/MOUNT' -> a sink.
+
+    ``root`` is the station folder (its secrets.toml holds the Icecast password)."""
     text = (spec or "soundcard").strip()
     kind, _, arg = text.partition(":")
     kind = kind.strip().lower()
+    if kind == "icecast":
+        from announcer.schedule.icecast import IcecastSink, parse_icecast
+
+        return IcecastSink(parse_icecast(text, root=root))
     if kind == "soundcard":
         if arg.strip().lower() == "null":
             import miniaudio
@@ -321,5 +364,6 @@ def parse_sink(spec: str | None, *, wait: Waiter = real_wait, clock: Clock = utc
             raise ConfigError("file: sink needs a folder", hint="write e.g. --sink file:/var/lib/announcer/aired")
         return FileSink(Path(arg.strip()), wait=wait, clock=clock, tz=tz)
     raise ConfigError(
-        f"unknown sink {text!r}", hint="use soundcard, command:ARGV (e.g. 'command:aplay {file}') or file:DIR"
+        f"unknown sink {text!r}",
+        hint="use soundcard, command:ARGV (e.g. 'command:aplay {file}'), file:DIR or icecast://USER@HOST:PORT/MOUNT"
     )

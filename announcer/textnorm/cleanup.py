@@ -90,7 +90,7 @@ def symbols(text: str, ctx: Context) -> str:
             out.append(" " + numbers.digits(ch) + " ")
         else:
             if ch not in _QUIET:
-                ctx.note(f"symbol {ch!r} dropped")
+                ctx.note(f"symbol {ch!r} dropped", written=ch)
             out.append(", ")
     return "".join(out)
 

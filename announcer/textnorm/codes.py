@@ -34,7 +34,8 @@ def _code_words(part: str, ctx: Context) -> str:
     if "&" in part:
         return " và ".join(_code_words(p, ctx) for p in part.split("&") if p)
     spelled = spell(part)
-    ctx.note(f"{part}: unknown abbreviation, read letter by letter as '{spelled}' (add it to lexicon.tsv)")
+    ctx.note(f"{part}: unknown abbreviation, read letter by letter as '{spelled}' (add it to lexicon.tsv)",
+             written=part, said=spelled)
     return spelled
 
 

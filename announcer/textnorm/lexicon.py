@@ -12,6 +12,7 @@ from importlib import resources
 from pathlib import Path
 
 from announcer.errors import ConfigError
+from announcer.i18n import _
 
 log = logging.getLogger(__name__)
 
@@ -80,11 +81,11 @@ def parse_lexicon(text: str, source: str | Path) -> dict[str, str]:
             continue
         if len(parts) != 2 or not parts[0].strip() or not parts[1].strip():
             raise ConfigError(
-                f"lexicon line {number} must be 'written<TAB>spoken' (or 'written<TAB>spoken<TAB>engine=NAME'), "
-                f"got {raw.strip()[:80]!r}",
+                _("lexicon line {number} must be 'written<TAB>spoken' (or 'written<TAB>spoken<TAB>engine=NAME'), "
+                  "got {got!r}", number=number, got=raw.strip()[:80]),
                 file=source,
                 line=number,
-                hint="separate the written form and the spoken form with one TAB character",
+                hint=_("separate the written form and the spoken form with one TAB character"),
             )
         written = unicodedata.normalize("NFC", parts[0].strip())
         entries[written] = unicodedata.normalize("NFC", parts[1].strip())
@@ -99,14 +100,14 @@ def load_lexicon(path: Path) -> dict[str, str]:
     except FileNotFoundError:
         return {}
     except OSError as exc:
-        raise ConfigError(f"cannot read the lexicon: {exc.strerror}", file=path,
-                          hint="check the file's permissions") from exc
+        raise ConfigError(_("cannot read the lexicon: {reason}", reason=exc.strerror), file=path,
+                          hint=_("check the file's permissions")) from exc
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise ConfigError("the lexicon is not UTF-8 text", file=path, line=line,
-                          hint="save lexicon.tsv as UTF-8") from exc
+        raise ConfigError(_("the lexicon is not UTF-8 text"), file=path, line=line,
+                          hint=_("save lexicon.tsv as UTF-8")) from exc
     entries = parse_lexicon(text, path)
     log.debug("loaded %d lexicon entries from %s", len(entries), path)
     return entries

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from announcer.textnorm import numbers
-from announcer.textnorm.context import Context
+from announcer.textnorm.context import GUESSED, Context
 from announcer.textnorm.lexicon import LETTER_NAMES, base_letters, fold_tones, is_syllable, spell
 
 _SENTENCE_END = re.compile(r"\s*$|\s+[A-ZĐÀ-Ỹ]")
@@ -321,14 +321,16 @@ def acronyms(text: str, ctx: Context) -> str:
         if learned:
             return learned
         if any(base_letters(c.lower()) not in LETTER_NAMES for c in token):
-            ctx.note(f"{token}: cannot be read in Vietnamese")
+            ctx.note(f"{token}: cannot be read in Vietnamese", written=token)
             return token
         joined = _compound(token, ctx)
         if joined:
-            ctx.note(f"{token}: read as '{joined}' (known abbreviations run together; check it)")
+            ctx.note(f"{token}: read as '{joined}' (known abbreviations run together; check it)", written=token,
+                     said=joined, kind=GUESSED)
             return joined
         spelled = spell(token)
-        ctx.note(f"{token}: unknown abbreviation, read letter by letter as '{spelled}' (add it to lexicon.tsv)")
+        ctx.note(f"{token}: unknown abbreviation, read letter by letter as '{spelled}' (add it to lexicon.tsv)",
+                 written=token, said=spelled)
         return spelled
 
     return _TOKEN.sub(replace, text)
