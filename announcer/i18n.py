@@ -35,7 +35,6 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -91,6 +90,8 @@ def _unquote(token: str, where: str) -> str:
     token = token.strip()
     if len(token) < 2 or not token.startswith('"') or not token.endswith('"'):
         raise ValueError(f"{where}: expected a quoted string")
+    if "\\" not in token:  # most lines: nothing to unescape (every start in Vietnamese reads them all)
+        return token[1:-1]
     body, out, index = token[1:-1], [], 0
     while index < len(body):
         char = body[index]
@@ -144,7 +145,8 @@ def catalogue(lang: str) -> dict[str, str]:
     """The translations of ``lang`` (empty for English: the msgids are English)."""
     if lang == DEFAULT_LANGUAGE:
         return {}
-    source = resources.files("announcer").joinpath("locale", f"{lang}.po").read_text(encoding="utf-8")
+    # Beside this module, as pip installs it (importlib.resources would cost every start-up its import).
+    source = (Path(__file__).resolve().parent / "locale" / f"{lang}.po").read_text(encoding="utf-8")
     return parse_po(source, f"locale/{lang}.po")
 
 

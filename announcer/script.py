@@ -223,12 +223,20 @@ def parse_script(path: Path, max_bytes: int = DEFAULT_MAX_SCRIPT_BYTES, text: st
 def script_problems(path: Path, max_bytes: int = DEFAULT_MAX_SCRIPT_BYTES, text: str | None = None
                     ) -> list[ScriptError]:
     """Every problem of a script file, for ``announcer check``; [] when it is valid (``text``: as parse_script)."""
+    return checked_script(path, max_bytes, text)[1]
+
+
+def checked_script(path: Path, max_bytes: int = DEFAULT_MAX_SCRIPT_BYTES, text: str | None = None
+                   ) -> tuple[Script | None, list[ScriptError]]:
+    """(the script, []) when it is valid, else (None, every problem): what ``parse_script`` and
+    ``script_problems`` say, from one reading of the file (``check`` asks both of every script)."""
     problems: list[ScriptError] = []
     try:
-        _parse(path, problems, max_bytes, text)
+        script = _parse(path, problems, max_bytes, text)
     except ScriptError as exc:  # the file cannot be read or its front matter cannot be parsed at all
         problems.append(exc)
-    return problems
+        return None, problems
+    return (None, problems) if problems else (script, [])
 
 
 @dataclass

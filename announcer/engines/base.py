@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
@@ -48,6 +50,17 @@ class Engine(ABC):
     @property
     def voice(self) -> str:
         return ""
+
+
+def installed(module: str) -> bool:
+    """Whether ``module`` can be imported, found without importing it: edge-tts and piper pull in
+    aiohttp, onnxruntime and numpy (most of a second), which a listing of engines never needs."""
+    if module in sys.modules:
+        return sys.modules[module] is not None
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def excerpt(text: str, width: int = 40) -> str:

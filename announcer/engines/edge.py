@@ -21,7 +21,7 @@ from typing import Any
 
 from announcer.audio.pydub_compat import AudioSegment
 from announcer.config import Station
-from announcer.engines.base import Availability, Engine, excerpt
+from announcer.engines.base import Availability, Engine, excerpt, installed
 from announcer.engines.cloud import PROBE_TIMEOUT, Probe, decode_audio, refuse_bad_clip
 from announcer.errors import EngineError, EngineUnavailable, SynthesisError
 from announcer.voices import VoiceInfo
@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 ENGINE_REVISION = 1
 HOST = "speech.platform.bing.com"
+NOT_INSTALLED = "the edge-tts package is not installed"
 CONNECT_TIMEOUT_S = 10
 RECEIVE_TIMEOUT_S = 30
 SENTENCE_DEADLINE_S = 90.0
@@ -88,10 +89,8 @@ class EdgeEngine(Engine):
     def availability(self) -> Availability:
         if self._dead is not None:
             return Availability(False, self._dead.message)
-        try:
-            self._library()
-        except EngineUnavailable as exc:
-            return Availability(False, exc.message)
+        if self._communicate is None and not installed("edge_tts"):  # imported when it speaks
+            return Availability(False, NOT_INSTALLED)
         from announcer.engines.gtts_engine import probe_tcp
 
         why = (self._probe or probe_tcp)(HOST, 443, PROBE_TIMEOUT)
@@ -105,7 +104,7 @@ class EdgeEngine(Engine):
         try:
             import edge_tts
         except ImportError as exc:
-            raise EngineUnavailable("the edge-tts package is not installed",
+            raise EngineUnavailable(NOT_INSTALLED,
                                     hint="reinstall announcer: python -m pip install -e .") from exc
         return edge_tts.Communicate
 

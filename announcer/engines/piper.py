@@ -18,7 +18,7 @@ from typing import Any
 
 from announcer.audio.pydub_compat import AudioSegment
 from announcer.config import PiperOptions, Station
-from announcer.engines.base import Availability, Engine, excerpt
+from announcer.engines.base import Availability, Engine, excerpt, installed
 from announcer.engines.cloud import refuse_bad_clip
 from announcer.errors import EngineError, EngineUnavailable, SynthesisError
 from announcer.voices import VoiceInfo
@@ -87,9 +87,7 @@ class PiperEngine(Engine):
     def missing(self) -> list[str]:
         """What the station still has to put in place, in words."""
         problems = []
-        try:
-            import piper  # noqa: F401
-        except ImportError:
+        if not installed("piper"):  # imported when it speaks (with onnxruntime and numpy)
             problems.append('the piper-tts package (python -m pip install "announcer[piper]")')
         for path in (self.model, self.config_path):
             if not path.is_file():

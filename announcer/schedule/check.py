@@ -22,7 +22,7 @@ from announcer.i18n import ENGLISH, Translator, _
 from announcer.schedule import renders
 from announcer.schedule.model import is_none, jingle_path
 from announcer.schedule.sinks import Clock, utc_now
-from announcer.script import Script, parse_script, scan_scripts, script_problems, shown
+from announcer.script import Script, checked_script, scan_scripts, shown
 
 ERROR, WARNING = "error", "warning"
 _SEVERITY = {ERROR: _("error"), WARNING: _("warning")}
@@ -254,11 +254,14 @@ def _check_lexicon(station: Station) -> list[Problem]:
         lexicon = load_lexicon(station.lexicon_path)
     except ConfigError as exc:
         return [Problem.from_error(exc)]
-    from announcer.engines import ENGINES
-    from announcer.textnorm import normalize
     from announcer.textnorm.engine_forms import form_problems, load_engine_forms
 
     forms = load_engine_forms(station.lexicon_path)
+    if not forms:  # most stations: no engine forms, so no text to read (the reader takes a while to import)
+        return []
+    from announcer.engines import ENGINES
+    from announcer.textnorm import normalize
+
     read = {f.written: normalize(f.written, dialect=station.dialect, lexicon=lexicon) for f in forms}
     return [Problem.from_error(exc) for exc in form_problems(forms, station.lexicon_path, ENGINES, read)]
 
@@ -366,8 +369,6 @@ def script_rules(station: Station, script: Script, declared: set[str], today: da
 def _check_icecast_passwords(station: Station, source: str) -> list[Problem]:
     """Each Icecast sink (``[player] sink``, the zones') needs a password, from the environment or
     secrets.toml: said here rather than by a silent stream at the first item. Never quotes it."""
-    from announcer.schedule.icecast import parse_icecast
-
     keys = KeyLines(source) if source else None
     sinks = [(station.player.sink, keys.lines.get("player.sink") if keys is not None else None)]
     sinks += [(zone.sink, (keys.lines.get(f"zone.{index}.sink") if keys is not None else None) or zone.line)
@@ -376,6 +377,8 @@ def _check_icecast_passwords(station: Station, source: str) -> list[Problem]:
     for spec, line in sinks:
         if not spec.strip().lower().startswith("icecast:"):
             continue
+        from announcer.schedule.icecast import parse_icecast  # only for a station that streams
+
         try:
             parse_icecast(spec, root=station.root)
         except ConfigError as exc:
@@ -402,10 +405,10 @@ def _check_approvals(station: Station, scripts: list[Script]) -> list[Problem]:
 
 def _check_relays(station: Station, scripts: list[Script], source: str) -> list[Problem]:
     """Missing fallbacks, windows over slots or own times, relays at once (announcer.schedule.relay)."""
-    from announcer.schedule.relay import relay_problems
-
     if not station.relays:
         return []
+    from announcer.schedule.relay import relay_problems
+
     keys = KeyLines(source) if source else None
     own = [(t, s.days, f"{s.path.name} (own time)") for s in scripts for t in s.times]
     out = []
@@ -435,11 +438,11 @@ def run_checks(
     paths, unreadable = scan_scripts(usable.scripts_dir) if usable.scripts_dir.is_dir() else ([], [])
     problems.extend(Problem.from_error(exc) for exc in unreadable)
     for path in paths:
-        every = script_problems(path, max_bytes)  # a script with one mistake may have more: list them all
-        if every:
+        script, every = checked_script(path, max_bytes)  # a script with one mistake may have more: list them all
+        if script is None:
             problems.extend(Problem.from_error(exc) for exc in every)
         else:
-            scripts.append(parse_script(path, max_bytes))
+            scripts.append(script)
     problems.extend(_check_jingles(usable, scripts, source))
     problems.extend(_check_clips(usable, scripts))
     problems.extend(_check_engines(usable, scripts, source))

@@ -8,7 +8,6 @@ import logging
 import re
 import unicodedata
 from collections.abc import Iterator, Mapping
-from importlib import resources
 from pathlib import Path
 
 from announcer.errors import ConfigError
@@ -116,7 +115,8 @@ def load_lexicon(path: Path) -> dict[str, str]:
 @functools.cache
 def builtin_lexicon() -> Mapping[str, str]:
     """The lexicon shipped in announcer/data/lexicon_vi.tsv (read once, on first use)."""
-    text = resources.files("announcer").joinpath("data/lexicon_vi.tsv").read_text(encoding="utf-8")
+    # Beside this package, as pip installs it (importlib.resources would cost every start-up its import).
+    text = (Path(__file__).resolve().parent.parent / "data" / "lexicon_vi.tsv").read_text(encoding="utf-8")
     return parse_lexicon(text, "announcer/data/lexicon_vi.tsv")
 
 
