@@ -262,7 +262,11 @@ def manifest_matches_audio(manifest: dict[str, Any], mp3: Path, thorough: bool =
 
 def render_status(station: Station, script_path: Path, engine: str | None = None) -> str:
     """'fresh' (render matches the script and settings), 'stale' or 'missing'."""
-    manifest = read_manifest(station, script_path)
+    return _status(station, script_path, engine, read_manifest(station, script_path))
+
+
+def _status(station: Station, script_path: Path, engine: str | None, manifest: dict[str, Any] | None) -> str:
+    """render_status, given the manifest as read (a build reads each once for both uses)."""
     mp3 = output_paths(station, script_path)["mp3"]
     if manifest is None or not mp3.is_file():
         return "missing"
@@ -483,8 +487,9 @@ def build_station(
 
     todo = []
     for path in targets:
-        manifest = read_manifest(station, path) or {}
-        if (not force and render_status(station, path, engine) == "fresh"
+        recorded = read_manifest(station, path)
+        manifest = recorded or {}
+        if (not force and _status(station, path, engine, recorded) == "fresh"
                 and not (manifest.get("fallbacks") and first_engine_back())):
             results[path] = BuildResult(path, output_paths(station, path)["mp3"], skipped=True,
                                         title=manifest.get("title", ""),
