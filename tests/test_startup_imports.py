@@ -81,3 +81,13 @@ def test_an_engine_library_that_cannot_be_imported_is_reported(monkeypatch: pyte
     assert (state.ok, state.reason) == (False, NOT_INSTALLED)
     assert any("piper-tts package" in problem for problem in PiperEngine(Path("v.onnx")).missing())
     assert not installed("surely_no_such_module_here") and installed("wave")
+
+
+def test_an_acronym_a_notice_defines_stays_with_that_notice() -> None:
+    """The lexicon's tables are built once and shared; what one text teaches it is not."""
+    from announcer.textnorm import normalize
+
+    lexicon = {"khu phố": "khu phố"}
+    taught = normalize("Tổ xung kích dân phòng (TXKDP) họp. TXKDP thông báo.", lexicon=lexicon)
+    assert taught.endswith("tổ xung kích dân phòng thông báo.")
+    assert normalize("TXKDP thông báo.", lexicon=lexicon) == "tê ích ca dê pê thông báo."

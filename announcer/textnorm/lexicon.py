@@ -127,18 +127,10 @@ class Lexicon:
     entries an alternation is tried at every position of the text and gets slow."""
 
     def __init__(self, station: Mapping[str, str] | None = None) -> None:
-        merged = dict(builtin_lexicon())
-        station_keys = set()
-        for written, spoken in (station or {}).items():
-            key = unicodedata.normalize("NFC", written)
-            merged[key] = spoken
-            station_keys.add(fold_tones(key))
-        self.station = frozenset(station_keys)
-        """Written forms the station itself defines: rules that read by context leave them alone."""
-        self.entries = {fold_tones(k): v for k, v in merged.items() if k.strip()}
-        self._lower = {k.lower(): v for k, v in self.entries.items() if k == k.lower()}
-        self._index = _index(tuple(self.entries))
-        self._word_like = frozenset(k for k in self.entries if k.isupper() and is_syllable(k))
+        # Built once per station lexicon and shared (read only): every paragraph read makes a Lexicon.
+        # ``station``: the written forms the station itself defines (rules that read by context leave them alone).
+        self.station, self.entries, self._lower, self._index, self._word_like = _tables(
+            tuple((station or {}).items()))
         self.learned: dict[str, str] = {}
         """Acronyms a text defines for itself ('Ban quản lý dự án (BQLDA)'), for the rest of that text."""
 
@@ -213,6 +205,26 @@ def _right_boundary(key: str, nxt: str) -> bool:
     if key.isupper() and len(key) >= 3:
         return not (nxt.isalpha() and nxt.isupper())  # glued to a lower-case word is fine: UBNDphường
     return not nxt.isalpha()
+
+
+_Index = tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]
+
+
+@functools.lru_cache(maxsize=16)
+def _tables(station: tuple[tuple[str, str], ...]) -> tuple[frozenset[str], dict[str, str], dict[str, str],
+                                                           _Index, frozenset[str]]:
+    """(the station's own written forms, every entry, the lower-case ones, the index, the word-like
+    acronyms) of the built-in lexicon overlaid with ``station``'s (written, spoken) pairs."""
+    merged = dict(builtin_lexicon())
+    station_keys = set()
+    for written, spoken in station:
+        key = unicodedata.normalize("NFC", written)
+        merged[key] = spoken
+        station_keys.add(fold_tones(key))
+    entries = {fold_tones(k): v for k, v in merged.items() if k.strip()}
+    lower = {k.lower(): v for k, v in entries.items() if k == k.lower()}
+    word_like = frozenset(k for k in entries if k.isupper() and is_syllable(k))
+    return frozenset(station_keys), entries, lower, _index(tuple(entries)), word_like
 
 
 @functools.lru_cache(maxsize=16)
