@@ -161,17 +161,20 @@ def engines(obj: Context) -> None:
     from announcer.voices import REGION_LABEL, SEX_LABEL
 
     station = obj.station(required=False)
+    tr = obj.tr
     for row in describe_engines(station):
-        state = "available" if row["available"] else f"unavailable: {row['reason']}"
-        kind = "online" if row["online"] else "offline"
-        click.echo(f"{row['name']:8} {kind:8} voices: {', '.join(row['voices'])}  (default {row['voice']})  "
-                   f"{state}")
+        state = tr(_("available")) if row["available"] else tr(_("unavailable: {reason}", reason=row["reason"]))
+        kind = tr(_("online")) if row["online"] else tr(_("offline"))
+        click.echo(f"{row['name']:8} {kind:8} "
+                   + tr(_("voices: {voices}  (default {voice})", voices=", ".join(row["voices"]), voice=row["voice"]))
+                   + f"  {state}")
         for voice in row["catalog"]:
             mark = "*" if row["chosen"] == voice else " "
-            region = f"miền {REGION_LABEL[voice.region]}" if voice.region else "no region"
-            click.echo(f"  {mark} {voice.name:18} {region:11} {SEX_LABEL[voice.sex]:4} {voice.label}")
+            region = f"miền {REGION_LABEL[voice.region]}" if voice.region else tr(_("no region"))
+            sex = SEX_LABEL[voice.sex] if voice.sex else tr(_("any"))
+            click.echo(f"  {mark} {voice.name:18} {region:11} {sex:4} {voice.label}")
     if station.voice:
-        click.echo(f"* = the voice each engine reads for voice = {station.voice!r}")
+        click.echo(tr(_("* = the voice each engine reads for voice = {voice!r}", voice=station.voice)))
 
 
 @cli.command()
@@ -311,7 +314,7 @@ def play(obj: Context, target: Path, sink: str | None, level_text: str | None) -
         try:
             level = parse_level(level_text)
         except ValueError as exc:
-            raise click.BadParameter(str(exc), param_hint="--level") from None
+            raise click.BadParameter(obj.tr(exc), param_hint="--level") from None
     root = obj.require()
     station, problems = station_problems(root)
     check_play_target(station if not problems else Station(root=root), target)
