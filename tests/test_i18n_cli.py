@@ -297,3 +297,23 @@ def test_a_missing_clip_names_the_script_line_in_vietnamese(tmp_path: Path,
     assert code != 0
     assert (f"{script}:5: không tìm thấy đoạn ghi âm 'chuong-bao' trong clips/ — Hãy đặt chuong-bao.wav "
             f"(hoặc .mp3, .ogg) vào {root / 'clips'}") in err, err
+
+
+def test_fallback_warnings_reach_the_log_in_the_stations_language() -> None:
+    """The engine chain's warning (another engine read instead) is a log line: it is translated too."""
+    import logging
+    from collections import Counter
+
+    from announcer.cli import _TranslatingFormatter
+    from announcer.i18n import _
+    from announcer.synth import describe_fallbacks
+
+    reason = _("no internet connection: {why}", why="translate.google.com.vn could not be resolved")
+    lines = describe_fallbacks(Counter({("gtts", reason, "espeak"): 3}))
+    record = logging.LogRecord("announcer.render", logging.WARNING, __file__, 1, "%s", (lines[0],), None)
+    vi = _TranslatingFormatter("%(levelname)s: %(message)s", lambda: "vi").format(record)
+    assert vi == ("Cảnh báo: gtts không đọc được 3 câu (không có kết nối mạng: translate.google.com.vn could not "
+                  "be resolved); espeak đã đọc thay")
+    en = _TranslatingFormatter("%(levelname)s: %(message)s", lambda: "en").format(record)
+    assert en == ("WARNING: gtts could not read 3 sentences (no internet connection: translate.google.com.vn could "
+                  "not be resolved); espeak read them instead")
