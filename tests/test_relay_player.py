@@ -463,7 +463,8 @@ def _zoned_run(tmp_path: Path, toml: str) -> list[dict]:
     runner = Runner(tmp_path, clock=clock, renderer=lambda s, p: [], status_fn=lambda station, script: "fresh",
                     background_render=False, store=station_store(tmp_path))
     runner.start()
-    runner.relays = RelayScheduler(runner.store, clock, lambda: BlockingSink(), spawn=_no_ffmpeg)  # type: ignore[arg-type]
+    runner.relays = RelayScheduler(runner.store, clock, lambda: BlockingSink(),  # type: ignore[arg-type, return-value]
+                                   spawn=_no_ffmpeg)  # type: ignore[arg-type]
     try:
         deadline = datetime.now(UTC) + timedelta(seconds=6)
         while datetime.now(UTC) < deadline:
@@ -501,8 +502,8 @@ def test_an_emergency_in_one_zone_cuts_only_that_zones_relay(tmp_path: Path) -> 
     from announcer.schedule.zones import ZonePlayers
 
     recorder = Recorder()
-    players = ZonePlayers([(Zone("cho", "file:a"), BlockingSink()), (Zone("truong", "file:b"), BlockingSink())],
-                          recorder)  # type: ignore[list-item]
+    sinks: list = [(Zone("cho", "file:a"), BlockingSink()), (Zone("truong", "file:b"), BlockingSink())]
+    players = ZonePlayers(sinks, recorder)
     players.start()
     relays = {"cho": FakeRelay(), "truong": FakeRelay()}
     for zone, relay in relays.items():
