@@ -521,3 +521,33 @@ def test_an_emergency_in_one_zone_cuts_only_that_zones_relay(tmp_path: Path) -> 
         relay.close()
     assert players.wait_idle(5)
     players.stop()
+
+
+def test_a_zones_relay_cut_by_a_crash_keeps_its_zone_in_the_record(tmp_path: Path) -> None:
+    """A run killed mid-window leaves the relay 'started'; the next start closes it as 'cut', zone and all."""
+    from announcer.schedule.runner import Runner
+    from tests.test_schedule_fixtures import FakeClock, make_station, records, station_store, utc
+
+    make_station(tmp_path, toml=ZONED)
+    store = PlayerStore(tmp_path / ".state")
+    store.open()
+    window = RelayWindow(load_relay(tmp_path), utc("2021-06-19 23:00"), utc("2021-06-19 23:00:03"))
+    session = RelaySession(window, window.key + "@truong", station=Station(root=tmp_path), store=store,
+                           sink=BlockingSink, clock=lambda: utc("2021-06-19 23:00:01"),  # type: ignore[arg-type]
+                           feed=RelayScheduler(store, datetime.now, BlockingSink).feed, zone="truong")  # type: ignore[arg-type]
+    session.started = utc("2021-06-19 23:00:01")
+    session._record_start()
+    store.close()
+    runner = Runner(tmp_path, BlockingSink(), clock=FakeClock(utc("2021-06-19 23:05")),  # type: ignore[arg-type]
+                    renderer=lambda s, p: [], status_fn=lambda station, script: "fresh",
+                    background_render=False, store=station_store(tmp_path))
+    runner.start()
+    runner.stop()
+    (record,) = [r for r in records(tmp_path) if r["source"] == "relay"]
+    assert (record["status"], record["zone"], record["title"]) == ("cut", "truong", "vov1")
+
+
+def load_relay(root: Path) -> Relay:
+    from announcer.config import load_station
+
+    return load_station(root).relays[0]

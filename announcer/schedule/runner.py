@@ -375,7 +375,7 @@ class Runner:
                 "status": "cut",
                 "error": error,
                 "title": record.get("title"),
-            }))
+            } | ({"zone": record["zone"]} if record.get("zone") else {})))
         self.store.finish_many(done)
 
     # --- firing ------------------------------------------------------------------------------------------
