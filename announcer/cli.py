@@ -7,25 +7,54 @@ on stderr and an exit code; ``--debug`` shows the traceback instead.
 from __future__ import annotations
 
 import errno
+import functools
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
 
 from announcer import __version__
 from announcer.errors import AnnouncerError
-from announcer.i18n import _, choose_language, translator
+from announcer.i18n import Msg, _, choose_language, translator
 from announcer.procs import children_die_with_us
 
 log = logging.getLogger("announcer")
 
 
-def _setup_logging(verbose: int, debug: bool) -> None:
+class _TranslatingFormatter(logging.Formatter):
+    """Log lines in the command's language: a marked message (or argument) is translated, and
+    in Vietnamese the level reads "Cảnh báo"/"Lỗi". The language is looked up at the first line."""
+
+    _LEVELS = {logging.WARNING: _("warning"), logging.ERROR: _("error"), logging.CRITICAL: _("error")}
+
+    def __init__(self, fmt: str, language: Callable[[], str]) -> None:
+        super().__init__(fmt)
+        self._language = language
+
+    def format(self, record: logging.LogRecord) -> str:
+        tr = translator(self._language())
+        if tr.lang != "en" and (isinstance(record.msg, Msg) or any(isinstance(a, Msg) for a in _args(record))
+                                or record.levelno in self._LEVELS):
+            record = logging.makeLogRecord(record.__dict__)
+            record.msg = tr(record.msg) if isinstance(record.msg, Msg) else record.msg
+            if isinstance(record.args, tuple):
+                record.args = tuple(tr(a) if isinstance(a, Msg) else a for a in record.args)
+            if record.levelno in self._LEVELS:
+                record.levelname = tr(self._LEVELS[record.levelno])
+        return super().format(record)
+
+
+def _args(record: logging.LogRecord) -> tuple[object, ...]:
+    return record.args if isinstance(record.args, tuple) else ()
+
+
+def _setup_logging(verbose: int, debug: bool, language: Callable[[], str] = lambda: "en") -> None:
     level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s" if not debug else
-                                           "%(asctime)s %(name)s %(levelname)s: %(message)s"))
+    handler.setFormatter(_TranslatingFormatter("%(levelname)s: %(message)s" if not debug else
+                                               "%(asctime)s %(name)s %(levelname)s: %(message)s", language))
     root = logging.getLogger("announcer")
     root.handlers[:] = [handler]
     root.setLevel(level)
@@ -81,7 +110,7 @@ pass_context = click.make_pass_decorator(Context)
 @click.pass_context
 def cli(ctx: click.Context, station_dir: Path, debug: bool, verbose: int, lang: str | None) -> None:
     """Vietnamese ward-radio notices to broadcast-ready MP3s, played on schedule."""
-    _setup_logging(verbose, debug)
+    _setup_logging(verbose, debug, functools.cache(lambda: choose_language(lang, station_dir)))
     ctx.obj = Context(station_dir, debug, lang)
 
 
@@ -161,17 +190,20 @@ def engines(obj: Context) -> None:
     from announcer.voices import REGION_LABEL, SEX_LABEL
 
     station = obj.station(required=False)
+    tr = obj.tr
     for row in describe_engines(station):
-        state = "available" if row["available"] else f"unavailable: {row['reason']}"
-        kind = "online" if row["online"] else "offline"
-        click.echo(f"{row['name']:8} {kind:8} voices: {', '.join(row['voices'])}  (default {row['voice']})  "
-                   f"{state}")
+        state = tr(_("available")) if row["available"] else tr(_("unavailable: {reason}", reason=row["reason"]))
+        kind = tr(_("online")) if row["online"] else tr(_("offline"))
+        click.echo(f"{row['name']:8} {kind:8} "
+                   + tr(_("voices: {voices}  (default {voice})", voices=", ".join(row["voices"]), voice=row["voice"]))
+                   + f"  {state}")
         for voice in row["catalog"]:
             mark = "*" if row["chosen"] == voice else " "
-            region = f"miền {REGION_LABEL[voice.region]}" if voice.region else "no region"
-            click.echo(f"  {mark} {voice.name:18} {region:11} {SEX_LABEL[voice.sex]:4} {voice.label}")
+            region = f"miền {REGION_LABEL[voice.region]}" if voice.region else tr(_("no region"))
+            sex = SEX_LABEL[voice.sex] if voice.sex else tr(_("any"))
+            click.echo(f"  {mark} {voice.name:18} {region:11} {sex:4} {voice.label}")
     if station.voice:
-        click.echo(f"* = the voice each engine reads for voice = {station.voice!r}")
+        click.echo(tr(_("* = the voice each engine reads for voice = {voice!r}", voice=station.voice)))
 
 
 @cli.command()
@@ -311,7 +343,7 @@ def play(obj: Context, target: Path, sink: str | None, level_text: str | None) -
         try:
             level = parse_level(level_text)
         except ValueError as exc:
-            raise click.BadParameter(str(exc), param_hint="--level") from None
+            raise click.BadParameter(obj.tr(exc), param_hint="--level") from None
     root = obj.require()
     station, problems = station_problems(root)
     check_play_target(station if not problems else Station(root=root), target)

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from announcer.errors import AnnouncerError, RenderError, ScriptError
+from announcer.i18n import _
 
 if TYPE_CHECKING:
     import numpy as np
@@ -55,10 +56,10 @@ class Clip:
 def name_problem(name: str) -> str | None:
     """Why ``name`` cannot name a clip, or None."""
     if not name:
-        return "the clip has no name; write e.g. [clip: chao-buoi-sang]"
+        return _("the clip has no name; write e.g. [clip: chao-buoi-sang]")
     if not _NAME.match(name) or ".." in name:
-        return (f"clip name {name[:60]!r} is not a plain file name in clips/ (letters, digits, '-', '_', '.'; "
-                "no folders)")
+        return _("clip name {name!r} is not a plain file name in clips/ (letters, digits, '-', '_', '.'; no folders)",
+                 name=name[:60])
     return None
 
 
@@ -102,16 +103,19 @@ def resolve_clip(station: Station, clip: Clip, script_path: Path) -> Path:
     problem = name_problem(clip.name)
     if problem:
         raise ScriptError(problem, file=script_path, line=clip.line,
-                          hint="put the recording in the station's clips/ folder and write its name")
+                          hint=_("put the recording in the station's clips/ folder and write its name"))
     path = find_clip(station, clip.name)
     if path is None:
         have = available(station)
         raise RenderError(
-            f"clip {clip.name!r} not found in {CLIPS_DIR}/", file=script_path, line=clip.line,
-            hint=(f"put {clip.name}.wav (or .mp3, .ogg) in {station.root / CLIPS_DIR}"
-                  + (f"; clips there: {', '.join(have[:12])}" if have else "")))
-    path = inside_station(station, path.relative_to(station.root), f"clip {clip.name!r}", script_path, clip.line)
-    require_short_audio(path, station.limits, f"clip {clip.name!r}", script_path, clip.line)
+            _("clip {name!r} not found in {folder}/", name=clip.name, folder=CLIPS_DIR),
+            file=script_path, line=clip.line,
+            hint=(_("put {name}.wav (or .mp3, .ogg) in {folder}; clips there: {clips}", name=clip.name,
+                    folder=station.root / CLIPS_DIR, clips=", ".join(have[:12])) if have else
+                  _("put {name}.wav (or .mp3, .ogg) in {folder}", name=clip.name, folder=station.root / CLIPS_DIR)))
+    path = inside_station(station, path.relative_to(station.root), _("clip {name!r}", name=clip.name), script_path,
+                          clip.line)
+    require_short_audio(path, station.limits, _("clip {name!r}", name=clip.name), script_path, clip.line)
     return path
 
 
@@ -185,8 +189,8 @@ class ClipStore:
 
             measured = integrated_loudness(decode_audio_file(path, MEASURE_RATE, max_seconds), MEASURE_RATE)
             if measured is None:
-                raise RenderError("the clip is silent (or shorter than half a second)", file=path,
-                                  hint="record it again, or check that it plays in a media player")
+                raise RenderError(_("the clip is silent (or shorter than half a second)"), file=path,
+                                  hint=_("record it again, or check that it plays in a media player"))
             lufs = round(measured, 3)
             _write(self.folder / f"{key}.json", {"lufs": lufs})
         self._known[key] = lufs
@@ -197,9 +201,9 @@ def matching_gain(speech_lufs: float, clip_lufs: float, path: Path) -> float:
     """The gain that brings a clip to the speech's loudness."""
     gain = speech_lufs - clip_lufs
     if abs(gain) > MAX_MATCH_GAIN_DB:
-        raise RenderError(f"the clip is {clip_lufs:.0f} LUFS, {abs(gain):.0f} dB away from the speech "
-                          f"({speech_lufs:.0f} LUFS): too far to match", file=path,
-                          hint="use a normal recording of the announcer's voice")
+        raise RenderError(_("the clip is {clip} LUFS, {gap} dB away from the speech ({speech} LUFS): too far to match",
+                            clip=f"{clip_lufs:.0f}", gap=f"{abs(gain):.0f}", speech=f"{speech_lufs:.0f}"), file=path,
+                          hint=_("use a normal recording of the announcer's voice"))
     return round(gain, 3)
 
 

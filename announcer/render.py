@@ -984,11 +984,12 @@ def _require_target(station: Station, lufs: float, true_peak_db: float) -> None:
         return
     setting = "loudness_lufs" if too_far else "true_peak_db"
     raise RenderError(
-        f"cannot reach the loudness target: {audio.loudness_lufs:.1f} LUFS with true peak at most "
-        f"{audio.true_peak_db:.1f} dBTP was asked, {lufs:.1f} LUFS / {true_peak_db:.1f} dBTP was reached",
+        _("cannot reach the loudness target: {target} LUFS with true peak at most {ceiling} dBTP was asked, "
+          "{lufs} LUFS / {peak} dBTP was reached", target=f"{audio.loudness_lufs:.1f}",
+          ceiling=f"{audio.true_peak_db:.1f}", lufs=f"{lufs:.1f}", peak=f"{true_peak_db:.1f}"),
         file=station.config_path, line=find_line(_station_source(station), setting),
-        hint="set loudness_lufs in [audio] nearer -16 (speech this loud needs more headroom than "
-             "true_peak_db leaves), or raise true_peak_db; the last good renders are kept",
+        hint=_("set loudness_lufs in [audio] nearer -16 (speech this loud needs more headroom than "
+               "true_peak_db leaves), or raise true_peak_db; the last good renders are kept"),
     )
 
 

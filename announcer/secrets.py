@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from announcer.errors import ConfigError
+from announcer.i18n import _
 
 SECRETS_FILE = "secrets.toml"
 MAX_SECRETS_BYTES = 64_000
@@ -50,24 +51,27 @@ def read_key(root: Path, service: str, env_name: str, environ: Mapping[str, str]
         return None
     try:
         if path.stat().st_size > MAX_SECRETS_BYTES:
-            raise ConfigError("secrets.toml is too large for a key file", file=path, hint="keep only the keys in it")
+            raise ConfigError(_("secrets.toml is too large for a key file"), file=path,
+                              hint=_("keep only the keys in it"))
         data = tomllib.loads(path.read_bytes().decode("utf-8-sig"))
     except UnicodeDecodeError:
-        raise ConfigError("secrets.toml is not UTF-8 text", file=path, hint="save it as UTF-8") from None
+        raise ConfigError(_("secrets.toml is not UTF-8 text"), file=path, hint=_("save it as UTF-8")) from None
     except tomllib.TOMLDecodeError as exc:
         # tomllib's message names the position only, never the text around it.
         match = re.search(r"line (\d+)", str(exc))
-        raise ConfigError("secrets.toml is not valid TOML", file=path, line=int(match.group(1)) if match else None,
-                          hint=f'write it as [{service}] then key = "..." on the next line') from None
+        raise ConfigError(_("secrets.toml is not valid TOML"), file=path, line=int(match.group(1)) if match else None,
+                          hint=_('write it as [{service}] then key = "..." on the next line',
+                                 service=service)) from None
     except OSError as exc:
-        raise ConfigError(f"cannot read secrets.toml: {exc.strerror}", file=path) from None
+        raise ConfigError(_("cannot read secrets.toml: {reason}", reason=exc.strerror), file=path) from None
     table = data.get(service)
     if table is None:
         return None
     line = _line_of(path, service)
     if not isinstance(table, dict) or not isinstance(table.get("key", ""), str):
-        raise ConfigError(f"[{service}] in secrets.toml must hold key = \"...\" (text in quotes)", file=path,
-                          line=line, hint=f'write [{service}] then key = "..." on the next line')
+        raise ConfigError(_('[{service}] in secrets.toml must hold key = "..." (text in quotes)', service=service),
+                          file=path, line=line,
+                          hint=_('write [{service}] then key = "..." on the next line', service=service))
     value = str(table.get("key", "")).strip()
     return Key(value, SECRETS_FILE) if value else None
 

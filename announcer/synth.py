@@ -21,6 +21,7 @@ from announcer.audio.pydub_compat import AudioSegment
 from announcer.cache import SpeechCache
 from announcer.engines.base import Engine
 from announcer.errors import EngineUnavailable, SynthesisError
+from announcer.i18n import _
 
 log = logging.getLogger(__name__)
 
@@ -103,12 +104,16 @@ class EngineChain:
             return Spoken(clip, engine.name, engine.voice, cached=False, key=key)
         if len(failed) == 1:  # one engine (--engine, or script `engine:`): no fallback to speak of
             name, reason = failed[0]
-            raise SynthesisError(f"{name} could not read {text[:60]!r}: {reason}",
-                                 hint=hint or "check the text in `announcer preview`, or try --engine espeak")
-        reasons = [f"{name}: {reason}" for name, reason in failed]
+            raise SynthesisError(_("{engine} could not read {text!r}: {reason}", engine=name, text=text[:60],
+                                   reason=reason),
+                                 hint=hint or _("check the text in `announcer preview`, or try --engine espeak"))
+        reasons = ""
+        for name, reason in failed:
+            one = _("{engine}: {reason}", engine=name, reason=reason)
+            reasons = _("{first}; {then}", first=reasons, then=one) if reasons else one
         raise SynthesisError(
-            f"no engine could read {text[:60]!r} ({'; '.join(reasons)})",
-            hint="check the text in `announcer preview`, or try --engine espeak",
+            _("no engine could read {text!r} ({reasons})", text=text[:60], reasons=reasons),
+            hint=_("check the text in `announcer preview`, or try --engine espeak"),
         )
 
     def _unexpected(self, name: str, exc: Exception) -> str:
@@ -148,7 +153,9 @@ def describe_fallbacks(fallbacks: Counter[tuple[str, str, str]]) -> list[str]:
     """Lines a radio operator understands, e.g. "gtts could not read 3 sentences (no internet
     connection: ...); espeak read them instead"."""
     return [
-        f"{engine} could not read {count} sentence{'' if count == 1 else 's'} ({reason}); "
-        f"{reader} read {'it' if count == 1 else 'them'} instead"
+        _("{engine} could not read 1 sentence ({reason}); {reader} read it instead", engine=engine, reason=reason,
+          reader=reader) if count == 1 else
+        _("{engine} could not read {count} sentences ({reason}); {reader} read them instead", engine=engine,
+          count=count, reason=reason, reader=reader)
         for (engine, reason, reader), count in fallbacks.items()
     ]

@@ -16,6 +16,8 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from announcer.i18n import _
+
 REGIONS = ("bac", "trung", "nam")
 SEXES = ("nu", "nam")
 REGION_LABEL = {"bac": "Bắc", "trung": "Trung", "nam": "Nam", None: "-"}
@@ -23,7 +25,7 @@ SEX_LABEL = {"nu": "nữ", "nam": "nam", None: "any"}
 SPEED_RANGE = (0.5, 2.0)
 """Allowed speed factors (each engine clamps to what it can do)."""
 
-EXAMPLES = 'e.g. "trung-nu", "bac-nam", "nam-nu", "miền Trung, nữ", "giọng nam miền Bắc"'
+EXAMPLES = '"trung-nu", "bac-nam", "nam-nu", "miền Trung, nữ", "giọng nam miền Bắc"'
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,7 @@ class VoiceChoice:
             parts.append(f"giọng {SEX_LABEL[self.sex]}")
         if self.region:
             parts.append(f"miền {REGION_LABEL[self.region]}")
-        return " ".join(parts) or "any voice"
+        return " ".join(parts) or _("any voice")
 
 
 def _fold(text: str) -> str:
@@ -112,13 +114,15 @@ def parse_voice(text: str, known_names: Iterable[str] = ()) -> VoiceChoice:
     def set_region(value: str) -> None:
         nonlocal region
         if region is not None and region != value:
-            raise ValueError(f"voice {raw[:60]!r} names two regions; write one of bac, trung, nam ({EXAMPLES})")
+            raise ValueError(_("voice {voice!r} names two regions; write one of bac, trung, nam (e.g. {examples})",
+                               voice=raw[:60], examples=EXAMPLES))
         region = value
 
     def set_sex(value: str) -> None:
         nonlocal sex
         if sex is not None and sex != value:
-            raise ValueError(f"voice {raw[:60]!r} names two sexes; write nu or nam ({EXAMPLES})")
+            raise ValueError(_("voice {voice!r} names two sexes; write nu or nam (e.g. {examples})",
+                               voice=raw[:60], examples=EXAMPLES))
         sex = value
 
     for token in tokens:
@@ -150,26 +154,31 @@ def parse_voice(text: str, known_names: Iterable[str] = ()) -> VoiceChoice:
         elif token in _SEX_WORDS:
             set_sex(_SEX_WORDS[token])
         else:
-            hint = f"; voices of the engines: {', '.join(sorted(names.values()))}" if names else ""
-            raise ValueError(f"unknown voice {raw[:60]!r}: {token[:30]!r} is not a region (bac, trung, nam) or a sex "
-                             f"(nu, nam); {EXAMPLES}{hint}")
+            if names:
+                raise ValueError(_("unknown voice {voice!r}: {word!r} is not a region (bac, trung, nam) or a sex "
+                                   "(nu, nam); e.g. {examples}; voices of the engines: {names}", voice=raw[:60],
+                                   word=token[:30], examples=EXAMPLES, names=", ".join(sorted(names.values()))))
+            raise ValueError(_("unknown voice {voice!r}: {word!r} is not a region (bac, trung, nam) or a sex "
+                               "(nu, nam); e.g. {examples}", voice=raw[:60], word=token[:30], examples=EXAMPLES))
         expect = None
     # "nam" alone is either; next to the other half it is the missing half; "nam-nam" is both.
-    for _ in range(ambiguous):
+    for _turn in range(ambiguous):
         if region is None and (sex is not None or ambiguous == 2):
             region = "nam"
         elif sex is None and region is not None:
             sex = "nam"
         elif region is None and sex is None:
-            raise ValueError(f'voice {raw[:60]!r}: "nam" can be the region (miền Nam) or the sex (giọng nam); '
-                             f'write "nam-nu", "bac-nam", "miền Nam" or "giọng nam"')
+            raise ValueError(_('voice {voice!r}: "nam" can be the region (miền Nam) or the sex (giọng nam); '
+                               'write "nam-nu", "bac-nam", "miền Nam" or "giọng nam"', voice=raw[:60]))
         else:
-            raise ValueError(f"voice {raw[:60]!r} says nam once too often; {EXAMPLES}")
+            raise ValueError(_("voice {voice!r} says nam once too often; e.g. {examples}", voice=raw[:60],
+                               examples=EXAMPLES))
     if speed is not None and not SPEED_RANGE[0] <= speed <= SPEED_RANGE[1]:
-        raise ValueError(f"voice {raw[:60]!r}: speed {speed:g} is out of range; use {SPEED_RANGE[0]:g} to "
-                         f"{SPEED_RANGE[1]:g} (1 is normal)")
+        raise ValueError(_("voice {voice!r}: speed {speed} is out of range; use {low} to {high} (1 is normal)",
+                           voice=raw[:60], speed=f"{speed:g}", low=f"{SPEED_RANGE[0]:g}", high=f"{SPEED_RANGE[1]:g}"))
     if region is None and sex is None and speed is None:
-        raise ValueError(f"voice {raw[:60]!r} names no region or sex; {EXAMPLES}")
+        raise ValueError(_("voice {voice!r} names no region or sex; e.g. {examples}", voice=raw[:60],
+                           examples=EXAMPLES))
     return VoiceChoice(region=region, sex=sex, speed=speed)
 
 
@@ -195,7 +204,7 @@ def chain_problem(choice: VoiceChoice, chain: Sequence[tuple[str, Sequence[Voice
     """Why no engine of ``chain`` (name, catalog) can serve ``choice``, or None when one can."""
     if choice.empty or any(pick(choice, catalog) for _, catalog in chain):
         return None
-    names = ", ".join(name for name, _ in chain) or "none"
+    names = ", ".join(name for name, _voice in chain) or "none"
     return f"no engine of the chain ({names}) has {choice.describe()}"
 
 

@@ -242,3 +242,78 @@ def test_import_refusals_in_vietnamese(tmp_path: Path, capsys: pytest.CaptureFix
     code, out, err = run_cli(["--station", str(root), "import", str(source)], capsys)
     assert code == 3 and err.startswith(f"Lỗi: {source}: {expected}"), err
     assert sorted(p.name for p in (root / "scripts").iterdir()) == before
+
+
+# --- engines, voices, sinks and clips speak the station's language too -------------------------------------
+
+
+def test_a_bad_sink_is_refused_in_vietnamese(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = _vi_station(tmp_path / "s")
+    code, out, err = run_cli(["--station", str(root), "play", "scripts/thu.md", "--sink", "loa-phuong:2"], capsys)
+    assert code == 2
+    assert err.startswith("Lỗi: không hiểu đầu ra 'loa-phuong:2' — Hãy dùng soundcard, command:ARGV "
+                          "(ví dụ 'command:aplay {file}'), file:DIR hoặc icecast://"), err
+    assert "unknown sink" not in err and "Traceback" not in err
+
+
+def test_a_bad_sink_stays_english_on_an_english_station(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = _en_station(tmp_path / "s")
+    code, out, err = run_cli(["--station", str(root), "play", "scripts/thu.md", "--sink", "loa-phuong:2"], capsys)
+    assert code == 2 and err.startswith("error: unknown sink 'loa-phuong:2' — use soundcard, command:ARGV"), err
+
+
+@pytest.mark.parametrize(("voice", "expected"), [
+    ("mien-tay", "Lỗi: không hiểu giọng đọc 'mien-tay': 'tay' không phải miền (bac, trung, nam) hay giới tính"),
+    ("bac-nu-nam", "Lỗi: giọng đọc 'bac-nu-nam' ghi \"nam\" thừa một lần; ví dụ \"trung-nu\""),
+    ("bac-nu-3", "Lỗi: giọng đọc 'bac-nu-3': tốc độ 3 nằm ngoài khoảng cho phép; hãy dùng từ 0.5 đến 2"),
+])
+def test_a_voice_the_engines_cannot_read_is_said_in_vietnamese(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                               voice: str, expected: str) -> None:
+    root = _vi_station(tmp_path / "s")
+    code, out, err = run_cli(["--station", str(root), "say", "Kính thưa bà con", "-o", str(tmp_path / "x.mp3"),
+                              "--engine", "espeak", "--voice", voice], capsys)
+    assert code == 4 and err.startswith(expected), err
+    assert err.rstrip().endswith("— Hãy xem mọi giọng đọc bằng lệnh `announcer engines`"), err
+    assert not (tmp_path / "x.mp3").exists()
+
+
+def test_an_engine_voice_it_does_not_have_is_said_in_vietnamese() -> None:
+    from announcer.engines import EspeakEngine
+    from announcer.errors import EngineError
+
+    with pytest.raises(EngineError) as info:
+        EspeakEngine(voice="hue-maingoc")
+    assert translator("vi").error(info.value) == (
+        "espeak không có giọng đọc 'hue-maingoc' — Hãy chọn một trong: vi, vi-vn-x-central, vi-vn-x-south")
+
+
+def test_a_missing_clip_names_the_script_line_in_vietnamese(tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    root = _vi_station(tmp_path / "s")
+    script = root / "scripts" / "chuong.md"
+    script.write_text("---\ntitle: Thử chuông\nslots: [sang]\n---\n[clip: chuong-bao]\nKính thưa bà con.\n",
+                      encoding="utf-8")
+    code, out, err = run_cli(["--station", str(root), "build", "chuong.md", "--engine", "espeak"], capsys)
+    assert code != 0
+    assert (f"{script}:5: không tìm thấy đoạn ghi âm 'chuong-bao' trong clips/ — Hãy đặt chuong-bao.wav "
+            f"(hoặc .mp3, .ogg) vào {root / 'clips'}") in err, err
+
+
+def test_fallback_warnings_reach_the_log_in_the_stations_language() -> None:
+    """The engine chain's warning (another engine read instead) is a log line: it is translated too."""
+    import logging
+    from collections import Counter
+
+    from announcer.cli import _TranslatingFormatter
+    from announcer.i18n import _
+    from announcer.synth import describe_fallbacks
+
+    reason = _("no internet connection: {why}", why="translate.google.com.vn could not be resolved")
+    lines = describe_fallbacks(Counter({("gtts", reason, "espeak"): 3}))
+    record = logging.LogRecord("announcer.render", logging.WARNING, __file__, 1, "%s", (lines[0],), None)
+    vi = _TranslatingFormatter("%(levelname)s: %(message)s", lambda: "vi").format(record)
+    assert vi == ("Cảnh báo: gtts không đọc được 3 câu (không có kết nối mạng: translate.google.com.vn could not "
+                  "be resolved); espeak đã đọc thay")
+    en = _TranslatingFormatter("%(levelname)s: %(message)s", lambda: "en").format(record)
+    assert en == ("WARNING: gtts could not read 3 sentences (no internet connection: translate.google.com.vn could "
+                  "not be resolved); espeak read them instead")

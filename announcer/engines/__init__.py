@@ -17,6 +17,7 @@ from announcer.engines.gtts_engine import GttsEngine
 from announcer.engines.piper import PiperEngine
 from announcer.engines.viettel import ViettelEngine
 from announcer.errors import EngineError
+from announcer.i18n import Msg, _, message_of
 from announcer.voices import VoiceChoice, VoiceInfo, parse_voice, pick
 
 log = logging.getLogger(__name__)
@@ -55,7 +56,8 @@ def create_engine(name: str, station: Station, voice: str | None = None, speed: 
     key = (name or "").strip().lower()
     cls = ENGINES.get(key)
     if cls is None:
-        raise EngineError(f"unknown engine {name!r}", hint=f"known engines: {', '.join(ENGINES)}")
+        raise EngineError(_("unknown engine {name!r}", name=name),
+                          hint=_("known engines: {names}", names=", ".join(ENGINES)))
     factory: Any = getattr(cls, "from_station", None)
     if factory is None:
         return cls()
@@ -83,7 +85,9 @@ def chain_engines(station: Station, names: list[str], voice: str | None, speed: 
     try:
         choice = parse_voice(text or "", known_names())
     except ValueError as exc:
-        raise EngineError(str(exc), hint="`announcer engines` lists every voice") from None
+        inner = message_of(exc)
+        raise EngineError(inner if isinstance(inner, Msg) else str(exc),
+                          hint=_("`announcer engines` lists every voice")) from None
     factor = choice.speed if choice.speed is not None else (station.speed if speed is None else speed)
     if choice.empty:
         return [create_engine(n, station, None, factor) for n in names]
@@ -93,7 +97,8 @@ def chain_engines(station: Station, names: list[str], voice: str | None, speed: 
             has = choice.name.lower() in (v.lower() for v in ENGINES[name].voices)
             engines.append(create_engine(name, station, choice.name.lower() if has or forced else None, factor))
         if not any(e.voice.lower() == choice.name.lower() for e in engines):
-            raise EngineError(f"unknown voice {choice.name!r}", hint="`announcer engines` lists the voices")
+            raise EngineError(_("unknown voice {name!r}", name=choice.name),
+                              hint=_("`announcer engines` lists the voices"))
         return engines
     engines = []
     for name in names:
@@ -106,9 +111,10 @@ def chain_engines(station: Station, names: list[str], voice: str | None, speed: 
                     ", ".join(names), choice.describe())
         return [create_engine(n, station, None, factor) for n in names]
     if not engines:
-        raise EngineError(f"no engine of the chain ({', '.join(names)}) has {choice.describe()}",
-                          hint="add an engine that has it (espeak has every region), or choose another voice; "
-                               "`announcer engines` lists every voice")
+        raise EngineError(_("no engine of the chain ({names}) has {voice}", names=", ".join(names),
+                            voice=choice.describe()),
+                          hint=_("add an engine that has it (espeak has every region), or choose another voice; "
+                                 "`announcer engines` lists every voice"))
     return engines
 
 

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from announcer.audio.pydub_compat import AudioSegment
 from announcer.engines.base import Availability, Engine, excerpt
 from announcer.errors import EngineError, EngineUnavailable, RenderError, SynthesisError
+from announcer.i18n import _
 from announcer.secrets import Key
 
 if TYPE_CHECKING:  # requests is imported when a request is made: `announcer engines` stays light
@@ -70,18 +71,20 @@ def decode_audio(data: bytes, who: str, piece: str) -> AudioSegment:
                 clip = AudioSegment(data=frames, sample_width=src.getsampwidth(), frame_rate=src.getframerate(),
                                     channels=src.getnchannels())
         except (wave.Error, EOFError, ValueError) as exc:
-            raise SynthesisError(f"{who} sent a broken WAV for {excerpt(piece)} ({exc})") from exc
+            raise SynthesisError(_("{who} sent a broken WAV for {text} ({problem})", who=who, text=excerpt(piece),
+                                   problem=exc)) from exc
         return clip.set_channels(1).set_sample_width(2)
     from announcer.audio.ffmpeg import decode_mp3_bytes, ffmpeg_exe
 
     try:
         ffmpeg_exe()
     except RenderError as exc:
-        raise EngineUnavailable(f"cannot decode {who}'s audio: {exc.message}", hint=exc.hint) from exc
+        raise EngineUnavailable(_("cannot decode {who}'s audio: {problem}", who=who, problem=exc.message),
+                                hint=exc.hint) from exc
     try:
         pcm = decode_mp3_bytes(data, DECODE_RATE, f"decoding {who}'s audio for {excerpt(piece)}")
     except (RenderError, OSError) as exc:
-        raise SynthesisError(f"{who}'s audio for {excerpt(piece)} could not be decoded") from exc
+        raise SynthesisError(_("{who}'s audio for {text} could not be decoded", who=who, text=excerpt(piece))) from exc
     return AudioSegment(data=pcm, sample_width=2, frame_rate=DECODE_RATE, channels=1)
 
 
@@ -94,13 +97,14 @@ def refuse_bad_clip(clip: AudioSegment, piece: str, speed: float, who: str) -> N
     """SynthesisError when ``clip`` is empty, too short for ``piece`` or silent: never aired."""
     seconds = len(clip) / 1000.0
     if seconds <= 0:
-        raise SynthesisError(f"{who} answered with no audio for {excerpt(piece)}")
+        raise SynthesisError(_("{who} answered with no audio for {text}", who=who, text=excerpt(piece)))
     shortest = syllables(piece) * MIN_SECONDS_PER_SYLLABLE / max(speed, 0.5)
     if seconds < shortest:
-        raise SynthesisError(f"{who} answered with {seconds:.2f} s of audio for {syllables(piece)} syllables "
-                             f"({excerpt(piece)}): too short to be the text, not aired")
+        raise SynthesisError(_("{who} answered with {seconds} s of audio for {count} syllables ({text}): too short "
+                               "to be the text, not aired", who=who, seconds=f"{seconds:.2f}", count=syllables(piece),
+                               text=excerpt(piece)))
     if clip.max_dBFS < SILENCE_DBFS:
-        raise SynthesisError(f"{who} answered with silence for {excerpt(piece)}: not aired")
+        raise SynthesisError(_("{who} answered with silence for {text}: not aired", who=who, text=excerpt(piece)))
 
 
 class CloudEngine(Engine):
@@ -135,17 +139,19 @@ class CloudEngine(Engine):
         """One of this engine's voices (the first when none is asked for), or EngineError."""
         chosen = (voice or self.voices[0]).strip().lower()
         if chosen not in self.voices:
-            raise EngineError(f"{self.name} has no voice {voice!r}", hint=f"choose one of: {', '.join(self.voices)}")
+            raise EngineError(_("{engine} has no voice {voice!r}", engine=self.name, voice=voice),
+                              hint=_("choose one of: {names}", names=", ".join(self.voices)))
         return chosen
 
     def _no_key(self) -> EngineUnavailable | None:
         if self._key_problem:
-            return EngineUnavailable(f"{self.service}: {self._key_problem}", hint="fix secrets.toml")
+            return EngineUnavailable(_("{service}: {problem}", service=self.service, problem=self._key_problem),
+                                     hint=_("fix secrets.toml"))
         if self._key is None:
             return EngineUnavailable(
-                f"{self.service} needs a key: set {self.env_name} or write [{self.secrets_table}] key = \"...\" "
-                "in the station's secrets.toml",
-                hint=f"get a key from {self.service}'s console; other engines read meanwhile")
+                _('{service} needs a key: set {env} or write [{table}] key = "..." in the station\'s secrets.toml',
+                  service=self.service, env=self.env_name, table=self.secrets_table),
+                hint=_("get a key from {service}'s console; other engines read meanwhile", service=self.service))
         return None
 
     def availability(self) -> Availability:
@@ -156,8 +162,9 @@ class CloudEngine(Engine):
 
         why = (self._probe or probe_tcp)(self.host, 443, PROBE_TIMEOUT)
         if why:
-            return Availability(False, f"no internet connection: {why}")
-        return Availability(True, f"{self.host} reachable, key from {self._key.source}")  # type: ignore[union-attr]
+            return Availability(False, _("no internet connection: {why}", why=why))
+        return Availability(True, _("{host} reachable, key from {source}", host=self.host,
+                                    source=self._key.source))  # type: ignore[union-attr]
 
     # --- synthesis ------------------------------------------------------------------------------------
 
@@ -176,7 +183,7 @@ class CloudEngine(Engine):
 
         pieces = split_text(text, self.max_chars)
         if not pieces:
-            raise SynthesisError("nothing to say: the text is empty")
+            raise SynthesisError(_("nothing to say: the text is empty"))
         audio = AudioSegment.empty()
         for piece in pieces:
             clip = decode_audio(self._speak_piece(piece), self.service, piece).set_channels(1).set_sample_width(2)
@@ -197,7 +204,7 @@ class CloudEngine(Engine):
 
         Returns the response of the last attempt (the caller maps its status)."""
         if not url.startswith("https://"):
-            raise SynthesisError(f"{self.service} gave a link that is not HTTPS; not followed")
+            raise SynthesisError(_("{service} gave a link that is not HTTPS; not followed", service=self.service))
         import requests
 
         if self._session is None:
@@ -212,15 +219,16 @@ class CloudEngine(Engine):
                                                  proxies=settings["proxies"], allow_redirects=True,
                                                  **kwargs)  # type: ignore[arg-type]
             except requests.exceptions.SSLError as exc:
-                raise self._died(f"{self.service} at {self.host} could not be reached securely (certificate "
-                                 "not trusted)", "if this network uses a proxy with its own certificate, set "
-                                 "REQUESTS_CA_BUNDLE to that CA file") from exc
+                raise self._died(_("{service} at {host} could not be reached securely (certificate not trusted)",
+                                   service=self.service, host=self.host),
+                                 _("if this network uses a proxy with its own certificate, set REQUESTS_CA_BUNDLE "
+                                   "to that CA file")) from exc
             except requests.Timeout as exc:
-                raise self._died(f"no internet connection: {self.host} did not answer within {self.timeout:g} s",
-                                 "check the internet connection") from exc
+                raise self._died(_("no internet connection: {host} did not answer within {seconds} s", host=self.host,
+                                   seconds=f"{self.timeout:g}"), _("check the internet connection")) from exc
             except requests.RequestException as exc:
-                raise self._died(f"no internet connection: {self.host} could not be reached",
-                                 "check the internet connection") from exc
+                raise self._died(_("no internet connection: {host} could not be reached", host=self.host),
+                                 _("check the internet connection")) from exc
             status = response.status_code
             if retry and (status == 429 or status >= 500) and attempt < self.retries:
                 delay = min(self._backoff_base * 2**attempt, BACKOFF_MAX)
@@ -235,7 +243,8 @@ class CloudEngine(Engine):
             return response
 
     def _died(self, message: str, hint: str) -> EngineUnavailable:
-        self._dead = EngineUnavailable(scrub(message, self.key), hint=hint)
+        scrubbed = scrub(message, self.key)  # a message that held the key is kept only scrubbed, untranslated
+        self._dead = EngineUnavailable(message if scrubbed == message else scrubbed, hint=hint)
         return self._dead
 
     def _service_message(self, response: requests.Response) -> str:
@@ -262,16 +271,21 @@ class CloudEngine(Engine):
         lowered = said.lower()
         if status in (401, 403) or any(w in lowered for w in ("invalid token", "invalid key", "invalid api",
                                                                "unauthori")):
-            return self._died(f"{self.service} refused the key from {self._key.source if self._key else '?'} "
-                              f"({detail})", f"check {self.env_name} or [{self.secrets_table}] in secrets.toml; "
-                              "other engines read meanwhile")
+            return self._died(_("{service} refused the key from {source} ({detail})", service=self.service,
+                                source=self._key.source if self._key else "?", detail=detail),
+                              _("check {env} or [{table}] in secrets.toml; other engines read meanwhile",
+                                env=self.env_name, table=self.secrets_table))
         if status == 402 or any(w in lowered for w in ("quota", "balance", "credit")):
-            return self._died(f"{self.service}: the account's quota is used up ({detail})",
-                              f"top up the {self.service} account; other engines read meanwhile")
+            return self._died(_("{service}: the account's quota is used up ({detail})", service=self.service,
+                                detail=detail),
+                              _("top up the {service} account; other engines read meanwhile",
+                                service=self.service))
         if status == 429:
-            return SynthesisError(f"{self.service} is rate-limiting this station ({detail}) for {excerpt(piece)}",
-                                  hint=f"raise [{self.secrets_table}] retries, or build again later")
+            return SynthesisError(_("{service} is rate-limiting this station ({detail}) for {text}",
+                                    service=self.service, detail=detail, text=excerpt(piece)),
+                                  hint=_("raise [{table}] retries, or build again later", table=self.secrets_table))
         if status >= 500:
-            return SynthesisError(f"{self.service} server error ({detail}) for {excerpt(piece)}",
-                                  hint="try again later")
-        return SynthesisError(f"{self.service} rejected {excerpt(piece)} ({detail})")
+            return SynthesisError(_("{service} server error ({detail}) for {text}", service=self.service, detail=detail,
+                                    text=excerpt(piece)), hint=_("try again later"))
+        return SynthesisError(_("{service} rejected {text} ({detail})", service=self.service, text=excerpt(piece),
+                                detail=detail))

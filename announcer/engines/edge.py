@@ -24,6 +24,7 @@ from announcer.config import Station
 from announcer.engines.base import Availability, Engine, excerpt
 from announcer.engines.cloud import PROBE_TIMEOUT, Probe, decode_audio, refuse_bad_clip
 from announcer.errors import EngineError, EngineUnavailable, SynthesisError
+from announcer.i18n import _
 from announcer.voices import VoiceInfo
 
 log = logging.getLogger(__name__)
@@ -64,7 +65,8 @@ class EdgeEngine(Engine):
         by_lower = {v.lower(): v for v in self.voices}
         chosen = (voice or self.voices[0]).strip()
         if chosen.lower() not in by_lower:
-            raise EngineError(f"edge has no voice {voice!r}", hint=f"choose one of: {', '.join(self.voices)}")
+            raise EngineError(_("{engine} has no voice {voice!r}", engine="edge", voice=voice),
+                              hint=_("choose one of: {names}", names=", ".join(self.voices)))
         self._voice = by_lower[chosen.lower()]
         self.speed_factor = speed
         self.rate = rate_for(speed)
@@ -96,8 +98,8 @@ class EdgeEngine(Engine):
 
         why = (self._probe or probe_tcp)(HOST, 443, PROBE_TIMEOUT)
         if why:
-            return Availability(False, f"no internet connection: {why}")
-        return Availability(True, f"{HOST} reachable")
+            return Availability(False, _("no internet connection: {why}", why=why))
+        return Availability(True, _("{host} reachable", host=HOST))
 
     def _library(self) -> Callable[..., Any]:
         if self._communicate is not None:
@@ -105,15 +107,15 @@ class EdgeEngine(Engine):
         try:
             import edge_tts
         except ImportError as exc:
-            raise EngineUnavailable("the edge-tts package is not installed",
-                                    hint="reinstall announcer: python -m pip install -e .") from exc
+            raise EngineUnavailable(_("the {package} package is not installed", package="edge-tts"),
+                                    hint=_("reinstall announcer: python -m pip install -e .")) from exc
         return edge_tts.Communicate
 
     def synthesize(self, text: str) -> AudioSegment:
         if self._dead is not None:
             raise EngineUnavailable(self._dead.message, hint=self._dead.hint)
         if not text.strip():
-            raise SynthesisError("nothing to say: the text is empty")
+            raise SynthesisError(_("nothing to say: the text is empty"))
         try:
             data = self._fetch(text)
             clip = decode_audio(data, "edge", text).set_channels(1).set_sample_width(2)
@@ -121,16 +123,19 @@ class EdgeEngine(Engine):
         except EngineUnavailable as exc:
             raise self._died(exc.message, exc.hint) from exc
         except SynthesisError as exc:
-            raise self._died(exc.message, "the next engine reads instead") from exc
+            raise self._died(exc.message, _("the next engine reads instead")) from exc
         except Exception as exc:  # noqa: BLE001 - any failure of this service: out for the build
             log.debug("edge failed", exc_info=True)
             detail = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else ""
-            raise self._died(f"the Edge voice service failed ({type(exc).__name__}{': ' + detail if detail else ''})",
-                             "it changes without notice; `python -m pip install -U edge-tts` may fix it") from exc
+            raise self._died(_("the Edge voice service failed ({problem})",
+                               problem=f"{type(exc).__name__}{': ' + detail if detail else ''}"),
+                             _("it changes without notice; `python -m pip install -U edge-tts` may fix it")) from exc
         return clip
 
     def _died(self, message: str, hint: str | None) -> EngineUnavailable:
-        self._dead = EngineUnavailable(f"{message}; edge is left out for this build", hint=hint)
+        self._dead = EngineUnavailable(_("{message}; {engine} is left out for this build", message=message,
+                                         engine="edge"),
+                                       hint=hint)
         return self._dead
 
     def _fetch(self, text: str) -> bytes:
@@ -152,12 +157,12 @@ class EdgeEngine(Engine):
             try:
                 return await asyncio.wait_for(collect(), self._deadline)
             except TimeoutError:
-                raise SynthesisError(f"the Edge voice service did not finish {excerpt(text)} within "
-                                     f"{self._deadline:g} s") from None
+                raise SynthesisError(_("the Edge voice service did not finish {text} within {seconds} s",
+                                       text=excerpt(text), seconds=f"{self._deadline:g}")) from None
 
         data = _run(bounded())
         if not data:
-            raise SynthesisError(f"the Edge voice service sent no audio for {excerpt(text)}")
+            raise SynthesisError(_("the Edge voice service sent no audio for {text}", text=excerpt(text)))
         return data
 
 

@@ -20,6 +20,7 @@ from announcer.audio.pydub_compat import AudioSegment
 from announcer.config import EspeakOptions, Station
 from announcer.engines.base import Availability, Engine, excerpt
 from announcer.errors import EngineError, EngineUnavailable, SynthesisError
+from announcer.i18n import _
 from announcer.voices import VoiceInfo
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,7 @@ class _EspeakLibrary:
             import espeakng_loader
         except ImportError as exc:
             raise EngineUnavailable(
-                "espeak-ng is not installed (the espeakng-loader package is missing)",
+                _("espeak-ng is not installed (the espeakng-loader package is missing)"),
                 hint="pip install espeakng-loader",
             ) from exc
         lib_path = espeakng_loader.get_library_path()
@@ -70,14 +71,14 @@ class _EspeakLibrary:
             data_path = espeakng_loader.get_data_path()
         except RuntimeError as exc:
             raise EngineUnavailable(
-                f"espeak-ng voice data is missing ({exc})",
+                _("espeak-ng voice data is missing ({problem})", problem=exc),
                 hint="pip install --force-reinstall espeakng-loader",
             ) from exc
         try:
             lib = ctypes.CDLL(lib_path)
         except OSError as exc:
             raise EngineUnavailable(
-                f"the espeak-ng library could not be loaded from {lib_path} ({exc})",
+                _("the espeak-ng library could not be loaded from {path} ({problem})", path=lib_path, problem=exc),
                 hint="pip install --force-reinstall espeakng-loader",
             ) from exc
         _declare(lib)
@@ -86,7 +87,7 @@ class _EspeakLibrary:
                                      _INITIALIZE_DONT_EXIT)
         if rate <= 0:
             raise EngineUnavailable(
-                f"espeak-ng could not start with the voice data in {data_path}",
+                _("espeak-ng could not start with the voice data in {path}", path=data_path),
                 hint="pip install --force-reinstall espeakng-loader",
             )
         self.sample_rate: int = rate
@@ -112,7 +113,7 @@ class _EspeakLibrary:
         if voice != self._voice:
             if lib.espeak_SetVoiceByName(voice.encode("ascii")) != _EE_OK:
                 self._voice = None
-                raise EngineUnavailable(f"espeak-ng has no voice {voice!r} in its data",
+                raise EngineUnavailable(_("espeak-ng has no voice {voice!r} in its data", voice=voice),
                                         hint="pip install --force-reinstall espeakng-loader")
             self._voice = voice
         lib.espeak_SetParameter(_PARAM_RATE, rate, 0)
@@ -125,7 +126,7 @@ class _EspeakLibrary:
         finally:
             self._chunks = []
         if status != _EE_OK:
-            raise SynthesisError(f"espeak-ng failed on {excerpt(text)} (error {status})")
+            raise SynthesisError(_("espeak-ng failed on {text} (error {status})", text=excerpt(text), status=status))
         return pcm
 
 
@@ -212,15 +213,15 @@ class EspeakEngine(Engine):
         chosen = (voice or options.voice or "vi").strip().lower()
         if chosen not in VOICE_NAMES:
             raise EngineError(
-                f"espeak has no voice {voice or options.voice!r}",
-                hint=f"choose one of: {', '.join(VOICE_NAMES)}",
+                _("{engine} has no voice {voice!r}", engine="espeak", voice=voice or options.voice),
+                hint=_("choose one of: {names}", names=", ".join(VOICE_NAMES)),
             )
         if not RATE_RANGE[0] <= options.rate <= RATE_RANGE[1]:
-            raise EngineError(f"espeak rate {options.rate} is out of range",
-                              hint=f"use {RATE_RANGE[0]} to {RATE_RANGE[1]} words per minute")
+            raise EngineError(_("espeak rate {rate} is out of range", rate=options.rate),
+                              hint=_("use {low} to {high} words per minute", low=RATE_RANGE[0], high=RATE_RANGE[1]))
         if not PITCH_RANGE[0] <= options.pitch <= PITCH_RANGE[1]:
-            raise EngineError(f"espeak pitch {options.pitch} is out of range",
-                              hint=f"use {PITCH_RANGE[0]} to {PITCH_RANGE[1]}")
+            raise EngineError(_("espeak pitch {pitch} is out of range", pitch=options.pitch),
+                              hint=_("use {low} to {high}", low=PITCH_RANGE[0], high=PITCH_RANGE[1]))
         self._voice = chosen
         self.rate = options.rate
         self.pitch = options.pitch
@@ -239,7 +240,7 @@ class EspeakEngine(Engine):
                 library = _get_library()
         except EngineUnavailable as exc:
             return Availability(False, exc.message)
-        return Availability(True, f"espeak-ng {library.version}, offline")
+        return Availability(True, _("espeak-ng {version}, offline", version=library.version))
 
     def fingerprint(self) -> str:
         return (f"espeak-ng/{_loader_version()}/r{ENGINE_REVISION}"
@@ -248,11 +249,11 @@ class EspeakEngine(Engine):
     def synthesize(self, text: str) -> AudioSegment:
         clean = text.replace("\0", " ").strip()
         if not clean:
-            raise SynthesisError("nothing to say: the text is empty")
+            raise SynthesisError(_("nothing to say: the text is empty"))
         with _lock:
             library = _get_library()
             pcm = library.synthesize(clean, VOICE_NAMES[self._voice], self.rate, self.pitch)
             sample_rate = library.sample_rate
         if not pcm:
-            raise SynthesisError(f"espeak-ng produced no audio for {excerpt(clean)}")
+            raise SynthesisError(_("{engine} produced no audio for {text}", engine="espeak-ng", text=excerpt(clean)))
         return AudioSegment(data=pcm, sample_width=2, frame_rate=sample_rate, channels=1)

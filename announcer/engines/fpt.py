@@ -20,6 +20,7 @@ from collections.abc import Callable
 from announcer.config import FptOptions, Station
 from announcer.engines.cloud import CloudEngine, Probe, excerpt, status_text
 from announcer.errors import ConfigError, SynthesisError
+from announcer.i18n import _
 from announcer.secrets import Key, read_key
 from announcer.voices import VoiceInfo
 
@@ -103,15 +104,17 @@ class FptEngine(CloudEngine):
         try:
             answer = response.json()
         except ValueError:
-            raise SynthesisError(f"FPT.AI answered without JSON for {excerpt(piece)} "
-                                 f"({status_text(response)})") from None
+            raise SynthesisError(_("{service} answered without JSON for {text} ({detail})", service="FPT.AI",
+                                   text=excerpt(piece), detail=status_text(response))) from None
         if not isinstance(answer, dict):
-            raise SynthesisError(f"FPT.AI answered with unexpected JSON for {excerpt(piece)}")
+            raise SynthesisError(_("{service} answered with unexpected JSON for {text}", service="FPT.AI",
+                                   text=excerpt(piece)))
         if answer.get("error") not in (0, "0", None):
             raise self._http_error(response, piece)
         link = answer.get("async")
         if not isinstance(link, str) or not link:
-            raise SynthesisError(f"FPT.AI answered without an audio link for {excerpt(piece)}")
+            raise SynthesisError(_("{service} answered without an audio link for {text}", service="FPT.AI",
+                                   text=excerpt(piece)))
         return self._wait_for(link, piece)
 
     def _wait_for(self, link: str, piece: str) -> bytes:
@@ -126,10 +129,12 @@ class FptEngine(CloudEngine):
                 return response.content
             if response.status_code not in NOT_READY and response.status_code != 200 and \
                     response.status_code < 500:
-                raise SynthesisError(f"FPT.AI's audio link answered {status_text(response)} for {excerpt(piece)}")
+                raise SynthesisError(_("{service}'s audio link answered {detail} for {text}", service="FPT.AI",
+                                       detail=status_text(response), text=excerpt(piece)))
             if self._clock() + self.poll_interval > deadline:
                 raise SynthesisError(
-                    f"FPT.AI's audio for {excerpt(piece)} was not ready within {self.poll_deadline:g} s "
-                    f"({looks} looks)", hint="raise [fpt] poll_deadline, or try again later")
+                    _("{service}'s audio for {text} was not ready within {seconds} s ({looks} looks)",
+                      service="FPT.AI", text=excerpt(piece), seconds=f"{self.poll_deadline:g}", looks=looks),
+                    hint=_("raise [fpt] poll_deadline, or try again later"))
             self._sleep(self.poll_interval)
 

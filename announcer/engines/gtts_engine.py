@@ -36,6 +36,7 @@ from announcer.engines.base import Availability, Engine, excerpt
 from announcer.engines.cloud import status_text
 from announcer.engines.textsplit import split_text
 from announcer.errors import EngineError, EngineUnavailable, RenderError, SynthesisError
+from announcer.i18n import _
 from announcer.voices import VoiceInfo
 
 if TYPE_CHECKING:  # requests and gtts load only when Google is asked (0.15 s of start-up otherwise)
@@ -52,9 +53,9 @@ GTTS_RATE = 24000
 PROBE_TIMEOUT = 1.5
 BACKOFF_BASE = 1.0
 BACKOFF_MAX = 30.0
-OFFLINE_HINT = 'check the internet connection, or put only "espeak" in engines'
-TLS_HINT = ("something on the network may be intercepting secure connections; if this network uses a proxy "
-            "with its own certificate, set REQUESTS_CA_BUNDLE to that CA file (espeak is used meanwhile)")
+OFFLINE_HINT = _('check the internet connection, or put only "espeak" in engines')
+TLS_HINT = _("something on the network may be intercepting secure connections; if this network uses a proxy "
+             "with its own certificate, set REQUESTS_CA_BUNDLE to that CA file (espeak is used meanwhile)")
 
 _TLD = re.compile(r"^[a-z]{2,}(\.[a-z]{2,})*$")
 
@@ -80,15 +81,16 @@ class GttsEngine(Engine):
         options = options or GttsOptions()
         chosen = (voice or LANG).strip().lower()
         if chosen not in self.voices:
-            raise EngineError(f"gtts has no voice {voice!r}", hint=f"choose one of: {', '.join(self.voices)}")
+            raise EngineError(_("{engine} has no voice {voice!r}", engine="gtts", voice=voice),
+                              hint=_("choose one of: {names}", names=", ".join(self.voices)))
         tld = options.tld.strip().lower().lstrip(".")
         if not _TLD.match(tld):
-            raise EngineError(f"gtts tld {options.tld!r} is not a domain suffix",
-                              hint='write it like "com.vn" or "com"')
+            raise EngineError(_("gtts tld {tld!r} is not a domain suffix", tld=options.tld),
+                              hint=_('write it like "com.vn" or "com"'))
         if options.timeout <= 0:
-            raise EngineError("gtts timeout must be more than 0 seconds", hint="e.g. timeout = 10")
+            raise EngineError(_("gtts timeout must be more than 0 seconds"), hint=_("e.g. timeout = 10"))
         if options.retries < 0 or options.pace < 0:
-            raise EngineError("gtts retries and pace cannot be negative")
+            raise EngineError(_("gtts retries and pace cannot be negative"))
         self.tld = tld
         self.timeout = float(options.timeout)
         self.retries = int(options.retries)
@@ -123,15 +125,17 @@ class GttsEngine(Engine):
     def availability(self) -> Availability:
         if self._dead is not None:
             return Availability(False, self._dead.message)
-        target, port, via = self.host, 443, ""
+        target, port = self.host, 443
         proxy = _https_proxy()
         if proxy is not None:  # gTTS goes through the proxy, so that is what must answer
             target, port = proxy
-            via = f" through proxy {target}:{port}"
         problem = probe_tcp(target, port, self._probe_timeout)
         if problem:
-            return Availability(False, f"no internet connection: {problem}")
-        return Availability(True, f"{self.host} reachable{via}")
+            return Availability(False, _("no internet connection: {why}", why=problem))
+        if proxy is not None:
+            return Availability(True, _("{host} reachable through proxy {proxy}", host=self.host,
+                                        proxy=f"{target}:{port}"))
+        return Availability(True, _("{host} reachable", host=self.host))
 
     # --- synthesis ------------------------------------------------------------------------------------
 
@@ -140,7 +144,7 @@ class GttsEngine(Engine):
             raise EngineUnavailable(self._dead.message, hint=self._dead.hint)
         pieces = split_text(text, MAX_CHARS)
         if not pieces:
-            raise SynthesisError("nothing to say: the text is empty")
+            raise SynthesisError(_("nothing to say: the text is empty"))
         audio = AudioSegment.empty()
         for piece in pieces:
             audio += self._speak(piece)
@@ -174,10 +178,10 @@ class GttsEngine(Engine):
             except requests.RequestException as exc:
                 raise self._went_offline(exc) from exc
             except AssertionError as exc:  # gTTS asserts there is something to send
-                raise SynthesisError(f"gtts had nothing to send for {excerpt(piece)}") from exc
+                raise SynthesisError(_("gtts had nothing to send for {text}", text=excerpt(piece))) from exc
             if not mp3:
-                raise SynthesisError(f"Google answered without audio for {excerpt(piece)}",
-                                     hint="the unofficial API may have changed; try `pip install -U gTTS`")
+                raise SynthesisError(_("Google answered without audio for {text}", text=excerpt(piece)),
+                                     hint=_("the unofficial API may have changed; try `pip install -U gTTS`"))
             return self._decode(mp3, piece)
 
     def _fetch(self, piece: str) -> bytes:
@@ -226,8 +230,9 @@ class GttsEngine(Engine):
         except requests.RequestException:
             raise
         except OSError as exc:  # e.g. REQUESTS_CA_BUNDLE names a file that is not there
-            error = EngineUnavailable(f"Google TTS at {self.host} could not be reached securely: {exc}",
-                                      hint="fix or unset REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE")
+            error = EngineUnavailable(_("Google TTS at {host} could not be reached securely: {problem}", host=self.host,
+                                        problem=exc),
+                                      hint=_("fix or unset REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE"))
             self._dead = error
             raise error from exc
 
@@ -254,22 +259,26 @@ class GttsEngine(Engine):
         try:
             ffmpeg_exe()
         except RenderError as exc:
-            raise EngineUnavailable(f"cannot decode Google's MP3 audio: {exc.message}", hint=exc.hint) from exc
+            raise EngineUnavailable(_("cannot decode {who}'s audio: {problem}", who="Google", problem=exc.message),
+                                    hint=exc.hint) from exc
         try:
             pcm = decode_mp3_bytes(mp3, GTTS_RATE, f"decoding Google's audio for {excerpt(piece)}")
         except RenderError as exc:
-            raise SynthesisError(f"Google's audio for {excerpt(piece)} could not be decoded ({exc.message})") from exc
+            raise SynthesisError(_("Google's audio for {text} could not be decoded ({problem})", text=excerpt(piece),
+                                   problem=exc.message)) from exc
         except OSError as exc:
-            raise SynthesisError(f"Google's audio for {excerpt(piece)} could not be decoded ({exc})") from exc
+            raise SynthesisError(_("Google's audio for {text} could not be decoded ({problem})", text=excerpt(piece),
+                                   problem=exc)) from exc
         if not pcm:
-            raise SynthesisError(f"Google's audio for {excerpt(piece)} could not be decoded (no audio in it)")
+            raise SynthesisError(_("Google's audio for {text} could not be decoded (no audio in it)",
+                                   text=excerpt(piece)))
         return AudioSegment(data=pcm, sample_width=2, frame_rate=GTTS_RATE, channels=1)
 
     # --- errors ---------------------------------------------------------------------------------------
 
     def _went_offline(self, exc: BaseException) -> EngineUnavailable:
         error = EngineUnavailable(
-            f"no internet connection: Google TTS could not be reached ({self._network_cause(exc)})",
+            _("no internet connection: Google TTS could not be reached ({why})", why=self._network_cause(exc)),
             hint=OFFLINE_HINT,
         )
         self._dead = error
@@ -282,12 +291,14 @@ class GttsEngine(Engine):
         failed = next((e for e in chain if isinstance(e, ssl.SSLCertVerificationError)), None)
         if failed is not None:
             why = getattr(failed, "verify_message", None) or getattr(failed, "reason", None)
-            detail = "its certificate could not be verified" + (f" ({why})" if why else "")
+            detail = (_("its certificate could not be verified ({why})", why=why) if why
+                      else _("its certificate could not be verified"))
         elif any("CERTIFICATE_VERIFY_FAILED" in str(e) for e in chain):
-            detail = "its certificate could not be verified"
+            detail = _("its certificate could not be verified")
         else:
-            detail = "the secure (TLS) connection failed"
-        error = EngineUnavailable(f"Google TTS at {self.host} could not be reached securely: {detail}",
+            detail = _("the secure (TLS) connection failed")
+        error = EngineUnavailable(_("Google TTS at {host} could not be reached securely: {problem}", host=self.host,
+                                    problem=detail),
                                   hint=TLS_HINT)
         self._dead = error
         return error
@@ -298,47 +309,49 @@ class GttsEngine(Engine):
         chain = _exception_chain(exc)
         text = " ".join(str(e) for e in chain)
         if any(isinstance(e, requests.Timeout | socket.timeout) for e in chain):
-            return f"{self.host}: no answer within {self.timeout:g} s"
+            return _("{host}: no answer within {seconds} s", host=self.host, seconds=f"{self.timeout:g}")
         if any(isinstance(e, requests.exceptions.SSLError) for e in chain):
-            return f"{self.host}: secure connection failed"
+            return _("{host}: secure connection failed", host=self.host)
         if "NameResolution" in text or "getaddrinfo" in text or "Name or service not known" in text:
-            return f"{self.host}: name could not be resolved"
+            return _("{host}: name could not be resolved", host=self.host)
         if any(isinstance(e, requests.exceptions.ProxyError) for e in chain):
-            return f"{self.host}: the proxy refused the connection"
+            return _("{host}: the proxy refused the connection", host=self.host)
         if any(isinstance(e, ConnectionRefusedError) for e in chain) or "refused" in text.lower():
-            return f"{self.host}: connection refused"
-        return f"{self.host}: connection failed"
+            return _("{host}: connection refused", host=self.host)
+        return _("{host}: connection failed", host=self.host)
 
     def _bad_answer(self, response: requests.Response, piece: str, attempts: int) -> EngineError:
         status = int(response.status_code)
         what = status_text(response)
-        tries = f" after {attempts} attempts" if attempts > 1 else ""
+        tries = _(" after {attempts} attempts", attempts=attempts) if attempts > 1 else ""
         if status == 429:
             return SynthesisError(
-                f"Google TTS is rate-limiting this machine ({what}){tries} for {excerpt(piece)}",
-                hint="raise [gtts] pace or retries, or wait a while before building again",
+                _("Google TTS is rate-limiting this machine ({what}){tries} for {text}", what=what, tries=tries,
+                  text=excerpt(piece)),
+                hint=_("raise [gtts] pace or retries, or wait a while before building again"),
             )
         if status >= 500:
-            return SynthesisError(f"Google TTS server error ({what}){tries} for {excerpt(piece)}",
-                                  hint="try again later")
+            return SynthesisError(_("Google TTS server error ({what}){tries} for {text}", what=what, tries=tries,
+                                    text=excerpt(piece)), hint=_("try again later"))
         if status == 404:
             # The host does not serve the API at all: no other piece will work either.
-            error = EngineUnavailable(f"{self.host} does not offer text-to-speech ({what})",
-                                      hint='set tld = "com" in the [gtts] section of station.toml')
+            error = EngineUnavailable(_("{host} does not offer text-to-speech ({what})", host=self.host, what=what),
+                                      hint=_('set tld = "com" in the [gtts] section of station.toml'))
             self._dead = error
             return error
         if status == 403:
             error = EngineUnavailable(
-                f"Google TTS refused the request ({what}): the unofficial API may have changed, "
-                "or this address is blocked",
-                hint="try `pip install -U gTTS`; espeak is used meanwhile",
+                _("Google TTS refused the request ({what}): the unofficial API may have changed, or this address "
+                  "is blocked", what=what),
+                hint=_("try `pip install -U gTTS`; espeak is used meanwhile"),
             )
             self._dead = error
             return error
         if status == 200:
-            return SynthesisError(f"Google answered without audio ({what}) for {excerpt(piece)}",
-                                  hint="the unofficial API may have changed; try `pip install -U gTTS`")
-        return SynthesisError(f"Google TTS rejected {excerpt(piece)} ({what})")
+            return SynthesisError(_("Google answered without audio ({what}) for {text}", what=what,
+                                    text=excerpt(piece)),
+                                  hint=_("the unofficial API may have changed; try `pip install -U gTTS`"))
+        return SynthesisError(_("Google TTS rejected {text} ({what})", text=excerpt(piece), what=what))
 
 
 def _no_split(text: str) -> list[str]:
@@ -356,7 +369,7 @@ def audio_from_answer(body: str, rpc_id: str) -> bytes | None:
         if rpc_id not in line or "[" not in line:
             continue
         try:
-            chunk, _ = json.JSONDecoder().raw_decode(line[line.index("["):])
+            chunk, _end = json.JSONDecoder().raw_decode(line[line.index("["):])
         except ValueError:
             continue
         for entry in chunk if isinstance(chunk, list) else []:
@@ -417,17 +430,18 @@ def probe_tcp(host: str, port: int, timeout: float) -> str:
             with socket.create_connection((host, port), timeout=timeout):
                 result.append("")
         except socket.gaierror:
-            result.append(f"{host} could not be resolved")
+            result.append(_("{host} could not be resolved", host=host))
         except TimeoutError:
-            result.append(f"{host}:{port} did not answer within {timeout:g} s")
+            result.append(_("{host} did not answer within {seconds} s", host=f"{host}:{port}", seconds=f"{timeout:g}"))
         except OSError as exc:
-            result.append(f"{host}:{port} could not be reached ({exc.strerror or exc})")
+            result.append(_("{host} could not be reached ({reason})", host=f"{host}:{port}",
+                             reason=exc.strerror or exc))
         except Exception as exc:  # noqa: BLE001 - a probe must answer, never kill its thread
-            result.append(f"{host}:{port} could not be probed ({exc})")
+            result.append(_("{host} could not be probed ({reason})", host=f"{host}:{port}", reason=exc))
 
     thread = threading.Thread(target=attempt, name="gtts-probe", daemon=True)
     thread.start()
     thread.join(timeout + 0.1)
     if not result:
-        return f"{host} did not answer within {timeout:g} s"
+        return _("{host} did not answer within {seconds} s", host=host, seconds=f"{timeout:g}")
     return result[0]

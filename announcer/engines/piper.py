@@ -21,6 +21,7 @@ from announcer.config import PiperOptions, Station
 from announcer.engines.base import Availability, Engine, excerpt
 from announcer.engines.cloud import refuse_bad_clip
 from announcer.errors import EngineError, EngineUnavailable, SynthesisError
+from announcer.i18n import _
 from announcer.voices import VoiceInfo
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,14 @@ DOWNLOAD_PAGE = "https://huggingface.co/rhasspy/piper-voices/tree/main/vi/vi_VN/
 """Where the station gets the voice file (by hand, once)."""
 
 CATALOG = (VoiceInfo(DEFAULT_VOICE, "bac", "nu", "VAIS1000"),)
+
+
+def _list(items: list[str]) -> str:
+    """``a; b; c``, each item still translatable where it is shown."""
+    joined = items[0] if items else ""
+    for item in items[1:]:
+        joined = _("{first}; {then}", first=joined, then=item)
+    return joined
 
 
 class PiperEngine(Engine):
@@ -45,7 +54,8 @@ class PiperEngine(Engine):
     def __init__(self, model: Path, voice: str | None = None, speed: float = 1.0) -> None:
         chosen = (voice or self.voices[0]).strip()
         if chosen.lower() not in (v.lower() for v in self.voices):
-            raise EngineError(f"piper has no voice {voice!r}", hint=f"choose one of: {', '.join(self.voices)}")
+            raise EngineError(_("{engine} has no voice {voice!r}", engine="piper", voice=voice),
+                              hint=_("choose one of: {names}", names=", ".join(self.voices)))
         self.model = Path(model)
         self.config_path = Path(f"{self.model}.json")
         self.speed_factor = speed
@@ -86,14 +96,14 @@ class PiperEngine(Engine):
 
     def missing(self) -> list[str]:
         """What the station still has to put in place, in words."""
-        problems = []
+        problems: list[str] = []
         try:
             import piper  # noqa: F401
         except ImportError:
-            problems.append('the piper-tts package (python -m pip install "announcer[piper]")')
+            problems.append(_('the piper-tts package (python -m pip install "announcer[piper]")'))
         for path in (self.model, self.config_path):
             if not path.is_file():
-                problems.append(f"{path.name} in {path.parent}")
+                problems.append(_("{name} in {folder}", name=path.name, folder=path.parent))
         return problems
 
     def availability(self) -> Availability:
@@ -101,9 +111,9 @@ class PiperEngine(Engine):
             return Availability(False, self._dead.message)
         missing = self.missing()
         if missing:
-            return Availability(False, f"missing {'; '.join(missing)} (download the voice once from "
-                                       f"{DOWNLOAD_PAGE}; it is never fetched at run time)")
-        return Availability(True, f"voice file {self.model}")
+            return Availability(False, _("missing {what} (download the voice once from {page}; it is never fetched at "
+                                         "run time)", what=_list(missing), page=DOWNLOAD_PAGE))
+        return Availability(True, _("voice file {path}", path=self.model))
 
     def _load(self) -> Any:
         if self._dead is not None:
@@ -112,8 +122,8 @@ class PiperEngine(Engine):
             return self._voice
         missing = self.missing()
         if missing:
-            self._dead = EngineUnavailable(f"piper is missing {'; '.join(missing)}",
-                                           hint=f"download the voice once from {DOWNLOAD_PAGE}")
+            self._dead = EngineUnavailable(_("piper is missing {what}", what=_list(missing)),
+                                           hint=_("download the voice once from {page}", page=DOWNLOAD_PAGE))
             raise self._dead
         try:
             from piper import PiperVoice
@@ -121,15 +131,16 @@ class PiperEngine(Engine):
             self._voice = PiperVoice.load(self.model, config_path=self.config_path)
         except Exception as exc:  # noqa: BLE001 - a broken or foreign model file: out for this build
             log.debug("piper could not load %s", self.model, exc_info=True)
-            self._dead = EngineUnavailable(f"piper could not load the voice file {self.model.name} "
-                                           f"({type(exc).__name__}: {str(exc)[:100]})",
-                                           hint="download the .onnx and .onnx.json again, both of the same voice")
+            self._dead = EngineUnavailable(_("piper could not load the voice file {name} ({problem})",
+                                             name=self.model.name,
+                                             problem=f"{type(exc).__name__}: {str(exc)[:100]}"),
+                                           hint=_("download the .onnx and .onnx.json again, both of the same voice"))
             raise self._dead from exc
         return self._voice
 
     def synthesize(self, text: str) -> AudioSegment:
         if not text.strip():
-            raise SynthesisError("nothing to say: the text is empty")
+            raise SynthesisError(_("nothing to say: the text is empty"))
         voice = self._load()
         from piper import SynthesisConfig
 
@@ -140,9 +151,10 @@ class PiperEngine(Engine):
                 rate = chunk.sample_rate
                 pcm.extend(chunk.audio_int16_bytes)
         except Exception as exc:  # noqa: BLE001 - one sentence failing: the next engine reads it
-            raise SynthesisError(f"piper could not read {excerpt(text)} ({type(exc).__name__})") from exc
+            raise SynthesisError(_("piper could not read {text} ({problem})", text=excerpt(text),
+                                   problem=type(exc).__name__)) from exc
         if not pcm or not rate:
-            raise SynthesisError(f"piper produced no audio for {excerpt(text)}")
+            raise SynthesisError(_("{engine} produced no audio for {text}", engine="piper", text=excerpt(text)))
         clip = AudioSegment(data=bytes(pcm), sample_width=2, frame_rate=rate, channels=1)
         refuse_bad_clip(clip, text, self.speed_factor, "piper")
         return clip

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from announcer.config import Station, ViettelOptions
 from announcer.engines.cloud import CloudEngine, Probe, excerpt
 from announcer.errors import ConfigError, SynthesisError
+from announcer.i18n import _
 from announcer.secrets import Key, read_key
 from announcer.voices import VoiceInfo
 
@@ -88,5 +89,5 @@ class ViettelEngine(CloudEngine):
         if "json" in response.headers.get("Content-Type", ""):
             raise self._http_error(response, piece)  # an error said in a 200, e.g. a bad token
         if not response.content:
-            raise SynthesisError(f"Viettel AI answered with no audio for {excerpt(piece)}")
+            raise SynthesisError(_("{who} answered with no audio for {text}", who="Viettel AI", text=excerpt(piece)))
         return response.content

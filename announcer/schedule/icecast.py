@@ -38,6 +38,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 from announcer import procs
 from announcer.errors import ConfigError
+from announcer.i18n import _
 from announcer.schedule.sinks import SinkCut, SinkError, overrun_limit
 
 log = logging.getLogger(__name__)
@@ -92,32 +93,33 @@ def parse_icecast(spec: str, *, root: Path | None = None, environ: Mapping[str, 
     target = split_icecast(spec, root)
     key = read_key(root or Path("."), SECRETS_SERVICE, PASSWORD_ENV, environ)
     if key is None:
-        raise ConfigError(f"no Icecast password for {target.host}:{target.port}",
-                          hint=f'set {PASSWORD_ENV}, or write [icecast] then key = "..." in secrets.toml')
+        raise ConfigError(_("no Icecast password for {host}:{port}", host=target.host, port=target.port),
+                          hint=_('set {env}, or write [icecast] then key = "..." in secrets.toml', env=PASSWORD_ENV))
     target.password = key.value
     return target
 
 
 def split_icecast(spec: str, root: Path | None = None) -> IcecastTarget:
     """The parts of an Icecast sink (no password yet); ConfigError when it is badly written."""
-    hint = "write e.g. icecast://source@127.0.0.1:8000/phuong"
+    hint = _("write e.g. icecast://source@127.0.0.1:8000/phuong")
     parts = urlsplit(spec.strip())
     if parts.password is not None:
-        raise ConfigError("the Icecast password must not be written in the sink",
-                          hint=f"remove it, and set {PASSWORD_ENV} or [icecast] key in secrets.toml")
+        raise ConfigError(_("the Icecast password must not be written in the sink"),
+                          hint=_("remove it, and set {env} or [icecast] key in secrets.toml", env=PASSWORD_ENV))
     try:
         port = parts.port or 8000
     except ValueError:
-        raise ConfigError(f"the Icecast port in {spec!r} is not a number", hint=hint) from None
+        raise ConfigError(_("the Icecast port in {sink!r} is not a number", sink=spec), hint=hint) from None
     if not parts.hostname:
-        raise ConfigError(f"the Icecast sink {spec!r} names no server", hint=hint)
+        raise ConfigError(_("the Icecast sink {sink!r} names no server", sink=spec), hint=hint)
     mount = parts.path
     if not mount or mount == "/":
-        raise ConfigError(f"the Icecast sink {spec!r} names no mount", hint=hint)
+        raise ConfigError(_("the Icecast sink {sink!r} names no mount", sink=spec), hint=hint)
     query = parse_qs(parts.query)
     unknown = sorted(set(query) - {"name", "bitrate", "filler"})
     if unknown:
-        raise ConfigError(f"unknown Icecast sink option {unknown[0]!r}", hint="options: name, bitrate, filler")
+        raise ConfigError(_("unknown Icecast sink option {option!r}", option=unknown[0]),
+                          hint=_("options: name, bitrate, filler"))
     bitrate = 128
     if "bitrate" in query:
         try:
@@ -125,8 +127,8 @@ def split_icecast(spec: str, root: Path | None = None) -> IcecastTarget:
         except ValueError:
             bitrate = 0
         if not 32 <= bitrate <= 320:
-            raise ConfigError("the Icecast bitrate must be a number of kbit/s from 32 to 320",
-                              hint="write e.g. ?bitrate=64")
+            raise ConfigError(_("the Icecast bitrate must be a number of kbit/s from 32 to 320"),
+                              hint=_("write e.g. ?bitrate=64"))
     filler = None
     if "filler" in query:
         filler = Path(query["filler"][-1])
@@ -257,7 +259,8 @@ class IcecastSink:
             with socket.create_connection((self.target.host, self.target.port), timeout=2.0):
                 pass
         except OSError as exc:
-            return f"the Icecast server {self.target.host}:{self.target.port} does not answer: {exc.strerror or exc}"
+            return _("the Icecast server {host}:{port} does not answer: {reason}", host=self.target.host,
+                     port=self.target.port, reason=exc.strerror or exc)
         return None
 
     def connected(self) -> bool:
@@ -288,7 +291,7 @@ class IcecastSink:
                     log.warning("%s was still streaming %.0f s after its start; cut off", path.name, limit)
                     return False
                 if self._closed.is_set():
-                    raise SinkError(f"the stream to {self.name} was closed")
+                    raise SinkError(_("the stream to {name} was closed", name=self.name))
             finished = True
         finally:
             with self._lock:
@@ -299,12 +302,14 @@ class IcecastSink:
             reader.join(timeout=2.0)
             self._set_title(self.target.stream_name)
         if decoder.returncode not in (0, None) and item.first_at is None:
-            raise SinkError(f"ffmpeg cannot decode {path.name} (status {decoder.returncode})", file=path)
+            raise SinkError(_("ffmpeg cannot decode {name} (status {status})", name=path.name,
+                              status=decoder.returncode),
+                            file=path)
         if finished:
             lost = self._lost_during(item)
             if lost > 0.05:
-                raise SinkCut(f"the stream to {self.name} was down for {lost:.1f} s of this item: "
-                              "listeners missed that part", file=path)
+                raise SinkCut(_("the stream to {name} was down for {lost} s of this item: listeners missed that part",
+                                name=self.name, lost=f"{lost:.1f}"), file=path)
         return True
 
     def _start_decoder(self, path: Path) -> subprocess.Popen[bytes]:
@@ -314,7 +319,7 @@ class IcecastSink:
                                 "-ar", str(RATE), "-ac", str(CHANNELS), "pipe:1"],
                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         except OSError as exc:
-            raise SinkError(f"cannot run ffmpeg: {exc.strerror or exc}") from None
+            raise SinkError(_("cannot run ffmpeg: {reason}", reason=exc.strerror or exc)) from None
 
     def _decode_all(self, path: Path) -> bytes:
         exe = self._ffmpeg or self._ffmpeg_exe()
@@ -475,8 +480,8 @@ class IcecastSink:
             with self._lock:
                 if not self._outages or self._outages[-1][1] is not None:
                     self._outages.append([self._mono(), None])
-            raise SinkError(f"cannot reach the Icecast server {target.host}:{target.port}: "
-                            f"{exc.strerror or exc}") from None
+            raise SinkError(_("cannot reach the Icecast server {host}:{port}: {reason}", host=target.host,
+                              port=target.port, reason=exc.strerror or exc)) from None
         head = (f"PUT {quote(target.mount)} HTTP/1.1\r\n"
                 f"Host: {target.host}:{target.port}\r\n"
                 f"Authorization: Basic {_basic(target.user, target.password)}\r\n"
@@ -491,16 +496,18 @@ class IcecastSink:
             status, reason = _read_status(sock)
         except OSError as exc:
             _close(sock)
-            raise SinkError(f"the Icecast server {target.host}:{target.port} did not answer: "
-                            f"{exc.strerror or exc}") from None
+            raise SinkError(_("the Icecast server {host}:{port} did not answer: {reason}", host=target.host,
+                              port=target.port, reason=exc.strerror or exc)) from None
         if status in (100, 200):
             sock.settimeout(SEND_TIMEOUT_S)
             return sock
         _close(sock)
         if status == 401:
-            raise SinkError(f"the Icecast server refused user {target.user!r} on {target.mount} (wrong password?)",
-                            hint=f"check {PASSWORD_ENV} or [icecast] key in secrets.toml")
-        raise SinkError(f"the Icecast server answered {status} {reason} for {target.mount}")
+            raise SinkError(_("the Icecast server refused user {user!r} on {mount} (wrong password?)", user=target.user,
+                              mount=target.mount),
+                            hint=_("check {env} or [icecast] key in secrets.toml", env=PASSWORD_ENV))
+        raise SinkError(_("the Icecast server answered {status} {reason} for {mount}", status=status, reason=reason,
+                          mount=target.mount))
 
     # --- metadata ----------------------------------------------------------------------------------------
 

@@ -30,6 +30,7 @@ from typing import Protocol
 from announcer import procs
 from announcer.errors import ConfigError, ScheduleError
 from announcer.fsutil import replace_durably
+from announcer.i18n import _
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +109,8 @@ class FileSink:
             replace_durably(tmp, dest)
         except OSError as exc:
             Path(tmp).unlink(missing_ok=True)
-            raise SinkError(f"cannot copy to {self.directory}: {exc.strerror or exc}", file=path) from None
+            raise SinkError(_("cannot copy to {folder}: {reason}", folder=self.directory, reason=exc.strerror or exc),
+                            file=path) from None
         return not self._wait(stop, duration_s or 0.0)
 
     def probe(self) -> str | None:
@@ -117,9 +119,10 @@ class FileSink:
         while not existing.exists() and existing.parent != existing:
             existing = existing.parent
         if not existing.is_dir():
-            return f"cannot create the folder {self.directory}: {existing} is not a folder"
+            return _("cannot create the folder {folder}: {existing} is not a folder", folder=self.directory,
+                     existing=existing)
         if not os.access(existing, os.W_OK | os.X_OK):
-            return f"cannot write to the folder {existing}"
+            return _("cannot write to the folder {folder}", folder=existing)
         return None
 
 
@@ -132,11 +135,12 @@ class CommandSink:
             self.argv = shlex.split(template, posix=os.name != "nt")
         except ValueError as exc:
             raise ConfigError(
-                f"sink command {template!r} cannot be split: {exc}",
-                hint="balance the quotes, e.g. command:aplay -q {file}",
+                _("sink command {command!r} cannot be split: {problem}", command=template, problem=exc),
+                hint=_("balance the quotes, e.g. command:aplay -q {file}", file="{file}"),
             ) from None
         if not self.argv:
-            raise ConfigError("the sink command is empty", hint="write e.g. --sink 'command:aplay {file}'")
+            raise ConfigError(_("the sink command is empty"),
+                              hint=_("write e.g. --sink 'command:aplay {file}'", file="{file}"))
         self._poll = poll
 
     def command_for(self, path: Path) -> list[str]:
@@ -148,12 +152,12 @@ class CommandSink:
         program = self.argv[0]
         if os.path.dirname(program):
             if not os.path.isfile(program):
-                return f"the player {program!r} does not exist"
+                return _("the player {program!r} does not exist", program=program)
             if not os.access(program, os.X_OK):
-                return f"the player {program!r} is not executable"
+                return _("the player {program!r} is not executable", program=program)
             return None
         if shutil.which(program) is None:
-            return f"the player {program!r} is not installed (not found on the PATH)"
+            return _("the player {program!r} is not installed (not found on the PATH)", program=program)
         return None
 
     def play(self, path: Path, duration_s: float | None, stop: threading.Event) -> bool:
@@ -165,8 +169,8 @@ class CommandSink:
             proc = procs.spawn(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         except OSError as exc:
             raise SinkError(
-                f"cannot run {argv[0]!r}: {exc.strerror or exc}",
-                hint="install the player or give its full path in --sink",
+                _("cannot run {program!r}: {reason}", program=argv[0], reason=exc.strerror or exc),
+                hint=_("install the player or give its full path in --sink"),
             ) from None
         tail: deque[bytes] = deque(maxlen=STDERR_TAIL_LINES)
         drain = threading.Thread(target=_drain, args=(proc.stderr, tail), name="sink-stderr", daemon=True)
@@ -181,9 +185,10 @@ class CommandSink:
                 if time.monotonic() - started > limit:
                     procs.terminate(proc)
                     raise SinkError(
-                        f"{argv[0]} was still running {limit:.0f} s after the start of a {duration_s or 0:.0f} s "
-                        "item and was stopped" + _last_line(drain, tail),
-                        hint="check that the player exits at the end of the file (no loop/interactive mode)",
+                        _("{program} was still running {limit} s after the start of a {length} s item and was "
+                          "stopped{detail}", program=argv[0], limit=f"{limit:.0f}", length=f"{duration_s or 0:.0f}",
+                          detail=_last_line(drain, tail)),
+                        hint=_("check that the player exits at the end of the file (no loop/interactive mode)"),
                     )
         except BaseException:
             procs.terminate(proc)
@@ -191,7 +196,8 @@ class CommandSink:
         finally:
             procs.forget(proc)
         if proc.returncode != 0:
-            raise SinkError(f"{argv[0]} exited with status {proc.returncode}" + _last_line(drain, tail))
+            raise SinkError(_("{program} exited with status {status}{detail}", program=argv[0], status=proc.returncode,
+                              detail=_last_line(drain, tail)))
         return True
 
 
@@ -239,14 +245,14 @@ class SoundcardSink:
         try:
             import miniaudio
         except ImportError as exc:  # pragma: no cover - a declared dependency
-            return f"the sound library is missing: {exc}"
+            return _("the sound library is missing: {problem}", problem=exc)
         try:
             device = self._open_device()
         except (miniaudio.MiniaudioError, OSError) as exc:
-            return f"no sound output device can be opened here: {exc}"
+            return _("no sound output device can be opened here: {problem}", problem=exc)
         try:
             if not self._backends and str(getattr(device, "backend", "")).lower() == "null":
-                return "no sound card found (only the silent null device)"
+                return _("no sound card found (only the silent null device)")
         finally:
             device.close()
         return None
@@ -257,20 +263,21 @@ class SoundcardSink:
         try:
             stream = miniaudio.stream_file(str(path), sample_rate=self._rate, nchannels=2)
         except (miniaudio.MiniaudioError, OSError) as exc:
-            raise SinkError(f"cannot decode: {exc}", file=path) from None
+            raise SinkError(_("cannot decode: {problem}", problem=exc), file=path) from None
         done = threading.Event()
         feed = _tracked(stream, done)
         next(feed)
         try:
             device = self._open_device()
         except miniaudio.MiniaudioError as exc:
-            raise SinkError(f"no sound output: {exc}", hint="check the sound card, or use --sink command:...") from None
+            raise SinkError(_("no sound output: {problem}", problem=exc),
+                            hint=_("check the sound card, or use --sink command:...")) from None
         if not self._backends and str(getattr(device, "backend", "")).lower() == "null":
             # miniaudio's last resort is a silent device: never log an item as played into nothing.
             device.close()
             raise SinkError(
-                "no sound card found (only the silent null device)",
-                hint="connect/enable the sound card, or use --sink command:... or file:DIR",
+                _("no sound card found (only the silent null device)"),
+                hint=_("connect/enable the sound card, or use --sink command:... or file:DIR"),
             )
         started = time.monotonic()
         limit = overrun_limit(duration_s)
@@ -278,7 +285,7 @@ class SoundcardSink:
             try:
                 device.start(feed)
             except miniaudio.MiniaudioError as exc:
-                raise SinkError(f"the sound card would not start: {exc}") from None
+                raise SinkError(_("the sound card would not start: {problem}", problem=exc)) from None
             while not done.is_set():
                 if stop.wait(0.05):
                     return False
@@ -313,7 +320,8 @@ def sink_spec_problem(spec: str) -> str | None:
     any password: for station.toml's checks."""
     kind = spec.strip().partition(":")[0].strip().lower()
     if kind not in SINK_KINDS:
-        return f"unknown sink {spec.strip()[:60]!r} (use soundcard, command:ARGV, file:DIR or icecast://...)"
+        return _("unknown sink {sink!r} (use soundcard, command:ARGV, file:DIR or icecast://...)",
+                 sink=spec.strip()[:60])
     if kind == "icecast":
         from announcer.schedule.icecast import split_icecast
 
@@ -343,7 +351,7 @@ def parse_sink(spec: str | None, *, wait: Waiter = real_wait, clock: Clock = utc
 
     ``root`` is the station folder (its secrets.toml holds the Icecast password)."""
     text = (spec or "soundcard").strip()
-    kind, _, arg = text.partition(":")
+    kind, _colon, arg = text.partition(":")
     kind = kind.strip().lower()
     if kind == "icecast":
         from announcer.schedule.icecast import IcecastSink, parse_icecast
@@ -355,15 +363,17 @@ def parse_sink(spec: str | None, *, wait: Waiter = real_wait, clock: Clock = utc
 
             return SoundcardSink(backends=[miniaudio.Backend.NULL])
         if arg.strip():
-            raise ConfigError(f"unknown sound card option {arg!r}", hint="use soundcard or soundcard:null")
+            raise ConfigError(_("unknown sound card option {option!r}", option=arg),
+                              hint=_("use soundcard or soundcard:null"))
         return SoundcardSink()
     if kind == "command":
         return CommandSink(arg)
     if kind == "file":
         if not arg.strip():
-            raise ConfigError("file: sink needs a folder", hint="write e.g. --sink file:/var/lib/announcer/aired")
+            raise ConfigError(_("file: sink needs a folder"), hint=_("write e.g. --sink file:/var/lib/announcer/aired"))
         return FileSink(Path(arg.strip()), wait=wait, clock=clock, tz=tz)
     raise ConfigError(
-        f"unknown sink {text!r}",
-        hint="use soundcard, command:ARGV (e.g. 'command:aplay {file}'), file:DIR or icecast://USER@HOST:PORT/MOUNT"
+        _("unknown sink {sink!r}", sink=text),
+        hint=_("use soundcard, command:ARGV (e.g. 'command:aplay {file}'), file:DIR or icecast://USER@HOST:PORT/MOUNT",
+               file="{file}"),
     )
