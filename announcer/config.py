@@ -17,6 +17,7 @@ import re
 import tomllib
 import types
 import typing
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -207,6 +208,8 @@ class Relay:
     segment_s: float = field(default=2.0, metadata=_range(0.5, 30))
     """The stream goes to the output in pieces this long, seconds (0.5-30): shorter reacts faster,
     longer has fewer seams on a sound card."""
+    zones: list[str] = field(default_factory=list)
+    """The [[zone]]s the relay airs in, by name; empty (default): every zone."""
     line: int | None = None
     """Line in station.toml where the relay is declared (for messages)."""
 
@@ -629,8 +632,8 @@ def station_problems(root: Path | str, overrides: dict[str, Any] | None = None) 
         raw_zones = data.pop("zone", [])
         _apply(station, data, "", problems)
         station.slots = _parse_slots(raw_slots, problems, _roots_only(station))
-        station.relays = _parse_relays(raw_relays, problems, _roots_only(station))
-        station.zones = _parse_zones(raw_zones, problems)
+        station.zones = _parse_zones(raw_zones, problems)  # before the relays: a relay names its zones
+        station.relays = _parse_relays(raw_relays, problems, _roots_only(station), [z.name for z in station.zones])
     if overrides:
         _apply(station, overrides, "", _Problems(path, None) if not problems.keys else problems)
     _validate(station, problems)
@@ -750,7 +753,7 @@ def _parse_zones(raw: Any, problems: _Problems) -> list[Zone]:
 RELAY_SCHEMES = ("http", "https", "rtmp", "rtmps", "rtsp", "srt", "udp", "rtp", "mmsh")
 """Stream address schemes a relay may use (what ffmpeg opens as a network stream)."""
 _RELAY_KEYS = ("name", "url", "at", "duration", "end", "days", "from", "until", "fallback", "gain_db",
-               "start_timeout_s", "stall_timeout_s", "retry_max_s", "segment_s")
+               "start_timeout_s", "stall_timeout_s", "retry_max_s", "segment_s", "zones")
 _DURATION = re.compile(r"^(?:([0-9]{1,2})\s*(?:giờ|h|g))?\s*(?:([0-9]{1,4})\s*(?:phút|min|m|p))?\s*"
                        r"(?:([0-9]{1,5})\s*(?:giây|s))?$")
 
@@ -800,8 +803,9 @@ def relay_url_problem(url: str) -> str | None:
     return None
 
 
-def _parse_relays(raw: Any, problems: _Problems, station: Station) -> list[Relay]:
-    """Each [[relay]] on its own, so every bad relay is reported; the valid ones are kept."""
+def _parse_relays(raw: Any, problems: _Problems, station: Station, zones: Sequence[str] = ()) -> list[Relay]:
+    """Each [[relay]] on its own, so every bad relay is reported; the valid ones are kept.
+    ``zones``: the names of the station's [[zone]]s, which a relay's ``zones`` must be among."""
     from announcer.script import parse_date  # script.py imports this module
 
     if not isinstance(raw, list):
@@ -913,14 +917,30 @@ def _parse_relays(raw: Any, problems: _Problems, station: Station) -> list[Relay
                     f"the default is {defaults[key].default!r}")
                 continue
             numbers[key] = float(value)
+        relay_zones = _relay_zones(table.get("zones", []), label, zones, add)
         if name and any(r.name == name for r in relays):
             add(f"relay {name!r} is declared twice", "name", "rename one of them")
         if len(problems.found) == count and isinstance(url, str) and at is not None:
             relays.append(Relay(name=name, url=url.strip(), at=at, duration_s=duration_s, days=days,
                                 date_from=dates["from"], date_until=dates["until"],
                                 fallback=fallback.strip() if isinstance(fallback, str) else None,
-                                line=head, **numbers))  # type: ignore[arg-type]
+                                zones=relay_zones, line=head, **numbers))  # type: ignore[arg-type]
     return relays
+
+
+def _relay_zones(value: Any, label: str, known: Sequence[str], add: Callable[..., None]) -> list[str]:
+    """A relay's ``zones``: a list of [[zone]] names (one name alone is taken as a list of one)."""
+    names = [value] if isinstance(value, str) else value
+    if not isinstance(names, list) or not all(isinstance(n, str) and n.strip() for n in names):
+        add(_("{label}: zones must be a list of zone names in quotes", label=label), "zones",
+            _('write zones = ["cho", "truong"], or leave zones out to air in every zone'))
+        return []
+    out = list(dict.fromkeys(n.strip() for n in names))
+    for name in out:
+        if name not in known:
+            add(_("{label}: unknown zone {zone!r}", label=label, zone=name[:60]), "zones",
+                _("known zones: {names}", names=", ".join(known) or _("none (add [[zone]] tables to station.toml)")))
+    return out
 
 
 def _check_inside(problems: _Problems, value: str, what: str, key: str, line: int | None = None,

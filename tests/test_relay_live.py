@@ -208,9 +208,74 @@ segment_s = 1
     assert relay["started"] < bao["started"] < relay["ended"]
 
 
-def _aired(root: Path) -> list[Path]:
-    folder = root / "aired"
+def _aired(root: Path, zone: str | None = None) -> list[Path]:
+    folder = root / (f"aired-{zone}" if zone else "aired")
     if not folder.exists():
         return []
     return sorted((p for p in folder.iterdir() if not p.name.startswith(".")), key=lambda p: p.stat().st_mtime_ns)
 
+
+
+def test_with_two_zones_the_relay_airs_in_both_and_an_emergency_cuts_only_its_zone(
+        tmp_path: Path, media: Path) -> None:
+    with Upstream(media / "upstream.mp3") as upstream:
+        make_station(tmp_path, scripts={"chay-cho": script_text(title="Cháy chợ", level="khẩn cấp", zones="[cho]")},
+                     renders={"chay-cho": 2.0}, toml=f"""\
+timezone = "Asia/Ho_Chi_Minh"
+intro = ""
+outro = ""
+
+[[zone]]
+name = "cho"
+sink = "file:aired-cho"
+
+[[zone]]
+name = "truong"
+sink = "file:aired-truong"
+
+[[relay]]
+name = "vov1"
+url = "{upstream.url}"
+at = "06:00"
+duration = "14s"
+fallback = "media/cho.wav"
+segment_s = 1
+""")
+        _station(tmp_path, media)
+        clock = rehearsal_clock(datetime(2021, 6, 19, 22, 59, 56, tzinfo=UTC))  # 05:59:56 in Hanoi
+        runner = Runner(tmp_path, clock=clock, renderer=lambda s, p: [],
+                        status_fn=lambda station, script: "fresh", background_render=False,
+                        store=station_store(tmp_path))
+        runner.start()
+        stop = threading.Event()
+        loop = threading.Thread(target=runner.run_forever, args=(stop,), daemon=True)
+        loop.start()
+        try:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and min(len(_aired(tmp_path, z)) for z in ("cho", "truong")) < 3:
+                time.sleep(0.1)
+            assert len(_aired(tmp_path, "cho")) >= 3 and len(_aired(tmp_path, "truong")) >= 3, "not on air"
+            with RunLock(tmp_path / ".state"):
+                assert play_command(tmp_path, "scripts/chay-cho.md", None, clock=clock, renderer=lambda s, p: [],
+                                    level=Level.KHAN_CAP, report=lambda text: None) == 0
+            deadline = time.monotonic() + 40
+            while time.monotonic() < deadline and len([r for r in records(tmp_path) if r["source"] == "relay"]) < 2:
+                time.sleep(0.2)
+        finally:
+            stop.set()
+            loop.join(10)
+            runner.stop()
+    relays = {r["zone"]: r for r in records(tmp_path) if r["source"] == "relay"}
+    assert sorted(relays) == ["cho", "truong"]
+    assert all(r["status"] == "played" and r["title"] == "vov1" for r in relays.values()), relays
+    assert "own items cut in" in relays["cho"]["error"]
+    assert relays["truong"]["error"] is None or "own items" not in relays["truong"]["error"]
+    (fire,) = [r for r in records(tmp_path) if r["source"] == "play"]
+    assert fire["zone"] == "cho" and fire["status"] == "played"
+    cho = [p.name.split("_", 1)[1] for p in _aired(tmp_path, "cho")]
+    truong = [p.name.split("_", 1)[1] for p in _aired(tmp_path, "truong")]
+    at = cho.index("chay-cho.mp3")
+    assert at >= 3 and any(n.startswith("piece") for n in cho[at + 1:]), cho  # cho's relay resumed
+    assert "chay-cho.mp3" not in truong and all(n.startswith("piece") for n in truong), truong
+    # Each zone's copy of the stream: about the window's length of audio in each.
+    assert 10 <= sum(wav_seconds(p) for p in _aired(tmp_path, "truong")) <= 18

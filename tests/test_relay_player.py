@@ -380,3 +380,174 @@ def test_the_feed_is_failing_from_a_drop_until_audio_comes_back(tmp_path: Path) 
     finally:
         feed_over.set()
         feed.stop()
+
+
+# --- zones: one relay session per zone -----------------------------------------------------------------
+
+ZONED = """\
+timezone = "Asia/Ho_Chi_Minh"
+intro = ""
+outro = ""
+
+[[zone]]
+name = "cho"
+sink = "file:aired-cho"
+
+[[zone]]
+name = "truong"
+sink = "file:aired-truong"
+
+[[relay]]
+name = "vov1"
+url = "http://127.0.0.1:9/x.mp3"
+at = "06:00"
+duration = "3s"
+fallback = "nhac-cho.wav"
+start_timeout_s = 1
+retry_max_s = 1
+"""
+
+
+def test_a_relay_names_its_zones_and_an_unknown_one_is_named_at_its_line(tmp_path: Path) -> None:
+    from announcer.config import load_station, station_problems
+
+    (tmp_path / "station.toml").write_text(ZONED + 'zones = ["truong"]\n', encoding="utf-8")
+    assert load_station(tmp_path).relays[0].zones == ["truong"]
+    text = ZONED + 'zones = ["truong", "khu-3"]\n'
+    (tmp_path / "station.toml").write_text(text, encoding="utf-8")
+    _, problems = station_problems(tmp_path)
+    (problem,) = problems
+    assert "unknown zone 'khu-3'" in problem.message and "relay 'vov1'" in problem.message
+    assert problem.line == len(text.splitlines())  # the zones line
+    assert problem.hint is not None and "cho, truong" in problem.hint
+    (tmp_path / "station.toml").write_text(ZONED + "zones = 3\n", encoding="utf-8")
+    (problem,) = station_problems(tmp_path)[1]
+    assert "list of zone names" in problem.message
+
+
+def test_check_names_a_relays_unknown_zone(tmp_path: Path) -> None:
+    from announcer.schedule.check import run_checks
+
+    make_wav(tmp_path / "nhac-cho.wav", 2, 1000)
+    (tmp_path / "scripts").mkdir()
+    (tmp_path / "station.toml").write_text(ZONED + 'zones = ["khu-3"]\n', encoding="utf-8")
+    text = ZONED + 'zones = ["khu-3"]\n'
+    found = [p for p in run_checks(tmp_path, status_fn=lambda s, c: "fresh") if "unknown zone" in p.message]
+    assert [(p.severity, p.line) for p in found] == [("error", len(text.splitlines()))], found
+    assert "'khu-3'" in found[0].message
+
+
+def test_two_relays_at_once_in_different_zones_are_not_an_overlap(tmp_path: Path) -> None:
+    from announcer.config import load_station
+    from announcer.schedule.relay import relay_problems
+
+    other = ZONED.split("[[relay]]")[1].replace('"vov1"', '"dai-tinh"')
+    make_wav(tmp_path / "nhac-cho.wav", 2, 1000)
+    (tmp_path / "station.toml").write_text(ZONED + 'zones = ["cho"]\n[[relay]]' + other + 'zones = ["truong"]\n',
+                                           encoding="utf-8")
+    assert not [p for p in relay_problems(load_station(tmp_path)) if "overlaps relay" in p.message]
+    (tmp_path / "station.toml").write_text(ZONED + "[[relay]]" + other + 'zones = ["truong"]\n', encoding="utf-8")
+    assert [p for p in relay_problems(load_station(tmp_path)) if "overlaps relay" in p.message]
+
+
+def _zoned_run(tmp_path: Path, toml: str) -> list[dict]:
+    """Run the station across its 3 s relay window with ffmpeg missing: each zone's relay session airs
+    the fallback through its own file sink. The relay's as-run records."""
+    from announcer.schedule.clock import rehearsal_clock
+    from announcer.schedule.runner import Runner
+    from tests.test_schedule_fixtures import make_station, records, station_store
+
+    make_station(tmp_path, toml=toml)
+    make_wav(tmp_path / "nhac-cho.wav", 1, 1000)
+    clock = rehearsal_clock(datetime(2021, 6, 19, 22, 59, 59, tzinfo=UTC))  # 05:59:59 in Hanoi, real pace
+    runner = Runner(tmp_path, clock=clock, renderer=lambda s, p: [], status_fn=lambda station, script: "fresh",
+                    background_render=False, store=station_store(tmp_path))
+    runner.start()
+    runner.relays = RelayScheduler(runner.store, clock, lambda: BlockingSink(),  # type: ignore[arg-type, return-value]
+                                   spawn=_no_ffmpeg)  # type: ignore[arg-type]
+    try:
+        deadline = datetime.now(UTC) + timedelta(seconds=6)
+        while datetime.now(UTC) < deadline:
+            runner.take_relays()
+            threading.Event().wait(0.1)
+        assert runner.player is not None and runner.player.wait_idle(20)
+    finally:
+        runner.stop()
+    return sorted((r for r in records(tmp_path) if r["source"] == "relay"), key=lambda r: r.get("zone", ""))
+
+
+def _zone_files(root: Path, zone: str) -> list[str]:
+    folder = root / f"aired-{zone}"
+    return sorted({p.name.split("_", 1)[1] for p in folder.iterdir()}) if folder.exists() else []
+
+
+def test_a_relay_airs_in_every_zone_each_on_its_own_sink(tmp_path: Path) -> None:
+    relays = _zoned_run(tmp_path, ZONED)
+    assert [(r["zone"], r["title"], r["status"]) for r in relays] == [("cho", "vov1", "failed"),
+                                                                       ("truong", "vov1", "failed")]
+    assert all("fallback aired" in r["error"] for r in relays), relays
+    assert _zone_files(tmp_path, "cho") == ["nhac-cho.wav"]
+    assert _zone_files(tmp_path, "truong") == ["nhac-cho.wav"]
+
+
+def test_a_relay_naming_one_zone_airs_only_there(tmp_path: Path) -> None:
+    relays = _zoned_run(tmp_path, ZONED + 'zones = ["truong"]\n')
+    assert [(r["zone"], r["title"]) for r in relays] == [("truong", "vov1")]
+    assert _zone_files(tmp_path, "truong") == ["nhac-cho.wav"]
+    assert _zone_files(tmp_path, "cho") == []
+
+
+def test_an_emergency_in_one_zone_cuts_only_that_zones_relay(tmp_path: Path) -> None:
+    from announcer.config import Zone
+    from announcer.schedule.zones import ZonePlayers
+
+    recorder = Recorder()
+    sinks: list = [(Zone("cho", "file:a"), BlockingSink()), (Zone("truong", "file:b"), BlockingSink())]
+    players = ZonePlayers(sinks, recorder)
+    players.start()
+    relays = {"cho": FakeRelay(), "truong": FakeRelay()}
+    for zone, relay in relays.items():
+        job = _relay_job(relay)
+        job.zone = zone
+        players.submit([job], urgent=True)
+    assert all(relay.on_air.wait(5) for relay in relays.values())
+    bao = _job("chay-cho", Level.KHAN_CAP)
+    bao.item.script.zones = ["cho"]  # type: ignore[union-attr]
+    players.submit([bao], urgent=True)
+    assert relays["cho"].resumed.wait(5)  # cut by the emergency, then resumed
+    assert recorder.order == ["chay-cho"]
+    assert relays["truong"].plays == 1 and relays["truong"].on_air.is_set()  # never cut
+    for relay in relays.values():
+        relay.close()
+    assert players.wait_idle(5)
+    players.stop()
+
+
+def test_a_zones_relay_cut_by_a_crash_keeps_its_zone_in_the_record(tmp_path: Path) -> None:
+    """A run killed mid-window leaves the relay 'started'; the next start closes it as 'cut', zone and all."""
+    from announcer.schedule.runner import Runner
+    from tests.test_schedule_fixtures import FakeClock, make_station, records, station_store, utc
+
+    make_station(tmp_path, toml=ZONED)
+    store = PlayerStore(tmp_path / ".state")
+    store.open()
+    window = RelayWindow(load_relay(tmp_path), utc("2021-06-19 23:00"), utc("2021-06-19 23:00:03"))
+    session = RelaySession(window, window.key + "@truong", station=Station(root=tmp_path), store=store,
+                           sink=BlockingSink, clock=lambda: utc("2021-06-19 23:00:01"),  # type: ignore[arg-type]
+                           feed=RelayScheduler(store, datetime.now, BlockingSink).feed, zone="truong")  # type: ignore[arg-type]
+    session.started = utc("2021-06-19 23:00:01")
+    session._record_start()
+    store.close()
+    runner = Runner(tmp_path, BlockingSink(), clock=FakeClock(utc("2021-06-19 23:05")),  # type: ignore[arg-type]
+                    renderer=lambda s, p: [], status_fn=lambda station, script: "fresh",
+                    background_render=False, store=station_store(tmp_path))
+    runner.start()
+    runner.stop()
+    (record,) = [r for r in records(tmp_path) if r["source"] == "relay"]
+    assert (record["status"], record["zone"], record["title"]) == ("cut", "truong", "vov1")
+
+
+def load_relay(root: Path) -> Relay:
+    from announcer.config import load_station
+
+    return load_station(root).relays[0]

@@ -282,7 +282,7 @@ def test_a_khan_cap_item_goes_to_every_zone_unless_it_names_some(tmp_path: Path)
     runner.stop()
 
 
-def test_a_relay_window_airs_in_the_first_zone_only(tmp_path: Path) -> None:
+def test_a_relay_session_airs_in_the_zone_it_was_made_for(tmp_path: Path) -> None:
     from announcer.config import Zone
     from announcer.schedule.model import Item, Occurrence
     from announcer.schedule.player import Job
@@ -292,6 +292,7 @@ def test_a_relay_window_airs_in_the_first_zone_only(tmp_path: Path) -> None:
     players = ZonePlayers(zones, lambda job, cut: None)
     occ = Occurrence(utc("2021-06-19 23:00"), None, "relay")
     item = Item("relay", tmp_path / "vov1", None, "VOV1")
+    assert players.targets(Job(occ, item, "played", relay=object(), zone="truong")) == ["truong"]  # type: ignore[arg-type]
     assert players.targets(Job(occ, item, "played", relay=object())) == ["cho"]  # type: ignore[arg-type]
     assert players.targets(Job(occ, item, "played")) == ["cho", "truong"]
 

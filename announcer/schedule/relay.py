@@ -20,7 +20,9 @@ Threads and who owns what:
   ``_pieces`` (under ``_lock``), ``causes`` and the ``failing``/``audio`` events;
 - ``RelaySession.play`` runs on the playback worker (``player.Player``), the only caller of the
   sink; it takes pieces, plays them or the fallback, and keeps the relay's as-run record;
-- ``RelayScheduler.tick`` runs on the runner's loop thread and only submits sessions.
+- ``RelayScheduler.sessions`` runs on the runner's loop thread and only makes sessions: one per
+  window and zone (``relay_zones``), each with its own stream and the zone's sink, so each zone's
+  player runs (and cuts into) its own copy of the relay.
 Airing beats bookkeeping: a relay fault never raises out of ``play``; the player goes on.
 """
 
@@ -36,7 +38,7 @@ import threading
 import time
 import wave
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
@@ -103,6 +105,18 @@ def relay_airs_on(relay: Relay, day: date) -> bool:
     if relay.date_until and day > relay.date_until:
         return False
     return DAY_NAMES[day.weekday()] in relay.days
+
+
+def relay_zones(relay: Relay, known: Sequence[str]) -> list[str]:
+    """The zones ``relay`` airs in: those it names, every zone when it names none. A name not among
+    ``known`` (station.toml edited while the player runs) is logged; naming none known airs
+    everywhere, since a misspelt zone must not silence the relay."""
+    chosen = [name for name in known if name in relay.zones]
+    unknown = [name for name in relay.zones if name not in known]
+    if unknown:
+        log.error("relay %s names unknown zone(s) %s; known zones: %s", relay.name, ", ".join(unknown),
+                  ", ".join(known))
+    return chosen or list(known)
 
 
 def windows_on(station: Station, day: date) -> list[RelayWindow]:
@@ -430,9 +444,12 @@ class RelaySession:
     def __init__(
         self, window: RelayWindow, key: str, *, station: Station, store: PlayerStore, sink: Callable[[], Sink],
         clock: Clock, feed: FeedFactory, wait: Waiter = real_wait, monotonic: Monotonic = time.monotonic,
+        zone: str | None = None,
     ) -> None:
         self.window = window
         self.key = key
+        self.zone = zone
+        """The zone this session airs in (its sink is that zone's); None when the station has no zones."""
         self.station = station
         self.store = store
         self._sink = sink
@@ -572,7 +589,7 @@ class RelaySession:
     def _fields(self) -> dict[str, Any]:
         tz = self.station.tz
         relay = self.window.relay
-        return {
+        fields = {
             "scheduled": iso(self.window.start, tz, "seconds"),
             "started": iso(self.started, tz),
             "slot": None,
@@ -581,6 +598,7 @@ class RelaySession:
             "file": relay.url,
             "title": relay.name,
         }
+        return fields | ({"zone": self.zone} if self.zone else {})
 
     def _record_start(self) -> str:
         return self.store.start(self.key, self._fields())
@@ -616,7 +634,7 @@ class RelaySession:
         if self.own_items_s >= 0.5:
             notes.append(f"own items cut in for {self.own_items_s / 60:.1f} min")
         tz = self.station.tz
-        return {
+        record = {
             "scheduled": iso(self.window.start, tz, "seconds"),
             "started": iso(started, tz),
             "ended": iso(ended, tz),
@@ -634,6 +652,7 @@ class RelaySession:
             "fallback_min": round(self.fallback_s / 60, 2),
             "causes": causes,
         }
+        return record | ({"zone": self.zone} if self.zone else {})
 
     def _causes(self) -> list[str]:
         """What went wrong while the window was on air (a failed first try during the preroll is not)."""
@@ -692,28 +711,39 @@ class RelayScheduler:
         return StreamFeed(relay, station, end, spawn=self._spawn, ffmpeg=self._ffmpeg,
                           monotonic=self._monotonic, wait=self._wait)
 
-    def sessions(self, station: Station, now: datetime | None = None) -> list[RelaySession]:
-        """A session for each window open now that is not on air yet; windows opening within
-        ``preroll_s`` get their stream opened now (``RelaySession.prepare``)."""
+    def sessions(self, station: Station, now: datetime | None = None,
+                 zones: Mapping[str, Sink] | None = None) -> list[RelaySession]:
+        """A session for each window open now that is not on air yet, one per zone it airs in
+        (``zones``: the player's zones and their sinks; none: one session on the one sink); windows
+        opening within ``preroll_s`` get their streams opened now (``RelaySession.prepare``)."""
         now = now or self.clock()
         out = []
         for window in windows_between(station, now, now + timedelta(seconds=self.preroll_s)):
-            if window.key in self._submitted or window.end <= now:
+            if window.end <= now:
                 continue
-            session = self._waiting.get(window.key)
-            if session is None:
-                key, part = window.key, 1
-                while self.store.handled(key):  # aired in part before a restart: the rest airs as a new part
-                    part += 1
-                    key = f"{window.key}|part-{part}"
-                session = RelaySession(window, key, station=station, store=self.store, sink=self._sink,
-                                       clock=self.clock, feed=self.feed, wait=self._wait, monotonic=self._monotonic)
-                self._waiting[window.key] = session
-                session.prepare()
-            if window.start <= now:
-                del self._waiting[window.key]
-                self._submitted.add(window.key)
-                out.append(session)
+            targets: list[str | None] = list(relay_zones(window.relay, list(zones))) if zones else [None]
+            for zone in targets:
+                # The zone goes in the store key, as an own item's does (``Job.key``): each zone's
+                # copy has its own record, and a restart resumes each zone on its own.
+                base = window.key + (f"@{zone}" if zone else "")
+                if base in self._submitted:
+                    continue
+                session = self._waiting.get(base)
+                if session is None:
+                    key, part = base, 1
+                    while self.store.handled(key):  # aired in part before a restart: the rest airs as a new part
+                        part += 1
+                        key = f"{base}|part-{part}"
+                    sink = self._sink if zone is None or zones is None else (lambda s=zones[zone]: s)
+                    session = RelaySession(window, key, station=station, store=self.store, sink=sink,
+                                           clock=self.clock, feed=self.feed, wait=self._wait,
+                                           monotonic=self._monotonic, zone=zone)
+                    self._waiting[base] = session
+                    session.prepare()
+                if window.start <= now:
+                    del self._waiting[base]
+                    self._submitted.add(base)
+                    out.append(session)
         cutoff = (now - timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
         self._submitted = {k for k in self._submitted if k[:16] >= cutoff}
         return out
@@ -783,8 +813,11 @@ def relay_problems(station: Station, own_times: Sequence[tuple[str, list[str] | 
                     "warning", relay, "at",
                     f"relay {relay.name!r} ({relay.at}-{until}) overlaps {what} at {hhmm}",
                     "thông thường items wait until the relay ends; move the time or raise the level"))
+    everywhere = {zone.name for zone in station.zones} or {""}
     for index, relay in enumerate(station.relays):
         for other in station.relays[index + 1:]:
+            if not (set(relay.zones) or everywhere) & (set(other.zones) or everywhere):
+                continue  # in different zones: each zone has its own player
             mine = _week_spans(relay.days, relay.at, relay.duration_s / 60)
             if _overlap(mine, _week_spans(other.days, other.at, other.duration_s / 60)):
                 out.append(RelayProblem("error", other, "at",

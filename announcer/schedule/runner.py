@@ -375,7 +375,7 @@ class Runner:
                 "status": "cut",
                 "error": error,
                 "title": record.get("title"),
-            }))
+            } | ({"zone": record["zone"]} if record.get("zone") else {})))
         self.store.finish_many(done)
 
     # --- firing ------------------------------------------------------------------------------------------
@@ -431,12 +431,14 @@ class Runner:
         self.handover.take(self.station, self.player, at_start=at_start)
 
     def take_relays(self) -> None:
-        """Queue each relay window as it opens (``relay``); one joined late (a restart) airs the rest."""
+        """Queue each relay window as it opens (``relay``); one joined late (a restart) airs the rest.
+        With zones, each zone the relay airs in gets its own session, to its own player."""
         if self.station is None or self.player is None:
             return
-        for session in self.relays.sessions(self.station):
+        zones = self.player.sinks if isinstance(self.player, ZonePlayers) else None
+        for session in self.relays.sessions(self.station, zones=zones):
             occ, item = session.occurrence()
-            self.player.submit([Job(occ, item, "played", relay=session)], urgent=True)
+            self.player.submit([Job(occ, item, "played", relay=session, zone=session.zone)], urgent=True)
 
     def seconds_to_next_fire(self, now: datetime | None = None) -> float | None:
         if self.schedule is None:

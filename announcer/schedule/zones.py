@@ -4,9 +4,11 @@ A station with ``[[zone]]`` entries gets one ``Player`` per zone, all sharing th
 airing code; a job goes to the zones its script names in ``zones:`` (every zone when it names
 none). A jingle goes where the scripts of its slot go. An item handed over by ``announcer
 play`` (an emergency), like a khẩn cấp item, goes to every zone unless its script names some. A
-relay window ("tiếp âm") airs in the first zone only: it is one session on one sink. Each zone
-records an item under its own key (``Job.key``), so one zone's record never stops another from
-airing it.
+relay window ("tiếp âm") airs in every zone, or in those its [[relay]] names: the runner makes one
+relay session per zone (``relay.RelayScheduler.sessions``), each on its zone's sink, and each goes
+to its own zone's player, so an ưu tiên or khẩn cấp item cuts into the relay of its own zones only.
+Each zone records an item (and a relay window) under its own key (``Job.key``), so one zone's
+record never stops another from airing it.
 
 Threads: ``ZonePlayers`` is driven by the runner's loop thread (``submit``) like a ``Player``;
 each zone's ``Player`` owns its worker thread. ``ZonePlayers`` itself keeps no state that
@@ -67,8 +69,8 @@ class ZonePlayers:
         """The zones ``job`` airs in. A jingle (no script) follows the scripts of its ``group``."""
         known = list(self.players)
         if job.relay is not None:
-            # A relay window is one session on one sink (the runner's first): it airs in the first zone.
-            return known[:1]
+            # A relay session is made for one zone and plays on that zone's sink (``take_relays``).
+            return [job.zone] if job.zone in self.players else known[:1]
         if job.item.script is None:
             named: list[str] = []
             for other in group:
