@@ -16,8 +16,10 @@ import logging
 import signal
 import subprocess
 import threading
+from collections import deque
 from collections.abc import Iterator, Sequence
 from types import FrameType
+from typing import IO
 
 log = logging.getLogger(__name__)
 
@@ -134,3 +136,22 @@ def children_die_with_us() -> Iterator[None]:
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
+
+
+def drain_lines(stream: IO[bytes] | None, tail: deque[str], width: int = 300) -> None:
+    """Read a child's stderr to its end (so a full pipe never stalls the child), keeping its last
+    non-blank lines, decoded and cut to ``width``, in ``tail`` for the error message."""
+    if stream is None:
+        return
+    try:
+        for line in iter(stream.readline, b""):
+            text = line.decode("utf-8", "replace").strip()
+            if text:
+                tail.append(text[:width])
+    except (OSError, ValueError):
+        pass
+    finally:
+        try:
+            stream.close()
+        except OSError:
+            pass

@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import Any, Protocol
 
 from announcer import procs
 from announcer.config import DAY_NAMES, Relay, Station, parse_hhmm
@@ -215,23 +215,6 @@ def wav_seconds(path: Path) -> float:
         return 0.0
 
 
-def _drain(stream: IO[bytes] | None, tail: deque[str]) -> None:
-    if stream is None:
-        return
-    try:
-        for line in iter(stream.readline, b""):
-            text = line.decode("utf-8", "replace").strip()
-            if text:
-                tail.append(text[:300])
-    except (OSError, ValueError):
-        pass
-    finally:
-        try:
-            stream.close()
-        except OSError:
-            pass
-
-
 class StreamFeed:
     """Keeps the stream coming inside the window: ffmpeg, reopened with backoff when it fails."""
 
@@ -325,7 +308,7 @@ class StreamFeed:
             return False
         self._proc = proc
         tail: deque[str] = deque(maxlen=STDERR_TAIL)
-        drain = threading.Thread(target=_drain, args=(proc.stderr, tail), name="relay-stderr", daemon=True)
+        drain = threading.Thread(target=procs.drain_lines, args=(proc.stderr, tail), name="relay-stderr", daemon=True)
         drain.start()
         listed = 0
         sent = False

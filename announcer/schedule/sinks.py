@@ -172,8 +172,9 @@ class CommandSink:
                 _("cannot run {program!r}: {reason}", program=argv[0], reason=exc.strerror or exc),
                 hint=_("install the player or give its full path in --sink"),
             ) from None
-        tail: deque[bytes] = deque(maxlen=STDERR_TAIL_LINES)
-        drain = threading.Thread(target=_drain, args=(proc.stderr, tail), name="sink-stderr", daemon=True)
+        tail: deque[str] = deque(maxlen=STDERR_TAIL_LINES)
+        drain = threading.Thread(target=procs.drain_lines, args=(proc.stderr, tail, 500), name="sink-stderr",
+                                 daemon=True)
         drain.start()
         limit = overrun_limit(duration_s)
         started = time.monotonic()
@@ -204,23 +205,9 @@ class CommandSink:
 STDERR_TAIL_LINES = 20
 
 
-def _drain(stream, tail: deque[bytes]) -> None:  # noqa: ANN001 - a binary pipe
-    try:
-        for line in iter(stream.readline, b""):
-            if line.strip():
-                tail.append(line[:500])
-    except (OSError, ValueError):
-        pass
-    finally:
-        try:
-            stream.close()
-        except OSError:
-            pass
-
-
-def _last_line(drain: threading.Thread, tail: deque[bytes]) -> str:
+def _last_line(drain: threading.Thread, tail: deque[str]) -> str:
     drain.join(timeout=1.0)
-    return f": {tail[-1].decode('utf-8', 'replace').strip()}" if tail else ""
+    return f": {tail[-1]}" if tail else ""
 
 
 class SoundcardSink:
